@@ -1,0 +1,42 @@
+# smartdc developer tasks. `make test` and `make demo` work on a fresh clone.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+NODE_DIR := .node
+NODE_PEERS := triton@7.17.0 http-signature@1.4.0
+
+.PHONY: test demo lint typecheck bench node-peers clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+$(NODE_DIR)/.installed:
+	mkdir -p $(NODE_DIR)
+	npm install --prefix $(NODE_DIR) --no-audit --no-fund --loglevel=error $(NODE_PEERS)
+	touch $@
+
+node-peers: $(NODE_DIR)/.installed
+
+test: $(VENV)/.installed $(NODE_DIR)/.installed
+	$(PY) -m ruff check src tests examples bench
+	$(PY) -m mypy
+	$(PY) -m pytest -q
+
+lint: $(VENV)/.installed
+	$(PY) -m ruff check src tests examples bench
+	$(PY) -m ruff format --check src tests examples bench
+
+typecheck: $(VENV)/.installed
+	$(PY) -m mypy
+
+demo: $(VENV)/.installed
+	$(PY) examples/run_demo.py
+
+bench: $(VENV)/.installed
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) $(NODE_DIR) build *.egg-info src/*.egg-info

@@ -1,0 +1,139 @@
+"""What an emulator route handler sees and returns.
+
+Handlers are plain functions ``(call: Call) -> Reply``. They parse inputs from ``call``,
+ask the store to do the work, and return a :class:`Reply`; they never touch HTTP objects.
+Errors are raised as :class:`EmulatorError` and rendered by the app as CloudAPI renders them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from smartdc.emulator.db import Database
+
+#: Every API version the emulated CloudAPI serves, ascending (digest §1.3).
+API_VERSIONS: tuple[str, ...] = ("7.0.0", "7.1.0", "7.2.0", "7.3.0", "8.0.0", "9.0.0")
+SERVER_VERSION = "cloudapi/9.20.0"
+
+
+class EmulatorError(Exception):
+    """An error response: ``{"code", "message"}`` with ``status``.
+
+    ``body`` replaces the default body when set (410 Gone carries the machine object;
+    backend errors may add ``errors``). ``code=None`` renders ``{"message"}`` only.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        code: str | None,
+        message: str,
+        *,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.body = body
+        self.headers = dict(headers or {})
+
+    def render_body(self) -> Any:
+        if self.body is not None:
+            return self.body
+        if self.code is None:
+            return {"message": self.message}
+        return {"code": self.code, "message": self.message}
+
+
+def not_found(message: str) -> EmulatorError:
+    return EmulatorError(404, "ResourceNotFound", message)
+
+
+def invalid_argument(message: str) -> EmulatorError:
+    return EmulatorError(409, "InvalidArgument", message)
+
+
+def missing_parameter(message: str) -> EmulatorError:
+    return EmulatorError(409, "MissingParameter", message)
+
+
+@dataclass
+class Reply:
+    """A handler's answer. ``body=None`` with status 202/204 sends no body."""
+
+    status: int = 200
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    """Process-wide emulator settings."""
+
+    provision_delay: float = 5.0
+    #: datacenter name -> base URL, in order; the first is the default.
+    datacenters: Mapping[str, str] = field(default_factory=dict)
+    clock: Callable[[], float] = time.time
+
+
+@dataclass
+class Call:
+    """One authenticated request, as a handler sees it.
+
+    ``params`` merges the query string and the body (body keys win), as CloudAPI does.
+    ``account`` is the account row the path names (after ``my`` is resolved).
+    ``caller`` is the audit caller object, e.g. ``{"type": "signature", "ip": ..., "keyId": ...}``.
+    """
+
+    method: str
+    path: str
+    path_params: dict[str, str]
+    query: dict[str, str]
+    body: Any
+    params: dict[str, Any]
+    headers: Mapping[str, str]
+    version_range: str
+    datacenter: str
+    account: dict[str, Any]
+    caller: dict[str, Any]
+    db: Database
+    config: EmulatorConfig
+    now: float
+
+    @property
+    def login(self) -> str:
+        return str(self.account["login"])
+
+    @property
+    def account_uuid(self) -> str:
+        return str(self.account["uuid"])
+
+
+Handler = Callable[[Call], Reply]
+
+
+@dataclass(frozen=True)
+class Route:
+    """One CloudAPI route: operation name, method, path template, handler.
+
+    Path templates use ``{name}`` placeholders and always start with ``/{login}``.
+    ``versions`` lists the API versions the route serves (digest §1.3).
+    ``head`` also registers HEAD with GET's semantics and no body.
+    ``query_action`` restricts a route to requests with ``?action=<value>`` (CloudAPI routes
+    machine and image actions this way); routes without it match any action.
+    """
+
+    operation: str
+    method: str
+    path: str
+    handler: Handler
+    versions: tuple[str, ...] = API_VERSIONS
+    head: bool = False
+    query_action: str | None = None
+    summary: str = ""

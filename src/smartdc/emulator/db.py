@@ -1,0 +1,82 @@
+"""The emulator's SQLite database: one connection, a lock, and schema registration.
+
+Store modules call :func:`register_schema` at import time with their ``CREATE TABLE IF NOT
+EXISTS`` statements; :class:`Database` applies every registered schema when it opens. Rows hold
+JSON documents in ``TEXT`` columns where CloudAPI objects are open-ended.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+_SCHEMAS: list[str] = []
+
+
+def register_schema(sql: str) -> None:
+    """Add DDL to run when any database opens (idempotent ``IF NOT EXISTS`` statements)."""
+    if sql not in _SCHEMAS:
+        _SCHEMAS.append(sql)
+
+
+class Database:
+    """A thread-safe SQLite database; ``path=None`` keeps everything in memory."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        target = ":memory:" if path is None else str(path)
+        self.path = target
+        self._conn = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
+        self._conn.row_factory = sqlite3.Row
+        self._lock = threading.RLock()
+        with self._lock:
+            self._conn.execute("PRAGMA journal_mode=WAL" if path else "PRAGMA journal_mode=MEMORY")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+            for sql in _SCHEMAS:
+                self._conn.executescript(sql)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Run statements atomically; nested use joins the outer transaction."""
+        with self._lock:
+            if self._conn.in_transaction:
+                yield self._conn
+                return
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def query(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return list(self._conn.execute(sql, args))
+
+    def one(self, sql: str, args: tuple[Any, ...] = ()) -> sqlite3.Row | None:
+        with self._lock:
+            row: sqlite3.Row | None = self._conn.execute(sql, args).fetchone()
+            return row
+
+    def execute(self, sql: str, args: tuple[Any, ...] = ()) -> int:
+        """Run one statement in its own transaction; returns the affected row count."""
+        with self.transaction() as conn:
+            return conn.execute(sql, args).rowcount
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+def dumps(value: Any) -> str:
+    """JSON for a TEXT column (compact, stable key order)."""
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+def loads(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
