@@ -63,12 +63,28 @@ KEY_SPECS = [
 ]
 
 
-def make_key(directory: Path, name: str, kind: str, bits: str, fmt: str, passphrase: str | None) -> TestKey:
+def make_key(
+    directory: Path, name: str, kind: str, bits: str, fmt: str, passphrase: str | None
+) -> TestKey:
     """Create a key with ``ssh-keygen`` (RFC4716 means OpenSSH's own private-key format)."""
     path = directory / name
     subprocess.run(
-        ["ssh-keygen", "-q", "-t", kind, "-b", bits, "-m", fmt, "-N", passphrase or "",
-         "-C", f"{name}@smartdc-tests", "-f", str(path)],
+        [
+            "ssh-keygen",
+            "-q",
+            "-t",
+            kind,
+            "-b",
+            bits,
+            "-m",
+            fmt,
+            "-N",
+            passphrase or "",
+            "-C",
+            f"{name}@smartdc-tests",
+            "-f",
+            str(path),
+        ],
         check=True,
     )
     return TestKey(name=name, path=path, kind=kind, passphrase=passphrase)
@@ -82,8 +98,10 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, TestKey]:
 
 
 @pytest.fixture(scope="session")
-def emulator(keys: dict[str, TestKey], tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorServer]:
-    """A real emulator on loopback, two datacenters, instant lifecycle, every test key on ``test``."""
+def emulator(
+    keys: dict[str, TestKey], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[EmulatorServer]:
+    """Real emulator on loopback: two datacenters, instant lifecycle, all test keys on ``test``"""
     server = EmulatorServer(
         accounts={ACCOUNT: [k.pub_path for k in keys.values()]},
         datacenters=["us-test-1", "us-test-2"],

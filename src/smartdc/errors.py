@@ -104,7 +104,7 @@ class ConnectError(TransportError):
     """The connection could not be made."""
 
 
-class TimeoutError(TransportError, builtins.TimeoutError):  # noqa: A001 - mirrors httpx naming
+class TimeoutError(TransportError, builtins.TimeoutError):  # mirrors httpx's name on purpose
     """The server did not answer in time."""
 
 
@@ -122,6 +122,7 @@ class CloudAPIError(SmartDCError):
         request_id: the ``Request-Id`` response header, for support requests.
         body: the decoded response body (a dict, a list, a string or ``None``).
         errors: per-field details some backends add (``[{"field","code","message"}]``).
+        hint: a likely cause worked out on the client side (e.g. clock skew), or ``None``.
     """
 
     default_code: str | None = None
@@ -134,12 +135,14 @@ class CloudAPIError(SmartDCError):
         code: str | None = None,
         request_id: str | None = None,
         body: Any = None,
+        hint: str | None = None,
     ) -> None:
         self.status = status
         self.code = code if code is not None else self.default_code
         self.message = message
         self.request_id = request_id
         self.body = body
+        self.hint = hint
         errors = body.get("errors") if isinstance(body, Mapping) else None
         self.errors: list[dict[str, Any]] = list(errors) if isinstance(errors, list) else []
         super().__init__(str(self))
@@ -153,6 +156,8 @@ class CloudAPIError(SmartDCError):
                 text += str(detail.get("message", ""))
         if self.request_id:
             text += f" (request {self.request_id})"
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
         return text
 
 
@@ -210,7 +215,11 @@ for _code in _CODES:
     _cls = type(
         _class_name(_code),
         (CloudAPIError,),
-        {"default_code": _code, "__doc__": f"CloudAPI error code ``{_code}``.", "__module__": __name__},
+        {
+            "default_code": _code,
+            "__doc__": f"CloudAPI error code ``{_code}``.",
+            "__module__": __name__,
+        },
     )
     globals()[_cls.__name__] = _cls
     _BY_CODE[_code] = _cls
@@ -240,24 +249,39 @@ def error_class_for(code: str | None) -> type[CloudAPIError]:
     return _BY_CODE.get(code, CloudAPIError)
 
 
-def error_for_response(status: int, body: Any, request_id: str | None = None) -> CloudAPIError:
+#: Longest message taken from a body that is not JSON (an HTML error page from a proxy ...).
+_TEXT_MESSAGE_LIMIT = 300
+
+
+def error_for_response(
+    status: int, body: Any, request_id: str | None = None, *, hint: str | None = None
+) -> CloudAPIError:
     """Build the exception for an error response from its status and decoded body."""
     if status == 410:
         return MachineGoneError(
-            "the machine has been deleted", status=status, code=None, request_id=request_id, body=body
+            "the machine has been deleted",
+            status=status,
+            code=None,
+            request_id=request_id,
+            body=body,
+            hint=hint,
         )
     code: str | None = None
     message = ""
     if isinstance(body, Mapping):
-        inner = body.get("error") if isinstance(body.get("error"), Mapping) else body
+        nested = body.get("error")
+        inner: Mapping[str, Any] = nested if isinstance(nested, Mapping) else body
         raw_code = inner.get("code")
         code = str(raw_code) if raw_code is not None else None
         message = str(inner.get("message", ""))
     elif isinstance(body, str):
-        message = body
+        message = " ".join(body.split())
+        if len(message) > _TEXT_MESSAGE_LIMIT:
+            message = message[: _TEXT_MESSAGE_LIMIT - 3] + "..."
     if not message:
         message = f"HTTP {status}"
-    return error_class_for(code)(message, status=status, code=code, request_id=request_id, body=body)
+    cls = error_class_for(code)
+    return cls(message, status=status, code=code, request_id=request_id, body=body, hint=hint)
 
 
 # --- waits ---------------------------------------------------------------------------------

@@ -1,0 +1,212 @@
+"""The low-level CloudAPI client: one method per CloudAPI operation.
+
+Each area lives in its own mixin module (account, keys, datacenters, images, packages,
+networks, machines, snapshots, metadata, tags); :class:`CloudAPI` composes them over the one
+request path in :mod:`smartdc.transport`.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+import httpx
+
+from smartdc import errors
+from smartdc._version import __version__
+from smartdc.api._credentials import resolve_credentials
+from smartdc.api.account import AccountMixin
+from smartdc.api.datacenters import DatacentersMixin
+from smartdc.api.images import ImagesMixin
+from smartdc.api.keys import KeysMixin
+from smartdc.api.machines import MachinesMixin
+from smartdc.api.metadata import MetadataMixin
+from smartdc.api.networks import NetworksMixin
+from smartdc.api.packages import PackagesMixin
+from smartdc.api.snapshots import SnapshotsMixin
+from smartdc.api.tags import TagsMixin
+from smartdc.auth.httpx_auth import HTTPSignatureAuth
+from smartdc.auth.keys import Passphrase
+from smartdc.auth.signers import RequestSigner, Signer
+from smartdc.transport import HttpSession, RetryPolicy, tls_verify
+
+__all__ = ["DEFAULT_ACCEPT_VERSION", "CloudAPI", "default_user_agent"]
+
+#: The API versions we speak, as ``triton`` asks for them.
+DEFAULT_ACCEPT_VERSION = "~9||~8"
+
+
+def default_user_agent() -> str:
+    """``smartdc/<version> (python/<version>; <os>-<arch>)``."""
+    return (
+        f"smartdc/{__version__} (python/{platform.python_version()}; "
+        f"{sys.platform}-{platform.machine() or 'unknown'})"
+    )
+
+
+def _check_url(url: str) -> str:
+    try:
+        parsed = httpx.URL(url.strip())
+    except (httpx.InvalidURL, TypeError) as exc:
+        raise errors.ConfigError(f"url {url!r} is not a valid URL: {exc}") from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise errors.ConfigError(
+            f"url {url!r} must be an http:// or https:// URL such as https://cloudapi.example.com"
+        )
+    return str(parsed).rstrip("/")
+
+
+def _check_account(account: str) -> str:
+    if not isinstance(account, str) or not account.strip():
+        raise errors.ConfigError("account (the CloudAPI login) is required")
+    if account == "my" or "/" in account:
+        raise errors.ConfigError(f"account must be the real login, not {account!r}")
+    return account.strip()
+
+
+class CloudAPI(
+    AccountMixin,
+    KeysMixin,
+    DatacentersMixin,
+    ImagesMixin,
+    PackagesMixin,
+    NetworksMixin,
+    MachinesMixin,
+    SnapshotsMixin,
+    MetadataMixin,
+    TagsMixin,
+):
+    """A signed connection to one CloudAPI endpoint.
+
+    Args:
+        url: the endpoint, ``https://...`` (or ``http://`` for a local emulator).
+        account: the login whose resources paths name (``/<account>/machines``).
+        key_id: ``/<account>/keys/<name or fingerprint>``,
+            ``/<account>/users/<user>/keys/<fp>``, or just a fingerprint (MD5 colon-hex,
+            ``MD5:...`` or ``SHA256:...``) or key name, completed with ``account``/``user``.
+            Optional when ``signer`` is given (the keyId then uses its MD5 fingerprint).
+        signer: a ready signer; else one is made from ``key_id``, ``key_file``,
+            ``passphrase`` and ``allow_agent``.
+        user: RBAC sub-user login, used when completing a bare ``key_id``.
+        verify: ``True``, ``False`` or the path of a CA bundle; ``insecure=True`` disables
+            certificate checks.
+        timeout: seconds for connecting and for each read.
+        debug: ``True`` echoes one line per request to stderr; or a text stream to write to.
+            Signatures and the Authorization header are never echoed.
+        transport: an httpx transport to use instead of the network (tests, in-process apps).
+        accept_version: the ``Accept-Version`` range.
+        user_agent: overrides :func:`default_user_agent`.
+        sign_headers: the headers the signature covers.
+        retries: extra attempts after throttling or connection failure (see
+            :mod:`smartdc.transport`).
+
+    The key is used once at construction, so key problems raise here
+    (:class:`smartdc.errors.SigningError` subclasses), and bad options raise
+    :class:`smartdc.errors.ConfigError`. Close the client (or use it as a context manager)
+    to release pooled connections.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        account: str,
+        *,
+        key_id: str | None = None,
+        signer: Signer | None = None,
+        key_file: str | os.PathLike[str] | None = None,
+        passphrase: Passphrase = None,
+        allow_agent: bool = True,
+        user: str | None = None,
+        verify: bool | str = True,
+        insecure: bool = False,
+        timeout: float = 30.0,
+        debug: bool | TextIO = False,
+        transport: httpx.BaseTransport | None = None,
+        accept_version: str = DEFAULT_ACCEPT_VERSION,
+        user_agent: str | None = None,
+        sign_headers: Sequence[str] = ("(request-target)", "date"),
+        retries: int = 3,
+    ) -> None:
+        self._url = _check_url(url)
+        self._account = _check_account(account)
+        self._user = user
+        if timeout <= 0:
+            raise errors.ConfigError(f"timeout must be positive, not {timeout}")
+        if retries < 0:
+            raise errors.ConfigError(f"retries must be 0 or more, not {retries}")
+        self._signer, full_key_id = resolve_credentials(
+            self._account,
+            key_id=key_id,
+            signer=signer,
+            key_file=key_file,
+            passphrase=passphrase,
+            allow_agent=allow_agent,
+            user=user,
+        )
+        request_signer = RequestSigner(self._signer, full_key_id, headers=tuple(sign_headers))
+        # Sign once now: a locked key, a wrong passphrase or a missing agent key fails here.
+        request_signer.headers_for("GET", f"/{self._account}")
+        self._key_id = request_signer.key_id
+        self._session = HttpSession(
+            self._url,
+            auth=HTTPSignatureAuth(request_signer),
+            headers={
+                "Accept": "application/json",
+                "Accept-Version": accept_version,
+                "User-Agent": user_agent or default_user_agent(),
+            },
+            verify=tls_verify(verify, insecure),
+            timeout=timeout,
+            transport=transport,
+            debug=debug,
+            retry_policy=RetryPolicy(retries=retries),
+        )
+
+    @property
+    def url(self) -> str:
+        """The endpoint URL, without a trailing slash."""
+        return self._url
+
+    @property
+    def account(self) -> str:
+        """The login used in request paths."""
+        return self._account
+
+    @property
+    def user(self) -> str | None:
+        """The RBAC sub-user, if any."""
+        return self._user
+
+    @property
+    def key_id(self) -> str:
+        """The keyId sent on the wire (fingerprints in MD5 colon-hex form)."""
+        return self._key_id
+
+    @property
+    def signer(self) -> Signer:
+        """The signer that signs every request."""
+        return self._signer
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """Retry counts and delays; assign a new :class:`RetryPolicy` to change them."""
+        return self._session.retry_policy
+
+    @retry_policy.setter
+    def retry_policy(self, policy: RetryPolicy) -> None:
+        self._session.retry_policy = policy
+
+    @property
+    def debug(self) -> bool | TextIO:
+        """Where the per-request debug line goes: ``False``, ``True`` (stderr) or a stream."""
+        return self._session.debug
+
+    @debug.setter
+    def debug(self, value: bool | TextIO) -> None:
+        self._session.debug = value
+
+    def __repr__(self) -> str:
+        return f"CloudAPI(url={self._url!r}, account={self._account!r}, key_id={self._key_id!r})"

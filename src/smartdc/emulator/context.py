@@ -127,6 +127,8 @@ class Route:
     ``head`` also registers HEAD with GET's semantics and no body.
     ``query_action`` restricts a route to requests with ``?action=<value>`` (CloudAPI routes
     machine and image actions this way); routes without it match any action.
+    ``content_types`` limits the request body types the route accepts (415 otherwise; a
+    request without ``Content-Type`` counts as ``application/octet-stream``); empty: any.
     """
 
     operation: str
@@ -137,3 +139,4 @@ class Route:
     head: bool = False
     query_action: str | None = None
     summary: str = ""
+    content_types: tuple[str, ...] = ()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -67,6 +67,29 @@ class Database:
         """Run one statement in its own transaction; returns the affected row count."""
         with self.transaction() as conn:
             return conn.execute(sql, args).rowcount
+
+    def clear(self, keep: Iterable[str] = ()) -> None:
+        """Empty every table except those in ``keep``, then re-apply the registered schemas,
+        so that seed rows registered with them come back (the emulator's reset)."""
+        kept = set(keep)
+        with self._lock:
+            tables = [
+                str(row[0])
+                for row in self._conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table'"
+                    " AND name NOT LIKE 'sqlite_%'"
+                )
+            ]
+            self._conn.execute("PRAGMA foreign_keys=OFF")
+            try:
+                with self.transaction() as conn:
+                    for table in tables:
+                        if table not in kept:
+                            conn.execute(f'DELETE FROM "{table}"')
+            finally:
+                self._conn.execute("PRAGMA foreign_keys=ON")
+            for sql in _SCHEMAS:
+                self._conn.executescript(sql)
 
     def close(self) -> None:
         with self._lock:

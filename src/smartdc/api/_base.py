@@ -1,0 +1,125 @@
+"""What every CloudAPI area mixin builds on: the request path and argument helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any, Self, cast
+from urllib.parse import quote
+
+from smartdc.transport import HttpSession, Response
+
+#: A decoded JSON object as CloudAPI returns it.
+JSONObject = dict[str, Any]
+
+#: An identifier, or a dict returned by the API that carries it (``{"id": ...}``).
+Ref = str | Mapping[str, Any]
+
+
+def _id_of(value: Any, *keys: str) -> str:
+    """The identifier in ``value``: a non-empty string as is, or the first of ``keys`` found.
+
+    Dicts returned by the API (and objects with such attributes) may be passed wherever an
+    id is expected, as in ``api.get_machine(api.list_machines()[0])``.
+    """
+    if isinstance(value, str):
+        if not value:
+            raise ValueError(f"an empty string is not a valid {keys[0]}")
+        return value
+    for key in keys:
+        found = value.get(key) if isinstance(value, Mapping) else getattr(value, key, None)
+        if isinstance(found, str) and found:
+            return found
+    wanted = " or ".join(repr(k) for k in keys)
+    raise TypeError(f"expected a {keys[0]} string or an object with {wanted}, got {value!r}")
+
+
+def _path(*segments: str) -> str:
+    """A relative path with every segment URL-quoted (``/`` and ``:`` included)."""
+    return "/".join(quote(segment, safe="") for segment in segments)
+
+
+def _check_names(operation: str, given: Mapping[str, Any], known: frozenset[str]) -> None:
+    """Reject filter or field names the operation does not document, naming them."""
+    unknown = sorted(name for name in given if name not in known)
+    if unknown:
+        raise TypeError(
+            f"{operation}() got unknown argument(s) {', '.join(unknown)}; "
+            f"expected some of: {', '.join(sorted(known))}"
+        )
+
+
+class ApiBase:
+    """The request path shared by the area mixins; :class:`smartdc.CloudAPI` sets it up."""
+
+    _session: HttpSession
+    _account: str
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        accept_redirect: bool = False,
+    ) -> Response:
+        """Send a request; ``path`` is relative to ``/<account>`` unless it starts with ``/``."""
+        if not path.startswith("/"):
+            account = quote(self._account, safe="")
+            path = f"/{account}/{path}" if path else f"/{account}"
+        return self._session.request(
+            method, path, params=params, json=json, headers=headers, accept_redirect=accept_redirect
+        )
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
+        """Send any CloudAPI request and return its decoded JSON body (``None`` if empty).
+
+        ``path`` is relative to ``/<account>`` (``"machines"``) unless it starts with ``/``
+        (``"/--ping"``). Error statuses raise :class:`smartdc.errors.CloudAPIError`.
+        """
+        return self._request(method, path, params=params, json=json, headers=headers).body
+
+    def _object(
+        self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None
+    ) -> JSONObject:
+        return cast(JSONObject, self._request(method, path, params=params, json=json).body)
+
+    def _objects(
+        self, method: str, path: str, *, params: Mapping[str, Any] | None = None
+    ) -> list[JSONObject]:
+        return cast(list[JSONObject], self._request(method, path, params=params).body)
+
+    def _none(
+        self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None
+    ) -> None:
+        self._request(method, path, params=params, json=json)
+
+    @property
+    def last_response(self) -> Response | None:
+        """The last response received on this thread: status, headers, decoded body."""
+        return self._session.last_response
+
+    def close(self) -> None:
+        """Close the connection pool. The client cannot be used afterwards."""
+        self._session.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()

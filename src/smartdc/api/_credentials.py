@@ -1,0 +1,59 @@
+"""Turning the user's key options into a signer and a full keyId."""
+
+from __future__ import annotations
+
+import os
+
+from smartdc import errors
+from smartdc.auth.keyid import KeyId, parse_key_id
+from smartdc.auth.keys import Passphrase, is_fingerprint
+from smartdc.auth.signers import Signer, make_signer
+
+
+def expand_key_id(key_id: str, account: str, user: str | None) -> str:
+    """A full keyId from a full one, a bare fingerprint (MD5 or SHA256) or a key name."""
+    if not key_id or not key_id.strip():
+        raise errors.ConfigError("key_id is empty")
+    key_id = key_id.strip()
+    if key_id.startswith("/"):
+        try:
+            parsed = parse_key_id(key_id)
+        except ValueError as exc:
+            raise errors.ConfigError(f"key_id: {exc}") from None
+        if user is not None and parsed.user != user:
+            raise errors.ConfigError(
+                f"key_id {key_id!r} does not belong to user {user!r}; give a bare key name or "
+                "fingerprint to have the user's keyId built"
+            )
+        return str(parsed)
+    if "/" in key_id and not is_fingerprint(key_id):
+        raise errors.ConfigError(
+            f"key_id {key_id!r} is neither a full keyId (/<account>/keys/<key>), "
+            "a fingerprint nor a key name"
+        )
+    return str(KeyId(account=account, key=key_id, user=user))
+
+
+def resolve_credentials(
+    account: str,
+    *,
+    key_id: str | None,
+    signer: Signer | None,
+    key_file: str | os.PathLike[str] | None,
+    passphrase: Passphrase,
+    allow_agent: bool,
+    user: str | None,
+) -> tuple[Signer, str]:
+    """The signer to use and the full keyId it signs for.
+
+    With ``signer`` and no ``key_id`` the keyId is built from the signer's MD5 fingerprint;
+    otherwise the signer is found from ``key_id``/``key_file``/the agent by ``make_signer``.
+    """
+    full_key_id = expand_key_id(key_id, account, user) if key_id is not None else None
+    if signer is None:
+        signer = make_signer(
+            full_key_id, key_file=key_file, passphrase=passphrase, allow_agent=allow_agent
+        )
+    if full_key_id is None:
+        full_key_id = str(KeyId(account=account, key=signer.md5_fingerprint, user=user))
+    return signer, full_key_id

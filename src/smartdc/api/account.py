@@ -1,0 +1,57 @@
+"""Account operations: Ping, GetAccount, UpdateAccount, GetAccountLimits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from smartdc.api._base import ApiBase, JSONObject, _check_names
+
+#: Fields UpdateAccount accepts.
+ACCOUNT_FIELDS = frozenset(
+    {
+        "email",
+        "companyName",
+        "firstName",
+        "lastName",
+        "address",
+        "postalCode",
+        "city",
+        "state",
+        "country",
+        "phone",
+        "triton_cns_enabled",
+    }
+)
+
+
+class AccountMixin(ApiBase):
+    """The account itself and its provisioning limits."""
+
+    def ping(self) -> JSONObject:
+        """Ping: ``GET /--ping``; needs no authentication.
+
+        Returns ``{"ping": "pong", "cloudapi": {"versions": [...]}}``.
+        """
+        return self._object("GET", "/--ping")
+
+    def get_account(self) -> JSONObject:
+        """GetAccount: ``GET /:login``. Returns the account (``id``, ``login``, ``email`` ...)."""
+        return self._object("GET", "")
+
+    def update_account(self, **fields: Any) -> JSONObject:
+        """UpdateAccount: ``POST /:login``. Returns the updated account.
+
+        Fields: ``email``, ``companyName``, ``firstName``, ``lastName``, ``address``,
+        ``postalCode``, ``city``, ``state``, ``country``, ``phone``, ``triton_cns_enabled``
+        (bool). CloudAPI ignores empty values, so a field cannot be cleared this way.
+        """
+        _check_names("update_account", fields, ACCOUNT_FIELDS)
+        return self._object("POST", "", json={k: v for k, v in fields.items() if v is not None})
+
+    def get_account_limits(self) -> list[JSONObject]:
+        """GetAccountLimits: ``GET /:login/limits``.
+
+        Returns the provisioning limits (``[]`` when the datacenter enforces none); each has
+        ``value`` (0 unlimited, -1 forbidden), ``used`` and optionally ``by``/``check``.
+        """
+        return self._objects("GET", "limits")

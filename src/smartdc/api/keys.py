@@ -1,0 +1,37 @@
+"""SSH key operations: ListKeys, GetKey, CreateKey, DeleteKey."""
+
+from __future__ import annotations
+
+from smartdc.api._base import ApiBase, JSONObject, Ref, _id_of, _path
+
+
+class KeysMixin(ApiBase):
+    """The account's public SSH keys."""
+
+    def list_keys(self) -> list[JSONObject]:
+        """ListKeys: ``GET /:login/keys``. Returns ``[{"name", "fingerprint", "key"}, ...]``."""
+        return self._objects("GET", "keys")
+
+    def get_key(self, name_or_fp: Ref) -> JSONObject:
+        """GetKey: ``GET /:login/keys/:key``.
+
+        ``name_or_fp`` is the key's name or MD5 fingerprint (``aa:bb:...``), or a key dict.
+        """
+        return self._object("GET", _path("keys", _id_of(name_or_fp, "fingerprint", "name")))
+
+    def create_key(self, key: str, name: str | None = None) -> JSONObject:
+        """CreateKey: ``POST /:login/keys`` with ``key`` and optional ``name``.
+
+        ``key`` is the public key in OpenSSH form (``ssh-ed25519 AAAA... comment``). Without a
+        name CloudAPI uses the key's comment, else its fingerprint. Returns the new key.
+        """
+        if not isinstance(key, str) or len(key.split()) < 2:
+            raise ValueError("key must be an OpenSSH public key line such as 'ssh-rsa AAAA...'")
+        body = {"key": key.strip()}
+        if name is not None:
+            body["name"] = name
+        return self._object("POST", "keys", json=body)
+
+    def delete_key(self, name_or_fp: Ref) -> None:
+        """DeleteKey: ``DELETE /:login/keys/:key`` by name or MD5 fingerprint (or a key dict)."""
+        self._none("DELETE", _path("keys", _id_of(name_or_fp, "fingerprint", "name")))

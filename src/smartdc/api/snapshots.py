@@ -1,0 +1,40 @@
+"""Machine snapshot operations."""
+
+from __future__ import annotations
+
+from smartdc.api._base import ApiBase, JSONObject, Ref, _id_of, _path
+
+
+class SnapshotsMixin(ApiBase):
+    """Snapshots of a machine's disks (not available for kvm)."""
+
+    def _snapshots_path(self, machine: Ref, *rest: str) -> str:
+        return _path("machines", _id_of(machine, "id"), "snapshots", *rest)
+
+    def create_machine_snapshot(self, id: Ref, name: str | None = None) -> JSONObject:
+        """CreateMachineSnapshot: ``POST /:login/machines/:id/snapshots`` with optional ``name``.
+
+        Without a name CloudAPI uses the UTC time (``YYYYMMDDTHHMMSSZ``). Returns
+        ``{"name", "state": "queued"}``; poll :meth:`get_machine_snapshot` for ``created``.
+        """
+        body = {"name": name} if name is not None else None
+        return self._object("POST", self._snapshots_path(id), json=body)
+
+    def list_machine_snapshots(self, id: Ref) -> list[JSONObject]:
+        """ListMachineSnapshots: ``GET /:login/machines/:id/snapshots``."""
+        return self._objects("GET", self._snapshots_path(id))
+
+    def get_machine_snapshot(self, id: Ref, name: Ref) -> JSONObject:
+        """GetMachineSnapshot: ``GET /:login/machines/:id/snapshots/:name``."""
+        return self._object("GET", self._snapshots_path(id, _id_of(name, "name")))
+
+    def delete_machine_snapshot(self, id: Ref, name: Ref) -> None:
+        """DeleteMachineSnapshot: ``DELETE /:login/machines/:id/snapshots/:name``."""
+        self._none("DELETE", self._snapshots_path(id, _id_of(name, "name")))
+
+    def start_machine_from_snapshot(self, id: Ref, name: Ref) -> None:
+        """StartMachineFromSnapshot: ``POST /:login/machines/:id/snapshots/:name``.
+
+        Rolls the (stopped) machine back to the snapshot and boots it. Asynchronous.
+        """
+        self._none("POST", self._snapshots_path(id, _id_of(name, "name")))

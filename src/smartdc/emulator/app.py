@@ -1,0 +1,390 @@
+"""The emulator's ASGI application: one per datacenter, all sharing one :class:`Database`.
+
+A request goes through CloudAPI's steps in CloudAPI's order (digest §1.8), so that the
+error a client sees is the one CloudAPI would send:
+
+1. routing (404, 405, 400 ``InvalidVersion``, 415),
+2. the Accept check (406),
+3. the Authorization parse and clock skew (400 ``InvalidHeader``),
+4. the Date check (400 ``RequestExpired``),
+5. query and body parsing (400, 413),
+6. signature verification (401),
+7. the account the path names: ``my`` is the caller; another existing account is 403 and an
+   unknown one 404,
+8. the handler.
+
+Errors of steps 1-5 carry the reduced header set; everything later carries CloudAPI's full
+set (:mod:`smartdc.emulator.responses`).
+
+Outside CloudAPI's namespace the app also serves ``GET /openapi.json`` and a control plane
+for tests and tools, with no authentication: ``GET /__emulator/state`` dumps every table and
+``POST /__emulator/reset`` forgets everything but the accounts and keys registered at start.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+import anyio.to_thread
+
+from smartdc.auth import httpsig
+from smartdc.emulator import auth
+from smartdc.emulator.context import (
+    Call,
+    EmulatorConfig,
+    EmulatorError,
+    Reply,
+    Route,
+    invalid_argument,
+    missing_parameter,
+)
+from smartdc.emulator.db import Database, loads
+from smartdc.emulator.openapi import build_openapi
+from smartdc.emulator.params import (
+    MAX_BODY_BYTES,
+    RequestParams,
+    check_content_type,
+    parse_request,
+)
+from smartdc.emulator.responses import (
+    DEFAULT_TYPE,
+    Outgoing,
+    ResponseContext,
+    early_error,
+    full_response,
+    http_date,
+    json_bytes,
+    negotiate_media_type,
+)
+from smartdc.emulator.router import RouteGroup, Router
+from smartdc.emulator.routes import all_routes
+from smartdc.emulator.routes.account import PING_LOGIN, ping
+from smartdc.emulator.store import accounts
+from smartdc.emulator.versions import requested_range
+
+log = logging.getLogger("smartdc.emulator")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+CONTROL_PREFIX = "/__emulator/"
+OPENAPI_PATH = "/openapi.json"
+DOCS_URL = "http://apidocs.tritondatacenter.com/cloudapi/"
+FAVICON_URL = "http://apidocs.tritondatacenter.com/favicon.ico"
+#: Tables a reset keeps (their unregistered rows are dropped separately).
+ACCOUNT_TABLES = ("accounts", "account_keys")
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One HTTP request, read off the wire."""
+
+    method: str
+    #: The path exactly as sent (still percent-encoded), without the query string.
+    path: str
+    query_string: str
+    headers: dict[str, str]
+    body: bytes
+    body_too_large: bool
+    client_ip: str
+    started: float
+
+    @property
+    def target(self) -> str:
+        """The request URL as signed in ``(request-target)``: raw path plus query."""
+        return f"{self.path}?{self.query_string}" if self.query_string else self.path
+
+
+def reset_state(db: Database) -> None:
+    """Forget everything made through the API; keep accounts and keys registered at start."""
+    accounts.forget_unregistered(db)
+    db.clear(keep=ACCOUNT_TABLES)
+
+
+def dump_state(db: Database) -> dict[str, list[dict[str, Any]]]:
+    """Every table's rows, JSON document columns decoded."""
+    tables = [
+        str(row[0])
+        for row in db.query(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            " ORDER BY name"
+        )
+    ]
+    dump: dict[str, list[dict[str, Any]]] = {}
+    for table in tables:
+        rows = []
+        for row in db.query(f'SELECT * FROM "{table}"'):
+            record = dict(zip(row.keys(), tuple(row), strict=True))
+            for key, value in record.items():
+                if isinstance(value, str) and value[:1] in ("{", "["):
+                    with contextlib.suppress(ValueError):
+                        record[key] = loads(value)
+            rows.append(record)
+        dump[table] = rows
+    return dump
+
+
+def _plain(status: int, body: Any, now: float, headers: Mapping[str, str] = {}) -> Outgoing:
+    """A response outside CloudAPI's namespace (control plane, OpenAPI, redirects)."""
+    out = Outgoing(status, [("Date", http_date(now))])
+    out.headers.extend(headers.items())
+    if body is not None:
+        data = json_bytes(body)
+        out.headers += [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
+        out.body = data
+    else:
+        out.headers.append(("Content-Length", "0"))
+    return out
+
+
+class CloudAPIApp:
+    """The ASGI application serving one datacenter."""
+
+    def __init__(
+        self,
+        db: Database,
+        config: EmulatorConfig,
+        datacenter: str,
+        routes: list[Route] | None = None,
+    ) -> None:
+        self.db = db
+        self.config = config
+        self.datacenter = datacenter
+        self.router = Router(all_routes() if routes is None else routes)
+        self.openapi = build_openapi(
+            self.router.routes, server_url=config.datacenters.get(datacenter)
+        )
+
+    # --- ASGI -----------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            await send({"type": "websocket.close", "code": 1003})
+            return
+        body, too_large = await _read_body(receive)
+        incoming = _incoming(scope, body, too_large)
+        outgoing = await anyio.to_thread.run_sync(self.handle, incoming)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": outgoing.status,
+                "headers": [
+                    (k.encode("latin-1"), v.encode("latin-1")) for k, v in outgoing.headers
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": outgoing.body})
+
+    @staticmethod
+    async def _lifespan(receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    # --- request handling -----------------------------------------------------------------
+
+    def handle(self, request: Incoming) -> Outgoing:
+        """Answer one request (synchronous: handlers and the database are)."""
+        try:
+            return self._dispatch(request)
+        except Exception:
+            log.exception("unhandled error in %s %s", request.method, request.path)
+            error = EmulatorError(500, "InternalError", "Internal error")
+            return early_error(error, now=self.config.clock())
+
+    def _dispatch(self, request: Incoming) -> Outgoing:
+        now = self.config.clock()
+        path, method = request.path, request.method
+        if method in ("GET", "HEAD"):
+            if path == "/" or path == "/docs" or path.startswith("/docs/"):
+                return _plain(302, None, now, {"Location": DOCS_URL, "Server": "Cloud API"})
+            if path == "/favicon.ico":
+                return _plain(302, None, now, {"Location": FAVICON_URL, "Server": "Cloud API"})
+            if path == OPENAPI_PATH:
+                return _plain(200, self.openapi, now)
+        if path.startswith(CONTROL_PREFIX):
+            return self._control(method, path[len(CONTROL_PREFIX) :], now)
+        return self._cloudapi(request, now)
+
+    def _control(self, method: str, action: str, now: float) -> Outgoing:
+        if action == "state" and method == "GET":
+            state = {
+                "datacenter": self.datacenter,
+                "datacenters": dict(self.config.datacenters),
+                "tables": dump_state(self.db),
+            }
+            return _plain(200, state, now)
+        if action == "reset" and method == "POST":
+            reset_state(self.db)
+            return _plain(204, None, now)
+        message = f"{method} {CONTROL_PREFIX}{action} is not a control operation"
+        return _plain(404, {"code": "ResourceNotFound", "message": message}, now)
+
+    def _cloudapi(self, request: Incoming, now: float) -> Outgoing:
+        headers = request.headers
+        media = negotiate_media_type(headers.get("accept"))
+        version_range = requested_range(headers)
+        try:
+            group = self.router.resolve(request.method, request.path, version_range)
+            check_content_type(headers.get("content-type"), group.content_types)
+            if media is None:
+                raise EmulatorError(
+                    406,
+                    "NotAcceptableError",
+                    "Server accepts: "
+                    "application/json,text/plain,application/octet-stream,application/javascript",
+                )
+            parsed = auth.parse_credentials(headers, now)
+            auth.check_date(headers, now)
+            inputs = parse_request(
+                request.query_string, request.body, headers, too_large=request.body_too_large
+            )
+        except EmulatorError as error:
+            return early_error(error, now=now, media_type=media or DEFAULT_TYPE)
+
+        request_id = headers.get("request-id") or headers.get("x-request-id")
+        context = ResponseContext(
+            request_id=request_id or str(uuid.uuid4()),
+            started=request.started,
+            allow_methods=group.allow_methods,
+            media_type=media,
+            head=request.method == "HEAD",
+        )
+        # Date is the request's arrival time, the clock jobs are scheduled from: a client that
+        # waits for an audit entry "newer than the response Date" (triton reboot -w) must
+        # never see a Date later than a job that was due at once.
+        try:
+            reply = self._authorised_reply(request, group, parsed, inputs, now)
+        except EmulatorError as error:
+            return full_response(error.status, None, error.headers, context, now=now, error=error)
+        except Exception:
+            log.exception("unhandled error in %s %s", request.method, request.path)
+            crash = EmulatorError(500, "InternalError", "Internal error")
+            return full_response(500, None, {}, context, now=now, error=crash)
+        return full_response(reply.status, reply.body, reply.headers, context, now=now)
+
+    def _authorised_reply(
+        self,
+        request: Incoming,
+        group: RouteGroup,
+        parsed: httpsig.ParsedSignature | None,
+        inputs: RequestParams,
+        now: float,
+    ) -> Reply:
+        login = group.path_params.get("login")
+        is_ping = login == PING_LOGIN and group.routes[0].operation == "GetAccount"
+        if is_ping and parsed is None:
+            return ping(self.datacenter)
+        caller = auth.authenticate(
+            self.db,
+            parsed,
+            method=request.method,
+            target=request.target,
+            headers=request.headers,
+            version_range=group.version_range,
+        )
+        if is_ping:
+            return ping(self.datacenter)
+        action = inputs.params.get("action")
+        route = group.select(action if isinstance(action, str) else None)
+        operation = (route or group.routes[0]).operation
+        account = self._path_account(caller, login, request.path, operation)
+        if route is None:
+            if action in (None, ""):
+                raise missing_parameter("action is required")
+            raise invalid_argument(f"{action} is not a valid action")
+        path_params = dict(group.path_params)
+        path_params["login"] = str(account["login"])
+        call = Call(
+            method=request.method,
+            path=request.path,
+            path_params=path_params,
+            query={k: v if isinstance(v, str) else str(v[0]) for k, v in inputs.query.items()},
+            body=inputs.body,
+            params=inputs.params,
+            headers=request.headers,
+            version_range=group.version_range,
+            datacenter=self.datacenter,
+            account={**account, "uuid": account["id"]},
+            caller=caller.caller(request.client_ip),
+            db=self.db,
+            config=self.config,
+            now=now,
+        )
+        return route.handler(call)
+
+    def _path_account(
+        self, caller: auth.Authenticated, login: str | None, path: str, operation: str
+    ) -> dict[str, Any]:
+        """The account the path names, which must be the caller's own."""
+        if login is None or login in ("my", caller.account["login"]):
+            return caller.account
+        if accounts.get_account(self.db, login) is None:
+            raise EmulatorError(404, "ResourceNotFound", f"{login} does not exist")
+        raise EmulatorError(
+            403,
+            "NotAuthorized",
+            f"You do not have permission to access {path} ({operation.lower()})",
+        )
+
+
+def create_app(db: Database, config: EmulatorConfig, datacenter: str) -> CloudAPIApp:
+    """The ASGI application serving ``datacenter`` from ``db``."""
+    return CloudAPIApp(db, config, datacenter)
+
+
+async def _read_body(receive: Receive) -> tuple[bytes, bool]:
+    """The whole body, or as much as fits the limit and a flag that it did not."""
+    chunks: list[bytes] = []
+    size = 0
+    too_large = False
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            too_large = True
+        elif chunk:
+            chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks), too_large
+
+
+def _incoming(scope: Scope, body: bytes, too_large: bool) -> Incoming:
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in scope.get("headers", []):
+        name = raw_name.decode("latin-1").lower()
+        value = raw_value.decode("latin-1")
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    # ASGI servers differ on whether raw_path carries the query string; drop it if so.
+    raw_path = scope.get("raw_path")
+    path = raw_path.decode("latin-1").split("?", 1)[0] if raw_path else str(scope["path"])
+    client = scope.get("client")
+    return Incoming(
+        method=str(scope["method"]).upper(),
+        path=path,
+        query_string=scope.get("query_string", b"").decode("latin-1"),
+        headers=headers,
+        body=body,
+        body_too_large=too_large,
+        client_ip=str(client[0]) if client else "127.0.0.1",
+        started=time.monotonic(),
+    )

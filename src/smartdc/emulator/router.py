@@ -1,0 +1,141 @@
+"""Matching requests to :class:`Route` entries, with restify 4's routing errors.
+
+Routing is the first step of every request (digest §1.8). It yields either a
+:class:`RouteGroup` — every route sharing the request's method and path, which differ only by
+``?action=`` — or one of the early errors: 404 ``ResourceNotFound``, 405
+``MethodNotAllowedError`` (with ``Allow``) or 400 ``InvalidVersion``. The final choice among
+a group's routes waits for the body, because ``action`` may arrive there.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+from smartdc.emulator.context import EmulatorError, Route
+from smartdc.emulator.versions import best_version
+
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+@dataclass(frozen=True)
+class _CompiledRoute:
+    route: Route
+    pattern: re.Pattern[str]
+    literal_segments: int
+    order: int
+
+
+def _compile(route: Route, order: int) -> _CompiledRoute:
+    if not route.path.startswith("/"):
+        raise ValueError(f"route {route.operation}: path must start with '/': {route.path!r}")
+    parts: list[str] = []
+    position = 0
+    for found in _PLACEHOLDER.finditer(route.path):
+        parts.append(re.escape(route.path[position : found.start()]))
+        parts.append(f"(?P<{found.group(1)}>[^/]+)")
+        position = found.end()
+    parts.append(re.escape(route.path[position:]))
+    literal = sum(1 for seg in route.path.split("/")[1:] if not _PLACEHOLDER.fullmatch(seg))
+    return _CompiledRoute(route, re.compile("".join(parts)), literal, order)
+
+
+def _methods_of(route: Route) -> tuple[str, ...]:
+    return (route.method, "HEAD") if route.head and route.method == "GET" else (route.method,)
+
+
+@dataclass(frozen=True)
+class RouteGroup:
+    """The routes that share the request's method and path, best first."""
+
+    routes: tuple[Route, ...]
+    path_params: dict[str, str]
+    #: Every method served on this path, for ``Access-Control-Allow-Methods``.
+    allow_methods: tuple[str, ...]
+    version_range: str
+
+    @property
+    def content_types(self) -> tuple[str, ...]:
+        """Body content types the path accepts (empty: any)."""
+        return self.routes[0].content_types
+
+    def select(self, action: str | None) -> Route | None:
+        """The route for this ``action``: an exact ``query_action`` match, else a route
+        without one, else ``None`` (an action no route serves)."""
+        fallback: Route | None = None
+        for route in self.routes:
+            if route.query_action is not None and route.query_action == action:
+                return route
+            if route.query_action is None and fallback is None:
+                fallback = route
+        return fallback
+
+
+class Router:
+    """A route table compiled for matching."""
+
+    def __init__(self, routes: Sequence[Route]) -> None:
+        self.routes: tuple[Route, ...] = tuple(routes)
+        self._compiled = [_compile(route, order) for order, route in enumerate(routes)]
+        # Most literal segments first, so fixed paths beat placeholders; then table order.
+        self._compiled.sort(key=lambda c: (-c.literal_segments, c.order))
+
+    def _matches(self, path: str) -> list[tuple[_CompiledRoute, dict[str, str]]]:
+        found: list[tuple[_CompiledRoute, dict[str, str]]] = []
+        for compiled in self._compiled:
+            hit = compiled.pattern.fullmatch(path)
+            if hit is not None:
+                params = {name: unquote(value) for name, value in hit.groupdict().items()}
+                found.append((compiled, params))
+        return found
+
+    def allowed_methods(self, path: str) -> tuple[str, ...]:
+        """Methods served on ``path`` (raw, undecoded), in route-table order."""
+        hits = sorted(self._matches(_normalise(path)), key=lambda h: h[0].order)
+        methods: list[str] = []
+        for compiled, _ in hits:
+            for method in _methods_of(compiled.route):
+                if method not in methods:
+                    methods.append(method)
+        return tuple(methods)
+
+    def resolve(self, method: str, path: str, version_range: str) -> RouteGroup:
+        """Find the routes for ``method`` on the raw ``path`` that serve ``version_range``.
+
+        Raises :class:`EmulatorError` with CloudAPI's routing errors.
+        """
+        normalised = _normalise(path)
+        hits = self._matches(normalised)
+        if not hits:
+            raise EmulatorError(404, "ResourceNotFound", f"{path} does not exist")
+        allow = self.allowed_methods(path)
+        same_method = [(c, p) for c, p in hits if method in _methods_of(c.route)]
+        if not same_method:
+            raise EmulatorError(
+                405,
+                "MethodNotAllowedError",
+                f"{method} is not allowed",
+                headers={"Allow": ", ".join(allow)},
+            )
+        # The most specific path template decides which placeholders the request fills.
+        best_shape = same_method[0][0].pattern.pattern
+        candidates = [(c, p) for c, p in same_method if c.pattern.pattern == best_shape]
+        serving = [(c, p) for c, p in candidates if best_version(version_range, c.route.versions)]
+        if not serving:
+            raise EmulatorError(
+                400, "InvalidVersion", f"{version_range} is not supported by {method} {path}"
+            )
+        serving.sort(key=lambda h: h[0].order)
+        return RouteGroup(
+            routes=tuple(c.route for c, _ in serving),
+            path_params=serving[0][1],
+            allow_methods=allow,
+            version_range=version_range,
+        )
+
+
+def _normalise(path: str) -> str:
+    """Drop one trailing slash, as restify's non-strict routing does."""
+    return path[:-1] if len(path) > 1 and path.endswith("/") else path

@@ -1,0 +1,99 @@
+"""What every ``/machines/{id}`` handler needs: the owner, the machine, and job arguments."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from smartdc.emulator.context import Call, EmulatorError
+from smartdc.emulator.paging import validation_failed
+from smartdc.emulator.store import machines
+
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+#: Ranges for which CloudAPI leaves ``networks`` out of machine objects (digest §1.3).
+_NO_NETWORKS_RANGES = frozenset({"7.0", "~7.0", "7.0.x"})
+#: Request parameters CloudAPI never copies into tags or metadata.
+RESERVED_PARAMS = frozenset({"account", "machine", "uuid", "owner_uuid", "context", "image"})
+
+
+def is_uuid(value: Any) -> bool:
+    """Whether ``value`` is a UUID string (either case, as VMAPI accepts)."""
+    return isinstance(value, str) and _UUID.match(value) is not None
+
+
+def owner(call: Call) -> machines.Owner:
+    """The machines' owner: the path's account in this datacenter."""
+    return machines.Owner(call.account_uuid, call.datacenter)
+
+
+def machine_id(call: Call) -> str:
+    """The ``{id}`` path parameter; 409 ``ValidationFailed`` unless it is a UUID."""
+    value = call.path_params["id"]
+    if not is_uuid(value):
+        raise validation_failed([{"field": "uuid", "code": "Invalid", "message": "Invalid UUID"}])
+    return value
+
+
+def present(call: Call, machine: dict[str, Any]) -> dict[str, Any]:
+    """The machine as this request's API version shows it."""
+    if call.version_range.strip() in _NO_NETWORKS_RANGES:
+        machine = {k: v for k, v in machine.items() if k != "networks"}
+    return machine
+
+
+def gone(call: Call, machine: dict[str, Any]) -> EmulatorError:
+    """410 Gone whose body is the deleted machine (digest §3.4)."""
+    return EmulatorError(410, None, "Gone", body=present(call, machine))
+
+
+def fetch(call: Call) -> dict[str, Any]:
+    """The path's machine as of now, deleted or not; 404/409 as VMAPI answers."""
+    return machines.get_machine(call.db, owner(call), machine_id(call), call.now)
+
+
+def fetch_live(call: Call) -> dict[str, Any]:
+    """The path's machine; 410 with the machine when it has been deleted."""
+    machine = fetch(call)
+    if machine["state"] == "deleted":
+        raise gone(call, machine)
+    return machine
+
+
+def queue(call: Call, machine: dict[str, Any], action: str, params: dict[str, Any]) -> str:
+    """Queue a job on the machine on behalf of the caller; return the job id."""
+    return machines.queue_job(
+        call.db,
+        owner(call),
+        machine["id"],
+        action,
+        params,
+        caller=call.caller,
+        now=call.now,
+        provision_delay=call.config.provision_delay,
+    )
+
+
+def wants_credentials(call: Call) -> bool:
+    """``credentials`` given as any non-empty value (``"false"`` counts, as in CloudAPI)."""
+    value = call.params.get("credentials")
+    return value is True or (isinstance(value, str) and value != "")
+
+
+def add_credentials(call: Call, machine: dict[str, Any]) -> dict[str, Any]:
+    """The machine with ``metadata.credentials`` and the echoed ``credentials`` parameter."""
+    secrets = machines.credentials(call.db, owner(call), machine["id"])
+    metadata = dict(machine["metadata"])
+    metadata["credentials"] = secrets
+    return {**machine, "metadata": metadata, "credentials": call.params.get("credentials")}
+
+
+def scalar_values(kind: str, values: dict[str, Any]) -> dict[str, Any]:
+    """Check that tag or metadata values are strings, numbers or booleans."""
+    for key, value in values.items():
+        if value is None or isinstance(value, dict | list):
+            raise EmulatorError(
+                409,
+                "InvalidArgument",
+                f"{kind} {key}: value must be a string, number or boolean",
+            )
+    return values

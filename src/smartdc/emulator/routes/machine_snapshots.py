@@ -1,0 +1,93 @@
+"""Machine snapshot routes (digest §4.13).
+
+A snapshot's ``state`` follows its creating job: ``queued``, ``running``, then ``created``
+(or ``failed``); once deleted, GetMachineSnapshot says ``deleted``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from smartdc.emulator.context import Call, EmulatorError, Reply, Route
+from smartdc.emulator.paging import validation_failed
+from smartdc.emulator.routes.machine_common import fetch, machine_id, owner, queue
+from smartdc.emulator.store import machines
+
+_SNAPSHOT_NAME = re.compile(r"^[a-zA-Z0-9_.:-]{1,64}$")
+
+
+def default_name(now: float) -> str:
+    """CloudAPI's default snapshot name: the UTC time as ``YYYYMMDDTHHMMSSZ``."""
+    return datetime.fromtimestamp(now, UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _not_found(name: str) -> EmulatorError:
+    return EmulatorError(404, "ResourceNotFound", f"{name} not found")
+
+
+def create_snapshot(call: Call) -> Reply:
+    """CreateMachineSnapshot: 201 ``{"name", "state": "queued"}`` (no Location header)."""
+    name = call.params.get("name") or default_name(call.now)
+    if not isinstance(name, str) or not _SNAPSHOT_NAME.match(name):
+        raise validation_failed(
+            [{"field": "snapshot_name", "code": "Invalid", "message": "Invalid snapshot name"}]
+        )
+    body = machines.create_snapshot(
+        call.db,
+        owner(call),
+        machine_id(call),
+        name,
+        caller=call.caller,
+        now=call.now,
+        provision_delay=call.config.provision_delay,
+    )
+    return Reply(201, body)
+
+
+def list_snapshots(call: Call) -> Reply:
+    """ListMachineSnapshots: the snapshots the machine has."""
+    return Reply(200, machines.list_snapshots(call.db, owner(call), machine_id(call), call.now))
+
+
+def get_snapshot(call: Call) -> Reply:
+    """GetMachineSnapshot: one snapshot; 404 "Snapshot does not exist"."""
+    name = call.path_params["name"]
+    snapshot = machines.get_snapshot(call.db, owner(call), machine_id(call), name, call.now)
+    if snapshot is None:
+        raise EmulatorError(404, "ResourceNotFound", "Snapshot does not exist")
+    return Reply(200, snapshot)
+
+
+def _existing(call: Call) -> tuple[dict[str, Any], str]:
+    name = call.path_params["name"]
+    machine = fetch(call)
+    if not machines.snapshot_exists(call.db, owner(call), machine["id"], name, call.now):
+        raise _not_found(name)
+    return machine, name
+
+
+def delete_snapshot(call: Call) -> Reply:
+    """DeleteMachineSnapshot: 204; 404 "<name> not found"."""
+    machine, name = _existing(call)
+    queue(call, machine, "delete_snapshot", {"name": name})
+    return Reply(204)
+
+
+def start_from_snapshot(call: Call) -> Reply:
+    """StartMachineFromSnapshot: 202; the machine rolls back, then runs."""
+    machine, name = _existing(call)
+    queue(call, machine, "rollback_snapshot", {"name": name})
+    return Reply(202)
+
+
+_BASE = "/{login}/machines/{id}/snapshots"
+
+ROUTES: list[Route] = [
+    Route("CreateMachineSnapshot", "POST", _BASE, create_snapshot, summary="Snapshot a machine"),
+    Route("ListMachineSnapshots", "GET", _BASE, list_snapshots, head=True, summary="Snapshots"),
+    Route("GetMachineSnapshot", "GET", f"{_BASE}/{{name}}", get_snapshot, head=True),
+    Route("DeleteMachineSnapshot", "DELETE", f"{_BASE}/{{name}}", delete_snapshot),
+    Route("StartMachineFromSnapshot", "POST", f"{_BASE}/{{name}}", start_from_snapshot),
+]

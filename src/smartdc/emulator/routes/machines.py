@@ -1,0 +1,297 @@
+"""Machine routes: list, get, create, delete, the ``?action=`` actions, and audit.
+
+Tags, metadata and snapshots live in their own modules; :data:`ROUTES` gathers them all.
+Digest §4.12 and §4.17.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from smartdc.emulator.context import (
+    Call,
+    EmulatorError,
+    Reply,
+    Route,
+    invalid_argument,
+    missing_parameter,
+)
+from smartdc.emulator.paging import RESOURCE_COUNT_HEADER, paginate, validation_failed
+from smartdc.emulator.routes import machine_metadata, machine_snapshots, machine_tags
+from smartdc.emulator.routes.images import image_not_found
+from smartdc.emulator.routes.machine_common import (
+    add_credentials,
+    fetch,
+    fetch_live,
+    gone,
+    is_uuid,
+    machine_id,
+    owner,
+    present,
+    queue,
+    wants_credentials,
+)
+from smartdc.emulator.routes.machine_create import check_ram, create_machine, resolve_package
+from smartdc.emulator.store import catalog, machines
+
+_BRANDS = frozenset({"joyent", "joyent-minimal", "lx", "kvm", "bhyve"})
+_TYPES = frozenset({"smartmachine", "virtualmachine"})
+#: ListMachines ``state`` values and the VMAPI states they select (``None``: every active one).
+_STATE_FILTERS: dict[str, frozenset[str] | None] = {
+    "running": frozenset({"running"}),
+    "stopped": frozenset({"stopped"}),
+    "destroyed": frozenset({"deleted"}),
+    "active": None,
+    "provisioning": None,
+    "stopping": None,
+}
+_ALIAS = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
+_DIGITS = re.compile(r"^[0-9]+$")
+MAX_RENAME_LENGTH = 189
+
+
+def _invalid(field: str) -> EmulatorError:
+    return validation_failed([{"field": field, "code": "Invalid", "message": "Invalid parameter"}])
+
+
+def _text_param(params: dict[str, Any], name: str) -> str | None:
+    value = params.get(name)
+    if value is None or value == "":
+        return None
+    return value if isinstance(value, str) else str(value)
+
+
+def _state_query(params: dict[str, Any]) -> tuple[frozenset[str] | None, bool]:
+    """(exact states or ``None``, active only?) from ``state`` and ``tombstone``."""
+    tombstone = params.get("tombstone")
+    active_only = tombstone in (None, "", False)
+    state = _text_param(params, "state")
+    if state is None:
+        return None, active_only
+    if state == "unknown":
+        raise _invalid("state")
+    if state not in _STATE_FILTERS:
+        raise invalid_argument(f"{state} is not a valid state")
+    wanted = _STATE_FILTERS[state]
+    return wanted, wanted is None
+
+
+def _docker(params: dict[str, Any]) -> bool | None:
+    value = params.get("docker")
+    if value is None or value == "":
+        return None
+    if value in (True, "true"):
+        return True
+    if value in (False, "false"):
+        return False
+    raise invalid_argument(f"{value} is not a valid docker value: must be true or false")
+
+
+def machine_query(call: Call) -> machines.MachineQuery:
+    """ListMachines filters from the request, validated as CloudAPI and VMAPI do."""
+    params = call.params
+    if params.get("tags") == "*":
+        return machines.MachineQuery(any_tag=True)
+    kind = _text_param(params, "type")
+    if kind is not None and kind not in _TYPES:
+        raise invalid_argument(f"{kind} is not a valid type")
+    brand = _text_param(params, "brand")
+    if brand is not None and brand not in _BRANDS:
+        raise _invalid("brand")
+    name = _text_param(params, "name")
+    if name is not None and not _ALIAS.match(name):
+        raise _invalid("alias")
+    image = _text_param(params, "image")
+    if image is not None and (
+        not is_uuid(image) or catalog.get_image(call.db, call.account_uuid, image) is None
+    ):
+        raise image_not_found(image)
+    memory = _text_param(params, "memory")
+    if memory is not None and not _DIGITS.match(memory):
+        raise _invalid("ram")
+    states, active_only = _state_query(params)
+    tags = {
+        key[len("tag.") :]: value if isinstance(value, str) else machines.tag_text(value)
+        for key, value in params.items()
+        if key.startswith("tag.") and len(key) > len("tag.")
+    }
+    return machines.MachineQuery(
+        states=states,
+        active_only=active_only,
+        type=kind,
+        brand=brand,
+        name=name,
+        image=image,
+        memory=None if memory is None else int(memory),
+        docker=_docker(params),
+        tags=tags,
+    )
+
+
+def list_machines(call: Call) -> Reply:
+    """ListMachines: uuid-descending pages with ``x-query-limit`` and ``x-resource-count``."""
+    query = machine_query(call)
+    found = machines.list_machines(call.db, owner(call), query, call.now)
+    if query.any_tag:
+        page, headers = found, {RESOURCE_COUNT_HEADER: str(len(found))}
+    else:
+        page, headers = paginate(found, call.params)
+    if wants_credentials(call):
+        page = [add_credentials(call, m) for m in page]
+    return Reply(200, [present(call, m) for m in page], headers)
+
+
+def get_machine(call: Call) -> Reply:
+    """GetMachine: 200, or 410 with the machine once it is deleted."""
+    machine = fetch(call)
+    if wants_credentials(call):
+        machine = add_credentials(call, machine)
+    if machine["state"] == "deleted":
+        raise gone(call, machine)
+    return Reply(200, present(call, machine))
+
+
+def delete_machine(call: Call) -> Reply:
+    """DeleteMachine: 204; the machine stops, then becomes ``deleted`` (GetMachine -> 410)."""
+    machines.delete_machine(
+        call.db,
+        owner(call),
+        machine_id(call),
+        caller=call.caller,
+        now=call.now,
+        provision_delay=call.config.provision_delay,
+    )
+    return Reply(204)
+
+
+def machine_audit(call: Call) -> Reply:
+    """MachineAudit: finished jobs, newest first (works for deleted machines too)."""
+    return Reply(200, machines.audit(call.db, owner(call), machine_id(call), call.now))
+
+
+# --- actions -------------------------------------------------------------------------------
+
+
+def _power(action: str) -> Any:
+    def handler(call: Call) -> Reply:
+        machine = fetch_live(call)
+        queue(call, machine, action, {})
+        return Reply(202)
+
+    handler.__name__ = f"{action}_machine"
+    handler.__doc__ = (
+        f"{action.capitalize()}Machine: 202; the job fails later if the state is wrong."
+    )
+    return handler
+
+
+def resize_machine(call: Call) -> Reply:
+    """ResizeMachine: 202; the package changes when the job finishes."""
+    machine = fetch_live(call)
+    wanted = call.params.get("package")
+    if wanted in (None, ""):
+        raise missing_parameter("package must be specified")
+    if machine["brand"] == "kvm":
+        raise invalid_argument("resize is not supported for KVM virtualmachines")
+    package = resolve_package(call, wanted)
+    if machine["brand"] == "bhyve" and not package.get("flexible_disk"):
+        raise invalid_argument("bhyve instances can only be resized to a flexible_disk package")
+    image = catalog.get_image(call.db, call.account_uuid, machine["image"])
+    if image is not None:
+        check_ram(image, package)
+    queue(call, machine, "resize", {"package": package})
+    return Reply(202)
+
+
+def rename_machine(call: Call) -> Reply:
+    """RenameMachine: 202; the name changes when the job finishes."""
+    machine = fetch_live(call)
+    name = call.params.get("name")
+    if name in (None, ""):
+        raise missing_parameter("New name must be specified")
+    if len(str(name)) > MAX_RENAME_LENGTH:
+        raise invalid_argument(f"New name exceeds the maximum length of {MAX_RENAME_LENGTH}")
+    queue(call, machine, "rename", {"name": str(name)})
+    return Reply(202)
+
+
+def _firewall(enabled: bool) -> Any:
+    def handler(call: Call) -> Reply:
+        machine = fetch_live(call)
+        if machine["firewall_enabled"] != enabled:
+            queue(call, machine, "unknown", {"enabled": enabled})
+        return Reply(202)
+
+    verb = "Enable" if enabled else "Disable"
+    handler.__name__ = f"{verb.lower()}_firewall"
+    handler.__doc__ = f"{verb}MachineFirewall: 202 (no job when already in that state)."
+    return handler
+
+
+def _deletion_protection(enabled: bool) -> Any:
+    def handler(call: Call) -> Reply:
+        machine = fetch(call)  # no 410 check: CloudAPI lets these through for deleted VMs
+        if machine["deletion_protection"] != enabled:
+            action = "enable" if enabled else "disable"
+            queue(call, machine, f"{action}_deletion_protection", {})
+        return Reply(202)
+
+    verb = "Enable" if enabled else "Disable"
+    handler.__name__ = f"{verb.lower()}_deletion_protection"
+    handler.__doc__ = f"{verb}MachineDeletionProtection: 202 (no job when already so)."
+    return handler
+
+
+_MACHINE = "/{login}/machines/{id}"
+
+
+def _action(operation: str, action: str, handler: Any) -> Route:
+    return Route(operation, "POST", _MACHINE, handler, query_action=action, summary=operation)
+
+
+_ACTION_ROUTES: list[Route] = [
+    _action("StartMachine", "start", _power("start")),
+    _action("StopMachine", "stop", _power("stop")),
+    _action("RebootMachine", "reboot", _power("reboot")),
+    _action("ResizeMachine", "resize", resize_machine),
+    _action("RenameMachine", "rename", rename_machine),
+    _action("EnableMachineFirewall", "enable_firewall", _firewall(True)),
+    _action("DisableMachineFirewall", "disable_firewall", _firewall(False)),
+    _action(
+        "EnableMachineDeletionProtection",
+        "enable_deletion_protection",
+        _deletion_protection(True),
+    ),
+    _action(
+        "DisableMachineDeletionProtection",
+        "disable_deletion_protection",
+        _deletion_protection(False),
+    ),
+]
+
+ROUTES: list[Route] = [
+    Route(
+        "ListMachines",
+        "GET",
+        "/{login}/machines",
+        list_machines,
+        head=True,
+        summary="List machines",
+    ),
+    Route("CreateMachine", "POST", "/{login}/machines", create_machine, summary="Create machine"),
+    Route("GetMachine", "GET", _MACHINE, get_machine, head=True, summary="Get a machine"),
+    Route("DeleteMachine", "DELETE", _MACHINE, delete_machine, summary="Delete a machine"),
+    *_ACTION_ROUTES,
+    Route(
+        "MachineAudit",
+        "GET",
+        f"{_MACHINE}/audit",
+        machine_audit,
+        head=True,
+        summary="A machine's audit trail",
+    ),
+    *machine_metadata.ROUTES,
+    *machine_tags.ROUTES,
+    *machine_snapshots.ROUTES,
+]

@@ -1,0 +1,302 @@
+"""Accounts and their SSH keys, as UFDS keeps them for CloudAPI.
+
+HTTP-free: functions take a :class:`Database` and return CloudAPI-shaped dicts (digest §7).
+Accounts and keys registered when the emulator starts are marked ``registered``; a reset of
+the emulator's state keeps them and forgets everything created through the API.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid as uuid_module
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from smartdc.auth.keys import md5_fingerprint, parse_public_key
+from smartdc.emulator.context import EmulatorError, invalid_argument
+from smartdc.emulator.db import Database, dumps, loads, register_schema
+from smartdc.errors import SmartDCError
+
+register_schema(
+    """
+    CREATE TABLE IF NOT EXISTS accounts (
+        uuid TEXT PRIMARY KEY,
+        login TEXT NOT NULL UNIQUE,
+        doc TEXT NOT NULL,
+        registered INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE IF NOT EXISTS account_keys (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        account_uuid TEXT NOT NULL REFERENCES accounts(uuid) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        openssh TEXT NOT NULL,
+        created REAL NOT NULL,
+        registered INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (account_uuid, fingerprint),
+        UNIQUE (account_uuid, name)
+    );
+    """
+)
+
+#: UpdateAccount input name -> stored account field (CloudAPI's wire names are kept as-is).
+PROFILE_FIELDS: tuple[str, ...] = (
+    "email",
+    "companyName",
+    "firstName",
+    "lastName",
+    "address",
+    "postalCode",
+    "city",
+    "state",
+    "country",
+    "phone",
+)
+
+KEY_INVALID = "key is invalid"
+KEY_CONFLICT = "key already exists or is invalid"
+
+
+def iso_time(when: float) -> str:
+    """A UNIX time as JavaScript's ``toISOString`` prints it (millisecond precision, ``Z``)."""
+    stamp = datetime.fromtimestamp(when, UTC)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
+
+
+# --- accounts ------------------------------------------------------------------------------
+
+
+def _account_from_row(row: Any) -> dict[str, Any]:
+    doc: dict[str, Any] = loads(row["doc"])
+    return render_account(doc)
+
+
+def render_account(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """The Account object in CloudAPI's field order; profile fields only when set."""
+    account: dict[str, Any] = {"id": doc["id"], "login": doc["login"], "email": doc["email"]}
+    for name in PROFILE_FIELDS[1:]:
+        if doc.get(name):
+            account[name] = doc[name]
+    account["triton_cns_enabled"] = bool(doc.get("triton_cns_enabled", False))
+    account["updated"] = doc["updated"]
+    account["created"] = doc["created"]
+    return account
+
+
+def create_account(
+    db: Database,
+    login: str,
+    *,
+    email: str | None = None,
+    uuid: str | None = None,
+    registered: bool = False,
+    now: float | None = None,
+) -> dict[str, Any]:
+    """Create an account; 409 ``InvalidArgument`` if the login is taken or malformed."""
+    if not login or "/" in login or login in ("my", "--ping"):
+        raise invalid_argument(f"login: {login} is invalid")
+    stamp = iso_time(time.time() if now is None else now)
+    doc = {
+        "id": uuid or str(uuid_module.uuid4()),
+        "login": login,
+        "email": email or f"{login}@example.com",
+        "triton_cns_enabled": False,
+        "created": stamp,
+        "updated": stamp,
+    }
+    with db.transaction() as conn:
+        if conn.execute("SELECT 1 FROM accounts WHERE login = ?", (login,)).fetchone():
+            raise invalid_argument(f"login: {login} already exists")
+        conn.execute(
+            "INSERT INTO accounts (uuid, login, doc, registered) VALUES (?, ?, ?, ?)",
+            (doc["id"], login, dumps(doc), int(registered)),
+        )
+    return render_account(doc)
+
+
+def register_account(db: Database, login: str) -> dict[str, Any]:
+    """Create an account at start-up, or mark the existing one (a restart) as registered."""
+    existing = get_account(db, login)
+    if existing is None:
+        return create_account(db, login, registered=True)
+    db.execute("UPDATE accounts SET registered = 1 WHERE login = ?", (login,))
+    return existing
+
+
+def get_account(db: Database, login: str) -> dict[str, Any] | None:
+    """The account with this login, or ``None``."""
+    row = db.one("SELECT doc FROM accounts WHERE login = ?", (login,))
+    return None if row is None else _account_from_row(row)
+
+
+def get_account_by_uuid(db: Database, account_uuid: str) -> dict[str, Any] | None:
+    """The account with this UUID, or ``None``."""
+    row = db.one("SELECT doc FROM accounts WHERE uuid = ?", (account_uuid,))
+    return None if row is None else _account_from_row(row)
+
+
+def list_accounts(db: Database) -> list[dict[str, Any]]:
+    """Every account, by login."""
+    return [_account_from_row(r) for r in db.query("SELECT doc FROM accounts ORDER BY login")]
+
+
+def _parse_bool(name: str, value: Any) -> bool:
+    if value is True or value == "true":
+        return True
+    if value is False or value == "false":
+        return False
+    raise invalid_argument(f"{name} must be true or false")
+
+
+def update_account(
+    db: Database, login: str, changes: Mapping[str, Any], *, now: float | None = None
+) -> dict[str, Any]:
+    """Apply UpdateAccount's inputs: empty values are ignored, as CloudAPI ignores them.
+
+    Raises 404 ``ResourceNotFound`` for an unknown login and 409 ``InvalidArgument`` for a
+    ``triton_cns_enabled`` that is neither a boolean nor "true"/"false".
+    """
+    cns: bool | None = None
+    if changes.get("triton_cns_enabled") not in (None, ""):
+        cns = _parse_bool("triton_cns_enabled", changes["triton_cns_enabled"])
+    with db.transaction() as conn:
+        row = conn.execute("SELECT doc FROM accounts WHERE login = ?", (login,)).fetchone()
+        if row is None:
+            raise EmulatorError(404, "ResourceNotFound", f"{login} does not exist")
+        doc: dict[str, Any] = loads(row["doc"])
+        for name in PROFILE_FIELDS:
+            value = changes.get(name)
+            if value not in (None, ""):
+                doc[name] = str(value)
+        if cns is not None:
+            doc["triton_cns_enabled"] = cns
+        doc["updated"] = iso_time(time.time() if now is None else now)
+        conn.execute("UPDATE accounts SET doc = ? WHERE login = ?", (dumps(doc), login))
+    return render_account(doc)
+
+
+# --- keys ----------------------------------------------------------------------------------
+
+
+def _key_from_row(row: Any) -> dict[str, Any]:
+    return {"name": row["name"], "fingerprint": row["fingerprint"], "key": row["openssh"]}
+
+
+def list_keys(db: Database, account_uuid: str) -> list[dict[str, Any]]:
+    """The account's keys, oldest first, as Key objects ``{name, fingerprint, key}``."""
+    rows = db.query(
+        "SELECT name, fingerprint, openssh FROM account_keys WHERE account_uuid = ? ORDER BY seq",
+        (account_uuid,),
+    )
+    return [_key_from_row(r) for r in rows]
+
+
+def get_key(db: Database, account_uuid: str, name_or_fp: str) -> dict[str, Any] | None:
+    """The key whose name or MD5 fingerprint (colon hex) is ``name_or_fp``, or ``None``."""
+    row = db.one(
+        "SELECT name, fingerprint, openssh FROM account_keys"
+        " WHERE account_uuid = ? AND (fingerprint = ? OR name = ?) ORDER BY seq",
+        (account_uuid, name_or_fp.lower(), name_or_fp),
+    )
+    return None if row is None else _key_from_row(row)
+
+
+def key_fingerprint(openssh_line: str) -> tuple[str, str]:
+    """Check an OpenSSH public key line; return ``(normalised line, MD5 fingerprint)``.
+
+    Raises 409 ``InvalidArgument`` "key is invalid" when the line has fewer than two
+    space-separated fields, and "key already exists or is invalid" when it does not parse
+    (UFDS gives the same answer for both).
+    """
+    line = openssh_line.strip()
+    if len(line.split(" ")) < 2:
+        raise invalid_argument(KEY_INVALID)
+    try:
+        fingerprint = md5_fingerprint(parse_public_key(line))
+    except (ValueError, SmartDCError) as exc:
+        raise invalid_argument(KEY_CONFLICT) from exc
+    return line, fingerprint
+
+
+def _default_key_name(line: str, fingerprint: str) -> str:
+    fields = line.split(None, 2)
+    comment = fields[2].strip() if len(fields) > 2 else ""
+    return comment or fingerprint
+
+
+def add_key(
+    db: Database,
+    account_uuid: str,
+    openssh_line: str,
+    name: str | None = None,
+    *,
+    registered: bool = False,
+    now: float | None = None,
+) -> dict[str, Any]:
+    """Add a key to an account and return the Key object.
+
+    The name defaults to the key's comment, else its fingerprint. A name or fingerprint the
+    account already has gives 409 ``InvalidArgument`` "key already exists or is invalid".
+    """
+    line, fingerprint = key_fingerprint(openssh_line)
+    key_name = name or _default_key_name(line, fingerprint)
+    with db.transaction() as conn:
+        clash = conn.execute(
+            "SELECT 1 FROM account_keys WHERE account_uuid = ? AND (fingerprint = ? OR name = ?)",
+            (account_uuid, fingerprint, key_name),
+        ).fetchone()
+        if clash:
+            raise invalid_argument(KEY_CONFLICT)
+        conn.execute(
+            "INSERT INTO account_keys (account_uuid, name, fingerprint, openssh, created,"
+            " registered) VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                account_uuid,
+                key_name,
+                fingerprint,
+                line,
+                time.time() if now is None else now,
+                int(registered),
+            ),
+        )
+    return {"name": key_name, "fingerprint": fingerprint, "key": line}
+
+
+def register_key(db: Database, account_uuid: str, openssh_line: str, name: str) -> dict[str, Any]:
+    """Add a key at start-up. A key the account already has (same fingerprint) is kept as
+    is, so restarting on the same data is no error; another key under the same name (the
+    key file was regenerated) is replaced."""
+    _, fingerprint = key_fingerprint(openssh_line)
+    with db.transaction() as conn:
+        existing = get_key(db, account_uuid, fingerprint)
+        if existing is not None and existing["fingerprint"] == fingerprint:
+            conn.execute(
+                "UPDATE account_keys SET registered = 1 WHERE account_uuid = ? AND fingerprint = ?",
+                (account_uuid, fingerprint),
+            )
+            return existing
+        conn.execute(
+            "DELETE FROM account_keys WHERE account_uuid = ? AND name = ?", (account_uuid, name)
+        )
+        return add_key(db, account_uuid, openssh_line, name, registered=True)
+
+
+def delete_key(db: Database, account_uuid: str, name_or_fp: str) -> dict[str, Any] | None:
+    """Remove the key named (or fingerprinted) ``name_or_fp``; return it, or ``None``."""
+    with db.transaction() as conn:
+        key = get_key(db, account_uuid, name_or_fp)
+        if key is None:
+            return None
+        conn.execute(
+            "DELETE FROM account_keys WHERE account_uuid = ? AND fingerprint = ?",
+            (account_uuid, key["fingerprint"]),
+        )
+    return key
+
+
+def forget_unregistered(db: Database) -> None:
+    """Drop accounts and keys created through the API; keep those registered at start-up."""
+    with db.transaction() as conn:
+        conn.execute("DELETE FROM account_keys WHERE registered = 0")
+        conn.execute("DELETE FROM accounts WHERE registered = 0")

@@ -1,0 +1,868 @@
+"""Machines, their jobs (audit), snapshots, tags and metadata, as VMAPI keeps them.
+
+A machine belongs to one account in one datacenter. Every change after creation is a job
+queued through :func:`queue_job`; :mod:`smartdc.emulator.lifecycle` decides what the job does
+to the state, and this module applies the job's other effects (new name, tags, metadata ...)
+when it finishes. Jobs advance lazily: every read first settles the jobs that are due at the
+caller's ``now``, so nothing runs in the background.
+
+HTTP-free: functions take a :class:`Database` and the caller's clock, and return
+CloudAPI-shaped dicts (digest §7). Refusals that VMAPI makes are raised as
+:class:`EmulatorError` with VMAPI's status, code and message.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from smartdc.emulator import lifecycle
+from smartdc.emulator.context import EmulatorError
+from smartdc.emulator.db import Database, dumps, loads, register_schema
+from smartdc.emulator.store import nics
+from smartdc.emulator.store.catalog import CATALOG_NAMESPACE
+
+register_schema(
+    """
+    CREATE TABLE IF NOT EXISTS machines (
+        id TEXT PRIMARY KEY,
+        account TEXT NOT NULL,
+        datacenter TEXT NOT NULL,
+        name TEXT NOT NULL,
+        brand TEXT NOT NULL,
+        state TEXT NOT NULL,
+        image TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        updated_ms INTEGER NOT NULL,
+        doc TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS machines_by_owner ON machines (account, datacenter, id);
+    CREATE INDEX IF NOT EXISTS machines_by_name ON machines (account, datacenter, name);
+    CREATE TABLE IF NOT EXISTS machine_jobs (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        machine TEXT NOT NULL,
+        action TEXT NOT NULL,
+        params TEXT NOT NULL,
+        caller TEXT NOT NULL,
+        start_ms INTEGER NOT NULL,
+        finish_ms INTEGER NOT NULL,
+        phase TEXT NOT NULL,
+        state_before TEXT,
+        error TEXT
+    );
+    CREATE INDEX IF NOT EXISTS machine_jobs_pending ON machine_jobs (phase, start_ms);
+    CREATE INDEX IF NOT EXISTS machine_jobs_running ON machine_jobs (phase, finish_ms);
+    CREATE INDEX IF NOT EXISTS machine_jobs_by_machine ON machine_jobs (machine, finish_ms);
+    CREATE TABLE IF NOT EXISTS machine_snapshots (
+        job TEXT PRIMARY KEY,
+        machine TEXT NOT NULL,
+        name TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        deleted_ms INTEGER
+    );
+    CREATE INDEX IF NOT EXISTS machine_snapshots_by_name ON machine_snapshots (machine, name);
+    """
+)
+
+#: Job phases, as the workflow API names a job's execution.
+QUEUED = "queued"
+RUNNING_JOB = "running"
+SUCCEEDED = "succeeded"
+FAILED_JOB = "failed"
+_PENDING = (QUEUED, RUNNING_JOB)
+
+HVM_BRANDS = frozenset({"kvm", "bhyve"})
+MAX_NAME_LENGTH = 189
+_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
+#: Compute nodes per datacenter that machines are spread over.
+_SERVERS_PER_DATACENTER = 4
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Whose machines: one account in one datacenter."""
+
+    account: str
+    datacenter: str
+
+
+# --- time ----------------------------------------------------------------------------------
+
+
+def to_ms(now: float) -> int:
+    """A clock reading (seconds) as whole milliseconds, rounded down."""
+    return int(now * 1000)
+
+
+def iso_ms(ms: int) -> str:
+    """Milliseconds since the epoch as an ISO 8601 UTC time with milliseconds (``...123Z``)."""
+    stamp = datetime.fromtimestamp(ms // 1000, UTC)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+# --- errors VMAPI raises -------------------------------------------------------------------
+
+
+def validation_failed(message: str, errors: Sequence[Mapping[str, str]]) -> EmulatorError:
+    """VMAPI's 409 ``ValidationFailed`` with its ``errors`` array."""
+    body = {"code": "ValidationFailed", "message": message, "errors": [dict(e) for e in errors]}
+    return EmulatorError(409, "ValidationFailed", message, body=body)
+
+
+def _alias_errors(
+    conn: sqlite3.Connection, owner: Owner, name: str, exclude: str | None
+) -> list[dict[str, str]]:
+    if len(name) > MAX_NAME_LENGTH or not _NAME_PATTERN.match(name):
+        return [{"field": "alias", "code": "Invalid", "message": "Invalid machine name"}]
+    clash = conn.execute(
+        "SELECT id FROM machines WHERE account = ? AND datacenter = ? AND name = ?"
+        " AND state NOT IN ('deleted', 'failed') AND id != ?",
+        (owner.account, owner.datacenter, name, exclude or ""),
+    ).fetchone()
+    if clash is not None:
+        return [
+            {"field": "alias", "code": "Duplicate", "message": "Already exists for this owner_uuid"}
+        ]
+    return []
+
+
+def _check_alias(
+    conn: sqlite3.Connection, owner: Owner, name: str, *, exclude: str | None, prefix: str
+) -> None:
+    errors = _alias_errors(conn, owner, name, exclude)
+    if errors:
+        raise validation_failed(f"{prefix}: {errors[0]['message']}", errors)
+
+
+def vm_not_found() -> EmulatorError:
+    """VMAPI's answer for an unknown machine, or one of another owner (digest §3.4)."""
+    return EmulatorError(404, "ResourceNotFound", "VM not found")
+
+
+# --- the machine record --------------------------------------------------------------------
+
+
+@dataclass
+class _Machine:
+    """A machines row, decoded; ``doc`` holds the open-ended fields."""
+
+    id: str
+    account: str
+    datacenter: str
+    name: str
+    brand: str
+    state: str
+    image: str
+    created_ms: int
+    updated_ms: int
+    doc: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_row(cls, row: Any) -> _Machine:
+        return cls(
+            id=row["id"],
+            account=row["account"],
+            datacenter=row["datacenter"],
+            name=row["name"],
+            brand=row["brand"],
+            state=row["state"],
+            image=row["image"],
+            created_ms=row["created_ms"],
+            updated_ms=row["updated_ms"],
+            doc=loads(row["doc"]),
+        )
+
+    def save(self, conn: sqlite3.Connection) -> None:
+        conn.execute(
+            "UPDATE machines SET name = ?, brand = ?, state = ?, image = ?, updated_ms = ?,"
+            " doc = ? WHERE id = ?",
+            (
+                self.name,
+                self.brand,
+                self.state,
+                self.image,
+                self.updated_ms,
+                dumps(self.doc),
+                self.id,
+            ),
+        )
+
+
+def _load(conn: sqlite3.Connection, machine_id: str) -> _Machine | None:
+    row = conn.execute("SELECT * FROM machines WHERE id = ?", (machine_id,)).fetchone()
+    return None if row is None else _Machine.from_row(row)
+
+
+def _load_owned(conn: sqlite3.Connection, owner: Owner, machine_id: str) -> _Machine:
+    machine = _load(conn, machine_id)
+    if machine is None or machine.account != owner.account:
+        raise vm_not_found()
+    if machine.datacenter != owner.datacenter:
+        raise vm_not_found()
+    return machine
+
+
+def _compute_node(datacenter: str, machine_id: str) -> str:
+    index = int(machine_id[:8], 16) % _SERVERS_PER_DATACENTER
+    return str(uuid.uuid5(CATALOG_NAMESPACE, f"server:{datacenter}:{index}"))
+
+
+# --- job effects ---------------------------------------------------------------------------
+
+Effect = Callable[[sqlite3.Connection, _Machine, dict[str, Any], dict[str, Any]], None]
+
+
+def _provisioned(
+    conn: sqlite3.Connection, m: _Machine, _params: dict[str, Any], _job: dict[str, Any]
+) -> None:
+    m.doc["compute_node"] = _compute_node(m.datacenter, m.id)
+
+
+def _destroyed(
+    conn: sqlite3.Connection, m: _Machine, _params: dict[str, Any], _job: dict[str, Any]
+) -> None:
+    nics.release_nics(conn, m.id)
+
+
+def _renamed(
+    conn: sqlite3.Connection, m: _Machine, params: dict[str, Any], _job: dict[str, Any]
+) -> None:
+    m.name = str(params["name"])
+
+
+def _resized(
+    conn: sqlite3.Connection, m: _Machine, params: dict[str, Any], _job: dict[str, Any]
+) -> None:
+    package = params["package"]
+    m.doc.update(
+        package_id=package["id"],
+        package_name=package["name"],
+        memory=package["memory"],
+        disk=package["disk"],
+    )
+
+
+def _dict_effect(
+    key: str, mode: str
+) -> Callable[[sqlite3.Connection, _Machine, dict[str, Any], dict[str, Any]], None]:
+    """An effect on the machine's ``tags`` or ``metadata``: set, replace, or remove keys."""
+
+    def apply(
+        conn: sqlite3.Connection, m: _Machine, params: dict[str, Any], _job: dict[str, Any]
+    ) -> None:
+        current: dict[str, Any] = m.doc.setdefault(key, {})
+        if mode == "set":
+            current.update(params["values"])
+        elif mode == "replace":
+            m.doc[key] = dict(params["values"])
+        else:
+            for name in params["keys"]:
+                current.pop(name, None)
+
+    return apply
+
+
+def _flag_effect(name: str, value: bool | None) -> Effect:
+    def apply(
+        conn: sqlite3.Connection, m: _Machine, params: dict[str, Any], _job: dict[str, Any]
+    ) -> None:
+        m.doc[name] = bool(params["enabled"]) if value is None else value
+
+    return apply
+
+
+def _snapshot_deleted(
+    conn: sqlite3.Connection, m: _Machine, params: dict[str, Any], job: dict[str, Any]
+) -> None:
+    conn.execute(
+        "UPDATE machine_snapshots SET deleted_ms = ? WHERE machine = ? AND name = ?"
+        " AND deleted_ms IS NULL",
+        (job["finish_ms"], m.id, params["name"]),
+    )
+
+
+def _no_effect(
+    conn: sqlite3.Connection, m: _Machine, _params: dict[str, Any], _job: dict[str, Any]
+) -> None:
+    return None
+
+
+_EFFECTS: dict[str, Effect] = {
+    "provision": _provisioned,
+    "destroy": _destroyed,
+    "rename": _renamed,
+    "resize": _resized,
+    "set_metadata": _dict_effect("metadata", "set"),
+    "replace_metadata": _dict_effect("metadata", "replace"),
+    "remove_metadata": _dict_effect("metadata", "remove"),
+    "set_tags": _dict_effect("tags", "set"),
+    "replace_tags": _dict_effect("tags", "replace"),
+    "remove_tags": _dict_effect("tags", "remove"),
+    "enable_deletion_protection": _flag_effect("deletion_protection", True),
+    "disable_deletion_protection": _flag_effect("deletion_protection", False),
+    "unknown": _flag_effect("firewall_enabled", None),
+    "delete_snapshot": _snapshot_deleted,
+}
+
+
+def _live_snapshot(conn: sqlite3.Connection, machine_id: str, name: str) -> Any:
+    return conn.execute(
+        "SELECT s.* FROM machine_snapshots s JOIN machine_jobs j ON j.id = s.job"
+        " WHERE s.machine = ? AND s.name = ? AND s.deleted_ms IS NULL AND j.phase = ?",
+        (machine_id, name, SUCCEEDED),
+    ).fetchone()
+
+
+def _precondition_error(
+    conn: sqlite3.Connection, m: _Machine, action: str, params: dict[str, Any]
+) -> str | None:
+    """Why a job that the state allows still cannot do its work, or ``None``."""
+    if params.get("fail"):
+        return f"{action} failed"
+    if action == "create_snapshot" and _live_snapshot(conn, m.id, params["name"]) is not None:
+        return f"snapshot {params['name']} already exists"
+    needs_snapshot = action in ("delete_snapshot", "rollback_snapshot")
+    if needs_snapshot and _live_snapshot(conn, m.id, params["name"]) is None:
+        return f"snapshot {params['name']} does not exist"
+    return None
+
+
+# --- settling due jobs ---------------------------------------------------------------------
+
+
+def _settle(conn: sqlite3.Connection, now_ms: int, where: str, args: tuple[Any, ...]) -> None:
+    """Start and finish every job due at ``now_ms`` among the machines ``where`` selects."""
+    jobs = conn.execute(
+        "SELECT j.* FROM machine_jobs j JOIN machines m ON m.id = j.machine"
+        " WHERE ((j.phase = 'queued' AND j.start_ms <= ?)"
+        f" OR (j.phase = 'running' AND j.finish_ms <= ?)) AND {where}"
+        " ORDER BY j.seq",
+        (now_ms, now_ms, *args),
+    ).fetchall()
+    machines: dict[str, _Machine] = {}
+    for job_row in jobs:
+        job = dict(job_row)
+        machine = machines.get(job["machine"]) or _load(conn, job["machine"])
+        if machine is None:
+            continue
+        machines[machine.id] = machine
+        params: dict[str, Any] = loads(job["params"])
+        action = job["action"]
+        if job["phase"] == QUEUED:
+            decision = lifecycle.begin(action, machine.state)
+            error = decision.error or _precondition_error(conn, machine, action, params)
+            job["state_before"] = machine.state
+            job["error"] = error
+            if error is None and decision.during is not None:
+                machine.state = decision.during
+                machine.updated_ms = job["start_ms"]
+            job["phase"] = RUNNING_JOB
+        if job["finish_ms"] <= now_ms:
+            ok = job["error"] is None
+            machine.state = lifecycle.finish(action, job["state_before"], ok)
+            if ok:
+                _EFFECTS.get(action, _no_effect)(conn, machine, params, job)
+            elif action == "provision":
+                nics.release_nics(conn, machine.id)
+            machine.updated_ms = job["finish_ms"]
+            job["phase"] = SUCCEEDED if ok else FAILED_JOB
+        conn.execute(
+            "UPDATE machine_jobs SET phase = ?, state_before = ?, error = ? WHERE seq = ?",
+            (job["phase"], job["state_before"], job["error"], job["seq"]),
+        )
+    for machine in machines.values():
+        machine.save(conn)
+
+
+def _settle_machine(conn: sqlite3.Connection, machine_id: str, now_ms: int) -> None:
+    _settle(conn, now_ms, "m.id = ?", (machine_id,))
+
+
+def _settle_owner(conn: sqlite3.Connection, owner: Owner, now_ms: int) -> None:
+    _settle(conn, now_ms, "m.account = ? AND m.datacenter = ?", (owner.account, owner.datacenter))
+
+
+def _enqueue(
+    conn: sqlite3.Connection,
+    machine_id: str,
+    action: str,
+    params: Mapping[str, Any],
+    caller: Mapping[str, Any],
+    now_ms: int,
+    provision_delay: float,
+) -> str:
+    row = conn.execute(
+        "SELECT MAX(finish_ms) FROM machine_jobs WHERE machine = ? AND phase IN (?, ?)",
+        (machine_id, *_PENDING),
+    ).fetchone()
+    busy_until = row[0] if row is not None and row[0] is not None else now_ms
+    start_ms = max(now_ms, int(busy_until))
+    job_id = str(uuid.uuid4())
+    conn.execute(
+        "INSERT INTO machine_jobs (id, machine, action, params, caller, start_ms, finish_ms,"
+        " phase) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            job_id,
+            machine_id,
+            action,
+            dumps(dict(params)),
+            dumps(dict(caller)),
+            start_ms,
+            start_ms + lifecycle.duration_ms(action, provision_delay),
+            QUEUED,
+        ),
+    )
+    return job_id
+
+
+# --- rendering -----------------------------------------------------------------------------
+
+
+def machine_type(brand: str) -> str:
+    """The deprecated ``type`` field: ``virtualmachine`` for HVM brands."""
+    return "virtualmachine" if brand in HVM_BRANDS else "smartmachine"
+
+
+def _nic_state(machine_state: str) -> str:
+    if machine_state == lifecycle.PROVISIONING:
+        return "provisioning"
+    return "stopped" if machine_state == lifecycle.STOPPED else "running"
+
+
+def _render(m: _Machine, nic_rows: Sequence[Any]) -> dict[str, Any]:
+    shown = [] if m.state in (lifecycle.PROVISIONING, lifecycle.FAILED) else list(nic_rows)
+    doc = m.doc
+    machine: dict[str, Any] = {
+        "id": m.id,
+        "name": m.name,
+        "type": machine_type(m.brand),
+        "brand": m.brand,
+        "state": m.state,
+        "image": m.image,
+        "ips": [row["ip"] for row in shown],
+        "memory": doc["memory"],
+        "disk": doc["disk"],
+        "metadata": dict(doc.get("metadata", {})),
+        "tags": dict(doc.get("tags", {})),
+        "created": iso_ms(m.created_ms),
+        "updated": iso_ms(m.updated_ms),
+        "networks": [row["network"] for row in shown],
+    }
+    if shown:
+        primary = next((row for row in shown if row["is_primary"]), shown[0])
+        machine["primaryIp"] = primary["ip"]
+    machine["firewall_enabled"] = bool(doc.get("firewall_enabled", False))
+    machine["deletion_protection"] = bool(doc.get("deletion_protection", False))
+    if doc.get("compute_node"):
+        machine["compute_node"] = doc["compute_node"]
+    machine["package"] = doc.get("package_name", "")
+    if shown:
+        state = _nic_state(m.state)
+        machine["nics"] = [nics.render_nic(row, state) for row in shown]
+    if doc.get("flexible"):
+        machine["flexible"] = True
+        machine["disks"] = [dict(d) for d in doc.get("disks", [])]
+    return machine
+
+
+def _render_many(conn: sqlite3.Connection, machines: Sequence[_Machine]) -> list[dict[str, Any]]:
+    rows = nics.nic_rows(conn, (m.id for m in machines))
+    return [_render(m, rows[m.id]) for m in machines]
+
+
+# --- creating and reading machines ---------------------------------------------------------
+
+
+@dataclass
+class MachineSpec:
+    """Everything CreateMachine decided about a new machine (validated by the caller)."""
+
+    image: Mapping[str, Any]
+    package: Mapping[str, Any]
+    brand: str
+    nics: Sequence[nics.NicRequest]
+    name: str | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    internal_metadata: Mapping[str, Any] = field(default_factory=dict)
+    tags: Mapping[str, Any] = field(default_factory=dict)
+    firewall_enabled: bool = False
+    deletion_protection: bool = False
+    #: Make the provision job fail (the machine ends ``failed``), as when capacity runs out.
+    fail_provision: bool = False
+
+
+def _flexible_disks(machine_id: str, spec: MachineSpec) -> list[dict[str, Any]]:
+    boot_size = int(spec.image.get("image_size") or 10240)
+    total = int(spec.package["disk"])
+    disks: list[dict[str, Any]] = [
+        {
+            "id": str(uuid.uuid5(CATALOG_NAMESPACE, f"disk:{machine_id}/0")),
+            "boot": True,
+            "image": spec.image["id"],
+            "size": boot_size,
+            "block_size": 8192,
+        }
+    ]
+    if total > boot_size:
+        disks.append(
+            {
+                "id": str(uuid.uuid5(CATALOG_NAMESPACE, f"disk:{machine_id}/1")),
+                "boot": False,
+                "size": total - boot_size,
+                "block_size": 8192,
+            }
+        )
+    return disks
+
+
+def create_machine(
+    db: Database,
+    owner: Owner,
+    spec: MachineSpec,
+    *,
+    caller: Mapping[str, Any],
+    now: float,
+    provision_delay: float,
+    machine_id: str | None = None,
+) -> dict[str, Any]:
+    """Create a machine in ``provisioning`` and queue its provision job; return the machine.
+
+    Raises VMAPI's 409 ``ValidationFailed`` for a bad or duplicate name, and NAPI's errors
+    when a requested address cannot be had.
+    """
+    new_id = machine_id or str(uuid.uuid4())
+    now_ms = to_ms(now)
+    name = (spec.name or "{{shortId}}").replace("{{shortId}}", new_id[:8])
+    doc: dict[str, Any] = {
+        "package_id": spec.package["id"],
+        "package_name": spec.package["name"],
+        "memory": spec.package["memory"],
+        "disk": spec.package["disk"],
+        "metadata": dict(spec.metadata),
+        "internal_metadata": dict(spec.internal_metadata),
+        "tags": dict(spec.tags),
+        "firewall_enabled": spec.firewall_enabled,
+        "deletion_protection": spec.deletion_protection,
+    }
+    if spec.brand == "bhyve" and spec.package.get("flexible_disk"):
+        doc["flexible"] = True
+        doc["disks"] = _flexible_disks(new_id, spec)
+    with db.transaction() as conn:
+        _settle_owner(conn, owner, now_ms)
+        _check_alias(conn, owner, name, exclude=None, prefix="Invalid VM parameters")
+        conn.execute(
+            "INSERT INTO machines (id, account, datacenter, name, brand, state, image,"
+            " created_ms, updated_ms, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                new_id,
+                owner.account,
+                owner.datacenter,
+                name,
+                spec.brand,
+                lifecycle.PROVISIONING,
+                spec.image["id"],
+                now_ms,
+                now_ms,
+                dumps(doc),
+            ),
+        )
+        nics.allocate_nics(conn, new_id, owner.datacenter, spec.nics)
+        params = {"fail": True} if spec.fail_provision else {}
+        _enqueue(conn, new_id, "provision", params, caller, now_ms, provision_delay)
+        machine = _load(conn, new_id)
+        assert machine is not None
+        return _render_many(conn, [machine])[0]
+
+
+def get_machine(db: Database, owner: Owner, machine_id: str, now: float) -> dict[str, Any]:
+    """The machine as of ``now`` (``state: deleted`` included); 404 "VM not found" otherwise."""
+    with db.transaction() as conn:
+        _settle_machine(conn, machine_id, to_ms(now))
+        machine = _load_owned(conn, owner, machine_id)
+        return _render_many(conn, [machine])[0]
+
+
+def credentials(db: Database, owner: Owner, machine_id: str) -> dict[str, str]:
+    """``{user: password}`` from the machine's internal ``<user>_pw`` metadata."""
+    with db.transaction() as conn:
+        machine = _load_owned(conn, owner, machine_id)
+    internal: dict[str, Any] = machine.doc.get("internal_metadata", {})
+    return {
+        key.removesuffix("_pw"): str(value)
+        for key, value in internal.items()
+        if key.endswith("_pw")
+    }
+
+
+@dataclass(frozen=True)
+class MachineQuery:
+    """ListMachines filters, already validated. ``None`` means "do not filter on this"."""
+
+    #: Exact states wanted; when ``None``, ``active_only`` decides.
+    states: frozenset[str] | None = None
+    #: Leave out destroyed and failed machines (VMAPI's default ``active`` filter).
+    active_only: bool = True
+    type: str | None = None
+    brand: str | None = None
+    name: str | None = None
+    image: str | None = None
+    memory: int | None = None
+    docker: bool | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+    #: Only machines that carry at least one tag (``tags=*``).
+    any_tag: bool = False
+
+
+def tag_text(value: Any) -> str:
+    """A tag value as it compares with a query-string filter (``true``, ``42``, ``web``)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _matches(m: _Machine, query: MachineQuery) -> bool:
+    tags: dict[str, Any] = m.doc.get("tags", {})
+    checks = (
+        m.state in query.states
+        if query.states is not None
+        else not (query.active_only and m.state in lifecycle.INACTIVE_STATES),
+        query.type is None or machine_type(m.brand) == query.type,
+        query.brand is None or m.brand == query.brand,
+        query.name is None or m.name == query.name,
+        query.image is None or m.image == query.image,
+        query.memory is None or m.doc["memory"] == query.memory,
+        query.docker is None or bool(m.doc.get("docker", False)) == query.docker,
+        not query.any_tag or bool(tags),
+        all(k in tags and tag_text(tags[k]) == v for k, v in query.tags.items()),
+    )
+    return all(checks)
+
+
+def list_machines(
+    db: Database, owner: Owner, query: MachineQuery, now: float
+) -> list[dict[str, Any]]:
+    """The owner's machines matching ``query``, as of ``now``, in VMAPI's order (uuid DESC)."""
+    with db.transaction() as conn:
+        _settle_owner(conn, owner, to_ms(now))
+        rows = conn.execute(
+            "SELECT * FROM machines WHERE account = ? AND datacenter = ? ORDER BY id DESC",
+            (owner.account, owner.datacenter),
+        ).fetchall()
+        machines = [m for m in (_Machine.from_row(r) for r in rows) if _matches(m, query)]
+        return _render_many(conn, machines)
+
+
+# --- jobs ----------------------------------------------------------------------------------
+
+
+def queue_job(
+    db: Database,
+    owner: Owner,
+    machine_id: str,
+    action: str,
+    params: Mapping[str, Any],
+    *,
+    caller: Mapping[str, Any],
+    now: float,
+    provision_delay: float,
+) -> str:
+    """Queue a job on the machine and return its id.
+
+    Raises 404 for a machine the owner does not have, and 409 ``UnallocatedVM`` for an action
+    on a machine still provisioning. Whether the job succeeds is decided when it starts.
+    """
+    if not lifecycle.known_action(action):
+        raise ValueError(f"unknown job action {action!r}")
+    now_ms = to_ms(now)
+    with db.transaction() as conn:
+        _settle_machine(conn, machine_id, now_ms)
+        machine = _load_owned(conn, owner, machine_id)
+        lifecycle.check_allocated(action, machine.state)
+        if action == "rename":
+            _check_alias(
+                conn,
+                owner,
+                str(params["name"]),
+                exclude=machine.id,
+                prefix="Invalid VM update parameters",
+            )
+        return _enqueue(conn, machine.id, action, params, caller, now_ms, provision_delay)
+
+
+def delete_machine(
+    db: Database,
+    owner: Owner,
+    machine_id: str,
+    *,
+    caller: Mapping[str, Any],
+    now: float,
+    provision_delay: float,
+) -> str | None:
+    """Queue the destroy job (``None`` when one is already queued or running).
+
+    Raises 404, 410 with the machine when it is already deleted, 409
+    ``CannotDestroyMachineError`` under deletion protection, and 409 ``UnallocatedVM`` while
+    the machine has no compute node yet.
+    """
+    now_ms = to_ms(now)
+    with db.transaction() as conn:
+        _settle_machine(conn, machine_id, now_ms)
+        machine = _load_owned(conn, owner, machine_id)
+        if machine.state == lifecycle.DELETED:
+            raise EmulatorError(410, None, "Gone", body=_render_many(conn, [machine])[0])
+        if machine.doc.get("deletion_protection"):
+            raise EmulatorError(
+                409,
+                "CannotDestroyMachineError",
+                'Instance has "deletion_protection" enabled, preventing deletion',
+            )
+        pending = conn.execute(
+            "SELECT 1 FROM machine_jobs WHERE machine = ? AND action = 'destroy' AND phase IN"
+            " (?, ?)",
+            (machine.id, *_PENDING),
+        ).fetchone()
+        if pending is not None:
+            return None
+        if machine.state != lifecycle.FAILED and not machine.doc.get("compute_node"):
+            raise EmulatorError(
+                409,
+                "UnallocatedVM",
+                "Cannot delete a VM that has not been allocated to a server yet",
+            )
+        return _enqueue(conn, machine.id, "destroy", {}, caller, now_ms, provision_delay)
+
+
+def audit(db: Database, owner: Owner, machine_id: str, now: float) -> list[dict[str, Any]]:
+    """Finished jobs, newest first, as AuditEntry objects (digest §4.17)."""
+    with db.transaction() as conn:
+        _settle_machine(conn, machine_id, to_ms(now))
+        machine = _load_owned(conn, owner, machine_id)
+        rows = conn.execute(
+            "SELECT * FROM machine_jobs WHERE machine = ? AND phase IN (?, ?)"
+            " ORDER BY finish_ms DESC, seq DESC",
+            (machine.id, SUCCEEDED, FAILED_JOB),
+        ).fetchall()
+    return [
+        {
+            "action": row["action"],
+            "success": "yes" if row["phase"] == SUCCEEDED else "no",
+            "time": iso_ms(row["finish_ms"]),
+            "caller": loads(row["caller"]),
+        }
+        for row in rows
+    ]
+
+
+# --- snapshots -----------------------------------------------------------------------------
+
+#: Snapshot ``state`` for each phase of its creating job (digest §4.13).
+_SNAPSHOT_STATES = {
+    QUEUED: "queued",
+    RUNNING_JOB: "running",
+    SUCCEEDED: "created",
+    FAILED_JOB: "failed",
+}
+
+
+def create_snapshot(
+    db: Database,
+    owner: Owner,
+    machine_id: str,
+    name: str,
+    *,
+    caller: Mapping[str, Any],
+    now: float,
+    provision_delay: float,
+) -> dict[str, Any]:
+    """Queue a ``create_snapshot`` job; return ``{"name", "state": "queued"}``.
+
+    Raises 409 ``BrandNotSupported`` for kvm machines, which cannot be snapshotted.
+    """
+    now_ms = to_ms(now)
+    with db.transaction() as conn:
+        _settle_machine(conn, machine_id, now_ms)
+        machine = _load_owned(conn, owner, machine_id)
+        if machine.brand == "kvm":
+            raise EmulatorError(
+                409, "BrandNotSupported", "snapshots are not supported for VMs of brand kvm"
+            )
+        lifecycle.check_allocated("create_snapshot", machine.state)
+        job_id = _enqueue(
+            conn, machine.id, "create_snapshot", {"name": name}, caller, now_ms, provision_delay
+        )
+        conn.execute(
+            "INSERT INTO machine_snapshots (job, machine, name, created_ms) VALUES (?, ?, ?, ?)",
+            (job_id, machine.id, name, now_ms),
+        )
+    return {"name": name, "state": "queued"}
+
+
+def _render_snapshot(row: Any, state: str) -> dict[str, Any]:
+    stamp = iso_ms(row["created_ms"])
+    return {"name": row["name"], "state": state, "created": stamp, "updated": stamp}
+
+
+def list_snapshots(db: Database, owner: Owner, machine_id: str, now: float) -> list[dict[str, Any]]:
+    """Snapshots the machine has (created and not deleted), oldest first."""
+    with db.transaction() as conn:
+        _settle_machine(conn, machine_id, to_ms(now))
+        machine = _load_owned(conn, owner, machine_id)
+        rows = conn.execute(
+            "SELECT s.* FROM machine_snapshots s JOIN machine_jobs j ON j.id = s.job"
+            " WHERE s.machine = ? AND s.deleted_ms IS NULL AND j.phase = ? ORDER BY j.seq",
+            (machine.id, SUCCEEDED),
+        ).fetchall()
+    return [_render_snapshot(row, "created") for row in rows]
+
+
+def get_snapshot(
+    db: Database, owner: Owner, machine_id: str, name: str, now: float
+) -> dict[str, Any] | None:
+    """The newest snapshot of that name with its creating job's state, ``deleted`` once it
+    is gone; ``None`` if no snapshot job ever had that name."""
+    with db.transaction() as conn:
+        _settle_machine(conn, machine_id, to_ms(now))
+        machine = _load_owned(conn, owner, machine_id)
+        row = conn.execute(
+            "SELECT s.*, j.phase FROM machine_snapshots s JOIN machine_jobs j ON j.id = s.job"
+            " WHERE s.machine = ? AND s.name = ? ORDER BY j.seq DESC LIMIT 1",
+            (machine.id, name),
+        ).fetchone()
+    if row is None:
+        return None
+    state = "deleted" if row["deleted_ms"] is not None else _SNAPSHOT_STATES[row["phase"]]
+    return _render_snapshot(row, state)
+
+
+def snapshot_exists(db: Database, owner: Owner, machine_id: str, name: str, now: float) -> bool:
+    """Whether the machine has a created, undeleted snapshot of that name."""
+    with db.transaction() as conn:
+        _settle_machine(conn, machine_id, to_ms(now))
+        machine = _load_owned(conn, owner, machine_id)
+        return _live_snapshot(conn, machine.id, name) is not None
+
+
+# --- housekeeping --------------------------------------------------------------------------
+
+
+def delete_all(db: Database) -> None:
+    """Forget every machine, job, snapshot and NIC (emulator reset)."""
+    with db.transaction() as conn:
+        for table in ("machine_snapshots", "machine_jobs", "machines"):
+            conn.execute(f"DELETE FROM {table}")
+        nics.delete_all(conn)
+
+
+def machine_ids(db: Database, owner: Owner) -> Iterable[str]:
+    """Every machine id of the owner, deleted ones included (for diagnostics and tests)."""
+    rows = db.query(
+        "SELECT id FROM machines WHERE account = ? AND datacenter = ? ORDER BY id DESC",
+        (owner.account, owner.datacenter),
+    )
+    return [r["id"] for r in rows]

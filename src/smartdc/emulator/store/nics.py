@@ -1,0 +1,193 @@
+"""Machine NICs and their addresses, as NAPI hands them out.
+
+Each NIC takes the lowest free address in its network's provisioning range, per datacenter:
+two datacenters share the catalog's networks but not their addresses. A destroyed machine's
+NICs are released (the addresses become free again) but stay listed on the machine.
+
+HTTP-free; refusals are raised as :class:`EmulatorError` the way CloudAPI passes NAPI's on.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from smartdc.emulator.context import EmulatorError, invalid_argument
+from smartdc.emulator.db import register_schema
+from smartdc.emulator.store.catalog import NetworkRecord
+
+register_schema(
+    """
+    CREATE TABLE IF NOT EXISTS machine_nics (
+        mac TEXT PRIMARY KEY,
+        machine TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        datacenter TEXT NOT NULL,
+        network TEXT NOT NULL,
+        ip TEXT NOT NULL,
+        ip_num INTEGER NOT NULL,
+        netmask TEXT NOT NULL,
+        gateway TEXT NOT NULL,
+        is_primary INTEGER NOT NULL,
+        released INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX IF NOT EXISTS machine_nics_by_machine ON machine_nics (machine, position);
+    CREATE INDEX IF NOT EXISTS machine_nics_by_address
+        ON machine_nics (datacenter, network, released, ip_num);
+    """
+)
+
+#: The organisationally unique identifier Triton's NICs carry.
+MAC_PREFIX = "90:b8:d0"
+
+
+@dataclass(frozen=True)
+class NicRequest:
+    """One NIC to create: its network and, optionally, the address wanted on it."""
+
+    network: NetworkRecord
+    ip: str | None = None
+
+
+def _ip_used(conn: sqlite3.Connection, datacenter: str, network: str, ip_num: int) -> bool:
+    row = conn.execute(
+        "SELECT 1 FROM machine_nics"
+        " WHERE datacenter = ? AND network = ? AND released = 0 AND ip_num = ?",
+        (datacenter, network, ip_num),
+    ).fetchone()
+    return row is not None
+
+
+def _free_address(conn: sqlite3.Connection, datacenter: str, record: NetworkRecord) -> int:
+    first = int(ipaddress.IPv4Address(record.provision_start_ip))
+    last = int(ipaddress.IPv4Address(record.provision_end_ip))
+    row = conn.execute(
+        "SELECT MAX(ip_num) FROM machine_nics"
+        " WHERE datacenter = ? AND network = ? AND released = 0",
+        (datacenter, record.id),
+    ).fetchone()
+    highest = row[0] if row is not None else None
+    if highest is None or highest < first:
+        return first
+    if highest < last:
+        return int(highest) + 1
+    # The top of the range is taken: look for a hole left by a destroyed machine.
+    used = {
+        r[0]
+        for r in conn.execute(
+            "SELECT ip_num FROM machine_nics WHERE datacenter = ? AND network = ? AND released = 0",
+            (datacenter, record.id),
+        )
+    }
+    for candidate in range(first, last + 1):
+        if candidate not in used:
+            return candidate
+    raise EmulatorError(
+        409,
+        "InvalidArgument",
+        f"No more free IPs on network {record.id}",
+    )
+
+
+def _requested_address(conn: sqlite3.Connection, datacenter: str, request: NicRequest) -> int:
+    record = request.network
+    assert request.ip is not None
+    try:
+        address = ipaddress.IPv4Address(request.ip)
+    except ValueError:
+        raise invalid_argument(f"{request.ip} is not a valid IPv4 address") from None
+    first = ipaddress.IPv4Address(record.provision_start_ip)
+    last = ipaddress.IPv4Address(record.provision_end_ip)
+    if not first <= address <= last:
+        raise invalid_argument(f"IP {request.ip} is not in the provisioning range of {record.id}")
+    if _ip_used(conn, datacenter, record.id, int(address)):
+        raise EmulatorError(
+            422,
+            "InvalidParameters",
+            "Invalid parameters",
+            body={
+                "code": "InvalidParameters",
+                "message": "Invalid parameters",
+                "errors": [{"field": "ip", "code": "UsedBy", "message": "IP in use"}],
+            },
+        )
+    return int(address)
+
+
+def _new_mac(conn: sqlite3.Connection) -> str:
+    while True:
+        tail = ":".join(f"{b:02x}" for b in secrets.token_bytes(3))
+        mac = f"{MAC_PREFIX}:{tail}"
+        if conn.execute("SELECT 1 FROM machine_nics WHERE mac = ?", (mac,)).fetchone() is None:
+            return mac
+
+
+def allocate_nics(
+    conn: sqlite3.Connection, machine_id: str, datacenter: str, requests: Sequence[NicRequest]
+) -> None:
+    """Create the machine's NICs; the first public network's NIC (else the first) is primary."""
+    primary = next((i for i, r in enumerate(requests) if r.network.public), 0)
+    for position, request in enumerate(requests):
+        if request.ip is None:
+            ip_num = _free_address(conn, datacenter, request.network)
+        else:
+            ip_num = _requested_address(conn, datacenter, request)
+        conn.execute(
+            "INSERT INTO machine_nics (mac, machine, position, datacenter, network, ip, ip_num,"
+            " netmask, gateway, is_primary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                _new_mac(conn),
+                machine_id,
+                position,
+                datacenter,
+                request.network.id,
+                str(ipaddress.IPv4Address(ip_num)),
+                ip_num,
+                request.network.netmask,
+                request.network.gateway,
+                int(position == primary),
+            ),
+        )
+
+
+def release_nics(conn: sqlite3.Connection, machine_id: str) -> None:
+    """Free the machine's addresses (its NICs stay listed on the destroyed machine)."""
+    conn.execute("UPDATE machine_nics SET released = 1 WHERE machine = ?", (machine_id,))
+
+
+def nic_rows(conn: sqlite3.Connection, machine_ids: Iterable[str]) -> dict[str, list[Any]]:
+    """Each machine's NIC rows in creation order."""
+    ids = list(machine_ids)
+    found: dict[str, list[Any]] = {machine_id: [] for machine_id in ids}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ", ".join("?" for _ in chunk)
+        rows = conn.execute(
+            f"SELECT * FROM machine_nics WHERE machine IN ({marks}) ORDER BY machine, position",
+            tuple(chunk),
+        )
+        for row in rows:
+            found[row["machine"]].append(row)
+    return found
+
+
+def render_nic(row: Any, state: str) -> dict[str, Any]:
+    """A Nic object (digest §7)."""
+    return {
+        "mac": row["mac"],
+        "ip": row["ip"],
+        "primary": bool(row["is_primary"]),
+        "netmask": row["netmask"],
+        "gateway": row["gateway"],
+        "state": state,
+        "network": row["network"],
+    }
+
+
+def delete_all(conn: sqlite3.Connection) -> None:
+    """Forget every NIC (emulator reset)."""
+    conn.execute("DELETE FROM machine_nics")

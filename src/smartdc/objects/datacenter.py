@@ -1,0 +1,529 @@
+"""``DataCenter``: py-smartdc's connection object, on top of :class:`smartdc.CloudAPI`.
+
+One ``DataCenter`` is one CloudAPI endpoint plus credentials. ``DataCenter.api`` is the
+low-level client; everything here is a convenience over it. Nothing makes a request on
+attribute access or in ``repr()``.
+
+Packages, images (datasets), keys and networks come back as dicts. Wherever an identifier is
+expected, such a dict may be passed instead; its ``id`` (or ``name``) is used.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from smartdc.api import CloudAPI
+from smartdc.auth.keyid import parse_key_id
+from smartdc.errors import ConfigError
+from smartdc.objects import catalog
+from smartdc.objects.config import read_config
+from smartdc.objects.locations import DEFAULT_LOCATION, KNOWN_LOCATIONS, is_url, location_url
+from smartdc.objects.machine import Machine
+from smartdc.objects.refs import is_uuid, ref_value
+
+__all__ = ["DataCenter", "account_of"]
+
+# Seed-style keyword -> ListMachines parameter.
+_MACHINE_FILTER_NAMES = {"machine_type": "type"}
+
+
+def account_of(key_id: str) -> str:
+    """The account in a full keyId (``/<account>/keys/<key>`` or the ``/users/`` form).
+
+    Raises:
+        ConfigError: ``key_id`` is not a full keyId.
+    """
+    try:
+        return parse_key_id(key_id).account
+    except (ValueError, AttributeError):
+        raise ConfigError(
+            f"key_id must look like '/<account>/keys/<key name or fingerprint>' "
+            f"(or '/<account>/users/<user>/keys/<key>'), not {key_id!r}; or pass login="
+        ) from None
+
+
+def _search(
+    items: Iterable[Mapping[str, Any]], pattern: str, fields: Sequence[str]
+) -> list[dict[str, Any]]:
+    matcher = re.compile(pattern, re.IGNORECASE)
+    return [
+        dict(item)
+        for item in items
+        if any(matcher.search(str(item.get(field) or "")) for field in fields)
+    ]
+
+
+class DataCenter:
+    """A connection to one datacenter's CloudAPI.
+
+    Args:
+        location: a datacenter name (looked up in ``known_locations``, then
+            :data:`~smartdc.KNOWN_LOCATIONS`), a hostname (``https://`` is assumed) or a full
+            URL (``http://`` is accepted, for a local emulator). Default ``us-west-1``.
+        key_id: ``/<account>/keys/<key>``; ``<key>`` is the key's name on CloudAPI or its
+            fingerprint (MD5 ``aa:bb:..`` or ``SHA256:...``). Sub-users use
+            ``/<account>/users/<user>/keys/<key>``. A bare name or fingerprint works with
+            ``login=``.
+        secret: path of the private key file (``~`` expanded). ``None`` with
+            ``allow_agent=True`` takes the key from ssh-agent, matched by fingerprint.
+        headers: ``Accept-Version`` (or py-smartdc's ``X-Api-Version``) and ``User-Agent``
+            may be set; the client manages every other header.
+        login: account whose resources are used (default: the account in ``key_id``).
+        config: ``{"verbose": stream, "timeout": seconds}``; see :data:`~smartdc.DEBUG_CONFIG`.
+        known_locations: your own ``{name: url}`` table, consulted before the built-in one.
+        allow_agent: let ssh-agent sign when the key file is not used.
+        verify: verify TLS certificates (or a CA bundle path).
+        user: sub-user login (instead of the ``/users/`` form of ``key_id``).
+        passphrase: passphrase of an encrypted key file.
+        api: an already built :class:`~smartdc.CloudAPI` to use instead of making one.
+
+    Attributes:
+        location: what was asked for; ``name``: the datacenter name if known; ``base_url``:
+        the CloudAPI URL; ``login``: the account; ``known_locations``: the caller's table.
+    """
+
+    def __init__(
+        self,
+        location: str | None = None,
+        key_id: str | None = None,
+        secret: str | Path | None = "~/.ssh/id_rsa",
+        headers: Mapping[str, str] | None = None,
+        login: str | None = None,
+        config: Mapping[str, Any] | None = None,
+        known_locations: Mapping[str, str] | None = None,
+        allow_agent: bool = False,
+        verify: bool | str = True,
+        user: str | None = None,
+        passphrase: str | None = None,
+        *,
+        api: CloudAPI | None = None,
+    ) -> None:
+        self.location = location or DEFAULT_LOCATION
+        self.known_locations: dict[str, str] = dict(known_locations or {})
+        self.base_url = location_url(self.location, self.known_locations)
+        self.name: str | None = _known_name(self.location, self.known_locations)
+        if login:
+            self.login: str = login
+        elif key_id:
+            self.login = account_of(key_id)
+        else:
+            raise ConfigError("DataCenter needs key_id='/<account>/keys/<key>' (or login=...)")
+        self.key_id = key_id
+        self.config = dict(config or {})
+        self.headers = dict(headers or {})
+        self._settings = read_config(self.config)
+        self._cloud_datacenters: dict[str, str] | None = None
+        self._options: dict[str, Any] = {
+            "verify": verify,
+            "timeout": self._settings.timeout,
+            "debug": self._settings.debug or False,
+            **_header_options(self.headers),
+        }
+        if api is None:
+            api = CloudAPI(
+                self.base_url,
+                self.login,
+                key_id=key_id,
+                key_file=_key_file(secret, allow_agent),
+                passphrase=passphrase,
+                allow_agent=allow_agent,
+                user=user,
+                **self._options,
+            )
+        self.api: CloudAPI = api
+
+    # --- identity ---------------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        label = f"{self.name} " if self.name else ""
+        return f"<DataCenter {label}at {self.base_url} as {self.login}>"
+
+    def __str__(self) -> str:
+        return f"<DataCenter: {self.login}@{self.name or self.location}>"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, DataCenter):
+            return (self.base_url, self.login) == (other.base_url, other.login)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.base_url, self.login))
+
+    @property
+    def url(self) -> str:
+        """``<base_url>/<login>/``: where this account's resources live."""
+        return f"{self.base_url}/{self.login}/"
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self.api.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # --- account and keys -------------------------------------------------------------------
+
+    def me(self) -> dict[str, Any]:
+        """The account (``GetAccount``)."""
+        return self.api.get_account()
+
+    def keys(self) -> list[dict[str, Any]]:
+        """The account's public SSH keys."""
+        return self.api.list_keys()
+
+    def key(self, key_id: str | Mapping[str, Any]) -> dict[str, Any]:
+        """One key, by name or fingerprint (or a key dict)."""
+        return self.api.get_key(key_id)
+
+    def add_key(self, key_id: str, key: str) -> dict[str, Any]:
+        """Upload the OpenSSH public key ``key`` under the name ``key_id``."""
+        return self.api.create_key(key, name=key_id)
+
+    def delete_key(self, key_id: str | Mapping[str, Any]) -> None:
+        """Delete a key by name or fingerprint (or a key dict)."""
+        self.api.delete_key(key_id)
+
+    # --- datacenters ------------------------------------------------------------------------
+
+    def datacenters(self) -> dict[str, str]:
+        """``{name: url}`` of every datacenter of this cloud (``ListDatacenters``)."""
+        found = dict(self.api.list_datacenters())
+        self._cloud_datacenters = found
+        return found
+
+    def datacenter(self, name: str) -> DataCenter:
+        """Another datacenter of the same cloud, with the same credentials and settings.
+
+        ``name`` is looked up in your ``known_locations``, then in this cloud's
+        ``ListDatacenters`` (one request, remembered), then in the built-in table. A URL or
+        hostname is used directly.
+
+        Raises:
+            ConfigError: the name is not known anywhere; the message lists the names that are.
+        """
+        url = self._datacenter_url(name)
+        dc = copy.copy(self)
+        dc.location = name
+        dc.name = _known_name(name, self.known_locations, self._cloud_datacenters)
+        dc.base_url = url
+        dc.known_locations = dict(self.known_locations)
+        dc.config = dict(self.config)
+        dc.headers = dict(self.headers)
+        dc.api = CloudAPI(
+            url,
+            self.login,
+            key_id=self.api.key_id,
+            signer=self.api.signer,
+            user=self.api.user,
+            **self._options,
+        )
+        return dc
+
+    def _datacenter_url(self, name: str) -> str:
+        if not isinstance(name, str) or not name:
+            raise ConfigError(f"datacenter name must be a non-empty string, not {name!r}")
+        if is_url(name) or "." in name or ":" in name:
+            return location_url(name)
+        if name in self.known_locations:
+            return location_url(self.known_locations[name])
+        cloud = self._cloud_datacenters
+        if cloud is None or name not in cloud:
+            cloud = self.datacenters()
+        if name in cloud:
+            return location_url(cloud[name])
+        if name in KNOWN_LOCATIONS:
+            return KNOWN_LOCATIONS[name]
+        names = sorted({*self.known_locations, *cloud})
+        raise ConfigError(
+            f"unknown datacenter {name!r}; this cloud has: {', '.join(names) or '(none listed)'}"
+        )
+
+    # --- packages ---------------------------------------------------------------------------
+
+    def packages(
+        self, search: str | None = None, fields: Sequence[str] = ("name",), **filters: Any
+    ) -> list[dict[str, Any]]:
+        """Packages (machine sizes). ``filters`` go to ``ListPackages``; ``search`` is a
+        case-insensitive regular expression tried locally on ``fields``."""
+        found = self.api.list_packages(**filters)
+        return _search(found, search, fields) if search else found
+
+    def package(self, name: str | Mapping[str, Any]) -> dict[str, Any]:
+        """One package by name (highest active version) or id, or a package dict."""
+        return self.api.get_package(ref_value(name, "id", "name", what="package"))
+
+    def default_package(self) -> dict[str, Any] | None:
+        """The package to use when none is named.
+
+        The package flagged ``default`` if any (CloudAPI no longer flags one), else the one
+        with the least memory, preferring container packages over hardware-VM ones.
+        """
+        found = catalog.default_package(self.packages())
+        return dict(found) if found is not None else None
+
+    # --- images (datasets) ------------------------------------------------------------------
+
+    def images(
+        self,
+        search: str | None = None,
+        fields: Sequence[str] = ("name", "description", "urn"),
+        **filters: Any,
+    ) -> list[dict[str, Any]]:
+        """Images (OS templates). ``filters`` go to ``ListImages``; ``search`` is a
+        case-insensitive regular expression tried locally on ``fields``."""
+        found = self.api.list_images(**filters)
+        return _search(found, search, fields) if search else found
+
+    datasets = images
+
+    def image(self, ref: str | Mapping[str, Any]) -> dict[str, Any]:
+        """One image, by id, ``name``, ``name@version`` or legacy URN (``sdc:sdc:smartos64:``).
+
+        A name or URN picks the newest matching image. A dict is looked up by its ``id``.
+
+        Raises:
+            ResourceNotFoundError: nothing matches (the message lists close names).
+        """
+        wanted = ref_value(ref, "id", "urn", "name", what="image")
+        if is_uuid(wanted):
+            return self.api.get_image(wanted)
+        return dict(catalog.find_image(self.images(), wanted))
+
+    dataset = image
+
+    def default_image(self) -> dict[str, Any] | None:
+        """The image to use when none is named: one flagged ``default`` if any, else the
+        newest ``base-64-lts``, else the newest ``base-64``, else the newest SmartOS image."""
+        found = catalog.default_image(self.images())
+        return dict(found) if found is not None else None
+
+    default_dataset = default_image
+
+    # --- networks ---------------------------------------------------------------------------
+
+    def networks(self) -> list[dict[str, Any]]:
+        """Networks the account may provision on."""
+        return self.api.list_networks()
+
+    def network(self, network_id: str | Mapping[str, Any]) -> dict[str, Any]:
+        """One network by id (or a network dict)."""
+        return self.api.get_network(ref_value(network_id, "id", what="network"))
+
+    # --- machines ---------------------------------------------------------------------------
+
+    def raw_machine_data(
+        self, machine_id: str | Mapping[str, Any] | Machine, credentials: bool = False
+    ) -> dict[str, Any]:
+        """The machine as CloudAPI returns it (``GetMachine``)."""
+        wanted = ref_value(machine_id, "id", what="machine")
+        if credentials:
+            return self.api.get_machine(wanted, credentials=True)
+        return self.api.get_machine(wanted)
+
+    def machine(
+        self, machine_id: str | Mapping[str, Any] | Machine, credentials: bool = False
+    ) -> Machine:
+        """The machine with this id (fetched now)."""
+        return Machine(self, ref_value(machine_id, "id", what="machine"), credentials=credentials)
+
+    def machines(
+        self,
+        machine_type: str | None = None,
+        name: str | None = None,
+        dataset: str | Mapping[str, Any] | None = None,
+        state: str | None = None,
+        memory: int | None = None,
+        tombstone: bool | int | None = None,
+        tags: Mapping[str, Any] | None = None,
+        credentials: bool = False,
+        paged: bool = False,
+        limit: int | None = None,
+        offset: int | None = None,
+        **filters: Any,
+    ) -> list[Machine]:
+        """Machines matching every filter given, as :class:`~smartdc.Machine` objects.
+
+        Without ``limit`` every page is fetched. ``dataset`` (alias ``image=``) takes an image
+        id, name, URN or dict; ``tags`` is ``{name: value}``. Other keyword filters (``brand``,
+        ``docker`` ...) go to ``ListMachines`` as they are.
+        """
+        params = self._machine_filters(
+            machine_type=machine_type,
+            name=name,
+            dataset=dataset,
+            state=state,
+            memory=memory,
+            tombstone=tombstone,
+            tags=tags,
+            **filters,
+        )
+        if credentials:
+            params["credentials"] = True
+        if limit is not None or paged:
+            params["limit"] = limit if limit is not None else 1000
+            params["offset"] = offset or 0
+        elif offset:
+            params["offset"] = offset
+        return [Machine(self, data=m) for m in self.api.list_machines(**params)]
+
+    def num_machines(
+        self,
+        machine_type: str | None = None,
+        dataset: str | Mapping[str, Any] | None = None,
+        state: str | None = None,
+        memory: int | None = None,
+        tombstone: bool | int | None = None,
+        tags: Mapping[str, Any] | None = None,
+        **filters: Any,
+    ) -> int:
+        """How many machines match the filters (same filters as :meth:`machines`)."""
+        params = self._machine_filters(
+            machine_type=machine_type,
+            dataset=dataset,
+            state=state,
+            memory=memory,
+            tombstone=tombstone,
+            tags=tags,
+            **filters,
+        )
+        return self.api.count_machines(**params)
+
+    def _machine_filters(
+        self,
+        *,
+        dataset: str | Mapping[str, Any] | None = None,
+        tags: Mapping[str, Any] | None = None,
+        **given: Any,
+    ) -> dict[str, Any]:
+        image = given.pop("image", None)
+        if dataset is not None and image is not None:
+            raise TypeError("give dataset= or image=, not both")
+        params = {
+            _MACHINE_FILTER_NAMES.get(key, key): value
+            for key, value in given.items()
+            if value is not None
+        }
+        chosen = dataset if dataset is not None else image
+        if chosen is not None:
+            params["image"] = self._image_id(chosen)
+        for tag, value in (tags or {}).items():
+            params[f"tag.{tag}"] = value
+        return params
+
+    def _image_id(self, ref: str | Mapping[str, Any]) -> str:
+        if isinstance(ref, Mapping) and isinstance(ref.get("id"), str):
+            return str(ref["id"])
+        wanted = ref_value(ref, "id", "urn", "name", what="image")
+        return wanted if is_uuid(wanted) else str(self.image(wanted)["id"])
+
+    def create_machine(
+        self,
+        name: str | None = None,
+        package: str | Mapping[str, Any] | None = None,
+        dataset: str | Mapping[str, Any] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        tags: Mapping[str, Any] | None = None,
+        boot_script: str | Path | None = None,
+        credentials: bool = False,
+        *,
+        image: str | Mapping[str, Any] | None = None,
+        networks: Sequence[str | Mapping[str, Any]] | None = None,
+        **extra: Any,
+    ) -> Machine:
+        """Provision a machine and return it (state ``provisioning``; poll for ``running``).
+
+        Args:
+            name: the machine's name (CloudAPI makes one up if omitted).
+            package: name, id or package dict; default :meth:`default_package`.
+            dataset: image id, name, ``name@version``, URN or image dict (``image=`` is the
+                same); default :meth:`default_image`.
+            metadata, tags: ``{key: value}``.
+            boot_script: path of a script stored as the ``user-script`` metadata.
+            credentials: ask CloudAPI for the machine's login passwords in the returned machine.
+            networks: network ids, network dicts or ``{"ipv4_uuid", "ipv4_ips"}`` objects.
+            extra: other ``CreateMachine`` parameters (``firewall_enabled``, ``affinity`` ...).
+
+        Raises:
+            ConfigError: no package or image was given and the datacenter has no default.
+        """
+        if dataset is not None and image is not None:
+            raise TypeError("give dataset= or image=, not both")
+        chosen_image = dataset if dataset is not None else image
+        if chosen_image is None:
+            chosen_image = self.default_image()
+            if chosen_image is None:
+                raise ConfigError("this datacenter has no default image; pass dataset=")
+        if package is None:
+            package = self.default_package()
+            if package is None:
+                raise ConfigError("this datacenter has no default package; pass package=")
+        all_metadata = dict(metadata or {})
+        if boot_script is not None:
+            all_metadata["user-script"] = Path(boot_script).expanduser().read_text()
+        data = self.api.create_machine(
+            image=self._image_id(chosen_image),
+            package=ref_value(package, "id", "name", what="package"),
+            name=name,
+            networks=list(networks) if networks is not None else None,
+            metadata=all_metadata or None,
+            tags=dict(tags) if tags else None,
+            **extra,
+        )
+        machine = Machine(self, data=data)
+        if credentials:
+            machine.refresh(credentials=True)
+        return machine
+
+
+def _known_name(location: str, *tables: Mapping[str, str] | None) -> str | None:
+    """``location`` if it is a datacenter name some table knows, else ``None``."""
+    known = any(table and location in table for table in (*tables, KNOWN_LOCATIONS))
+    return location if known else None
+
+
+def _header_options(headers: Mapping[str, str]) -> dict[str, str]:
+    """CloudAPI options for the ``headers`` py-smartdc accepted.
+
+    Only the headers that choose the API version or name the client can be set; the others
+    are managed by the client (signing, content type) and are refused.
+    """
+    options: dict[str, str] = {}
+    for name, value in headers.items():
+        lowered = name.lower()
+        if lowered in ("accept-version", "x-api-version"):
+            options["accept_version"] = value
+        elif lowered == "user-agent":
+            options["user_agent"] = value
+        else:
+            raise ConfigError(
+                f"header {name!r} cannot be set; supported: Accept-Version (or X-Api-Version), "
+                "User-Agent"
+            )
+    return options
+
+
+def _key_file(secret: str | Path | None, allow_agent: bool) -> str | None:
+    """The private key path to load, or ``None`` to leave signing to ssh-agent.
+
+    With ``allow_agent`` a missing file (py-smartdc's ``~/.ssh/id_rsa`` default on a machine
+    without one) falls back to the agent rather than failing.
+    """
+    if secret is None:
+        return None
+    path = Path(secret).expanduser()
+    if allow_agent and not path.exists():
+        return None
+    return str(path)

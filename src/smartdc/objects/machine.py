@@ -1,0 +1,512 @@
+"""``Machine``: a local view of one CloudAPI machine, with the calls that act on it.
+
+Attributes read the machine data last fetched (at creation, listing or :meth:`Machine.refresh`);
+they never make a request. Return conventions:
+
+* actions on the machine (``start``, ``stop``, ``reboot``, ``resize``, ``rename``, ``delete``,
+  ``start_from_snapshot``) and ``refresh``/``poll_until``/``poll_while`` return the machine
+  itself, so calls chain: ``m.stop().poll_until("stopped")``;
+* ``status()`` returns the state string;
+* metadata and tag calls return the data CloudAPI answered with (``update_metadata`` and
+  ``add_tags`` the merged dict, ``get_tag`` one value); ``delete_metadata_at_key`` and
+  ``delete_all_metadata`` return the metadata left, as py-smartdc did, polling briefly until
+  CloudAPI shows the deletion (metadata changes are asynchronous jobs; at most 60 s);
+  ``delete_tag`` and ``delete_all_tags`` return ``None``;
+* snapshot calls return :class:`~smartdc.Snapshot` objects.
+
+A machine that CloudAPI reports as gone (410) is a machine in state ``deleted``: ``refresh()``
+records that instead of raising, so ``m.delete().poll_until("deleted")`` works.
+
+Machine objects may be shared between threads (e.g. mapped over a
+``multiprocessing.dummy.Pool``); each call replaces the cached data in one assignment.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+
+from smartdc.errors import (
+    MachineFailedError,
+    MachineGoneError,
+    ResourceNotFoundError,
+    SmartDCError,
+    WaitError,
+)
+from smartdc.objects.polling import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, parse_time, poll_state
+from smartdc.objects.refs import ref_value
+from smartdc.objects.snapshot import Snapshot
+from smartdc.wait import wait_for
+
+if TYPE_CHECKING:
+    from smartdc.api import CloudAPI
+    from smartdc.objects.datacenter import DataCenter
+
+__all__ = ["Machine", "is_private_ip"]
+
+T = TypeVar("T")
+
+#: Metadata keys DeleteAllMachineMetadata leaves in place.
+_KEPT_METADATA = frozenset({"root_authorized_keys", "administrator_pw", "credentials"})
+
+#: How metadata deletions are awaited before the metadata left is returned.
+METADATA_POLL_INTERVAL = 0.25
+METADATA_POLL_TIMEOUT = 60.0
+
+_PRIVATE_NETWORKS = tuple(
+    ipaddress.ip_network(net)
+    for net in (
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "100.64.0.0/10",  # carrier-grade NAT, used by Triton for internal networks too
+        "169.254.0.0/16",
+        "127.0.0.0/8",
+        "fc00::/7",
+        "fe80::/10",
+        "::1/128",
+    )
+)
+
+
+def is_private_ip(address: str) -> bool | None:
+    """True for RFC 1918, CGNAT (100.64/10), link-local, loopback and IPv6 ULA addresses.
+
+    Every other valid address counts as public, documentation ranges included (emulators hand
+    those out as public IPs). Returns ``None`` for something that is not an IP (``"dhcp"``).
+    """
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    return any(ip in net for net in _PRIVATE_NETWORKS if net.version == ip.version)
+
+
+class _Field(Generic[T]):
+    """A read-only attribute backed by one key of the machine data."""
+
+    def __init__(self, key: str, default: T, doc: str) -> None:
+        self.key = key
+        self.default = default
+        self.__doc__ = doc
+
+    @overload
+    def __get__(self, obj: None, owner: type[Any]) -> _Field[T]: ...
+    @overload
+    def __get__(self, obj: Machine, owner: type[Any]) -> T: ...
+    def __get__(self, obj: Machine | None, owner: type[Any]) -> T | _Field[T]:
+        if obj is None:
+            return self
+        value = obj._data.get(self.key)
+        return self.default if value is None else value
+
+
+class Machine:
+    """A machine (instance) in a :class:`~smartdc.DataCenter`.
+
+    Usually made by ``DataCenter.machines()``, ``machine()`` or ``create_machine()``. Built by
+    hand, ``Machine(dc, machine_id)`` fetches the machine; ``Machine(dc, data=a_dict)`` wraps
+    data already fetched.
+
+    Machines compare equal (and hash) by id; a machine also equals a dict with the same
+    ``id``.
+    """
+
+    name = _Field[str | None]("name", None, "Name (alias) of the machine.")
+    type = _Field[str | None]("type", None, "``smartmachine`` or ``virtualmachine`` (deprecated).")
+    brand = _Field[str | None]("brand", None, "``joyent``, ``lx``, ``kvm``, ``bhyve`` ...")
+    state = _Field[str | None]("state", None, "Last state seen: ``provisioning``, ``running`` ...")
+    image = _Field[str | None]("image", None, "Id of the image the machine runs.")
+    memory = _Field[int | None]("memory", None, "RAM in MiB.")
+    disk = _Field[int | None]("disk", None, "Disk in MiB.")
+    package = _Field[str | None]("package", None, "Name of the machine's package.")
+    primary_ip = _Field[str | None]("primaryIp", None, "The primary IP address, when known.")
+    firewall_enabled = _Field[bool | None]("firewall_enabled", None, "Cloud firewall on?")
+    deletion_protection = _Field[bool | None]("deletion_protection", None, "Protected?")
+    compute_node = _Field[str | None]("compute_node", None, "UUID of the server it runs on.")
+    docker = _Field[bool]("docker", False, "True for Docker containers.")
+
+    def __init__(
+        self,
+        datacenter: DataCenter,
+        machine_id: str | Mapping[str, Any] | None = None,
+        data: Mapping[str, Any] | None = None,
+        credentials: bool = False,
+    ) -> None:
+        """Wrap ``data``, or fetch the machine ``machine_id`` (an id or a dict with ``id``).
+
+        Raises:
+            TypeError: neither ``machine_id`` nor ``data`` (with an ``id``) was given.
+        """
+        self.datacenter = datacenter
+        if data is None:
+            if machine_id is None:
+                raise TypeError("Machine needs a machine_id or data")
+            data = datacenter.raw_machine_data(machine_id, credentials=credentials)
+        elif machine_id is None:
+            machine_id = data
+        self.id: str = ref_value(machine_id, "id", what="machine")
+        self._data: dict[str, Any] = dict(data)
+
+    # --- data -------------------------------------------------------------------------------
+
+    @property
+    def api(self) -> CloudAPI:
+        """The CloudAPI client of this machine's datacenter."""
+        return self.datacenter.api
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        """A copy of the machine data as CloudAPI last returned it."""
+        return dict(self._data)
+
+    data = raw
+
+    @property
+    def dataset(self) -> str | None:
+        """Id of the image the machine runs (py-smartdc's name for :attr:`image`)."""
+        return self._data.get("image") or self._data.get("dataset")
+
+    @property
+    def ips(self) -> list[str]:
+        """Every IP address the machine has (empty while provisioning)."""
+        return list(self._data.get("ips") or [])
+
+    @property
+    def public_ips(self) -> list[str]:
+        """The machine's IPs that are not private (see :func:`is_private_ip`)."""
+        return [ip for ip in self.ips if is_private_ip(ip) is False]
+
+    @property
+    def private_ips(self) -> list[str]:
+        """The machine's RFC 1918 / CGNAT / link-local / ULA addresses."""
+        return [ip for ip in self.ips if is_private_ip(ip)]
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """Customer metadata as last fetched."""
+        return dict(self._data.get("metadata") or {})
+
+    @property
+    def boot_script(self) -> str | None:
+        """The ``user-script`` metadata run at boot, if any."""
+        value = self.metadata.get("user-script")
+        return value if isinstance(value, str) else None
+
+    @property
+    def tags(self) -> dict[str, Any]:
+        """Tags as last fetched."""
+        return dict(self._data.get("tags") or {})
+
+    @property
+    def networks(self) -> list[str]:
+        """Ids of the networks the machine is on."""
+        return list(self._data.get("networks") or [])
+
+    @property
+    def nics(self) -> list[dict[str, Any]]:
+        """The machine's NICs, when CloudAPI reports them."""
+        return list(self._data.get("nics") or [])
+
+    @property
+    def dns_names(self) -> list[str]:
+        """CNS names, when the account uses CNS."""
+        return list(self._data.get("dns_names") or [])
+
+    @property
+    def created(self) -> datetime | None:
+        """Creation time."""
+        return parse_time(self._data.get("created"))
+
+    @property
+    def updated(self) -> datetime | None:
+        """Last update time."""
+        return parse_time(self._data.get("updated"))
+
+    def __str__(self) -> str:
+        return self.id
+
+    def __repr__(self) -> str:
+        return f"<Machine {self.name} ({self.id}) {self.state}>"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Machine):
+            return self.id == other.id
+        if isinstance(other, Mapping):
+            return self.id == other.get("id")
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+    def _save(self, data: Mapping[str, Any]) -> None:
+        self._data = dict(data)
+
+    def _merge(self, **fields: Any) -> None:
+        self._data = {**self._data, **fields}
+
+    # --- state ------------------------------------------------------------------------------
+
+    def refresh(self, credentials: bool = False) -> Machine:
+        """Fetch the machine again (``GetMachine``); a 410 Gone records state ``deleted``."""
+        try:
+            data = self.datacenter.raw_machine_data(self.id, credentials=credentials)
+        except MachineGoneError as gone:
+            if gone.machine is not None and gone.machine.get("id") == self.id:
+                self._save(gone.machine)
+            self._merge(state="deleted")
+            return self
+        self._save(data)
+        return self
+
+    def status(self) -> str | None:
+        """Refresh, then return the machine's state."""
+        return self.refresh().state
+
+    def credentials(self) -> dict[str, Any]:
+        """The login passwords CloudAPI set up for the machine (``GetMachine?credentials=true``)."""
+        self.refresh(credentials=True)
+        found = self.metadata.get("credentials")
+        return dict(found) if isinstance(found, Mapping) else {}
+
+    def poll_until(
+        self, state: str, interval: float = DEFAULT_INTERVAL, timeout: float = DEFAULT_TIMEOUT
+    ) -> Machine:
+        """Poll every ``interval`` seconds until the machine is in ``state``.
+
+        ``poll_until("deleted")`` ends on a 410 Gone (or a 404 once the machine is purged).
+
+        Raises:
+            MachineFailedError: the machine went to ``failed`` (unless that was the goal).
+            WaitError: the machine was deleted while waiting for another state.
+            WaitTimeoutError: ``timeout`` seconds (default 600) passed.
+        """
+        self._poll(state, until=True, interval=interval, timeout=timeout)
+        return self
+
+    def poll_while(
+        self, state: str, interval: float = DEFAULT_INTERVAL, timeout: float = DEFAULT_TIMEOUT
+    ) -> Machine:
+        """Poll every ``interval`` seconds while the machine is in ``state``.
+
+        Raises:
+            MachineFailedError: the machine went to ``failed`` (unless leaving ``failed``).
+            WaitTimeoutError: ``timeout`` seconds (default 600) passed.
+        """
+        self._poll(state, until=False, interval=interval, timeout=timeout)
+        return self
+
+    def _poll(self, state: str, *, until: bool, interval: float, timeout: float) -> None:
+        def fetch_state() -> str | None:
+            try:
+                return self.status()
+            except ResourceNotFoundError:
+                if state != "deleted":
+                    raise
+                self._merge(state="deleted")
+                return "deleted"
+
+        def failure(current: str | None) -> BaseException | None:
+            if current == "failed" and state != "failed":
+                return MachineFailedError(
+                    f"machine {self.name} ({self.id}) failed while waiting for it to "
+                    f"{'be' if until else 'leave'} {state!r}",
+                    machine=self.raw,
+                )
+            if until and current == "deleted" and state != "deleted":
+                return WaitError(
+                    f"machine {self.name} ({self.id}) was deleted while waiting for {state!r}"
+                )
+            return None
+
+        poll_state(
+            fetch_state,
+            state=state,
+            until=until,
+            what=f"machine {self.name} ({self.id})",
+            failure=failure,
+            interval=interval,
+            timeout=timeout,
+        )
+
+    # --- actions ----------------------------------------------------------------------------
+
+    def start(self) -> Machine:
+        """Boot the machine (asynchronous; poll for ``running``)."""
+        self.api.start_machine(self.id)
+        return self
+
+    def stop(self) -> Machine:
+        """Shut the machine down (asynchronous; poll for ``stopped``)."""
+        self.api.stop_machine(self.id)
+        return self
+
+    def reboot(self) -> Machine:
+        """Reboot the machine (asynchronous)."""
+        self.api.reboot_machine(self.id)
+        return self
+
+    def resize(self, package: str | Mapping[str, Any]) -> Machine:
+        """Move the machine to another package (a name, an id, or a package dict)."""
+        self.api.resize_machine(self.id, ref_value(package, "id", "name", what="package"))
+        return self
+
+    def rename(self, name: str) -> Machine:
+        """Give the machine a new name (asynchronous)."""
+        self.api.rename_machine(self.id, name)
+        return self
+
+    def delete(self) -> Machine:
+        """Delete the machine (asynchronous; ``poll_until("deleted")`` to wait)."""
+        self.api.delete_machine(self.id)
+        return self
+
+    def audit(self) -> list[dict[str, Any]]:
+        """The machine's action log, newest first (``MachineAudit``)."""
+        return list(self.api.machine_audit(self.id))
+
+    # --- metadata ---------------------------------------------------------------------------
+
+    @overload
+    def get_metadata(self, key: None = None) -> dict[str, Any]: ...
+    @overload
+    def get_metadata(self, key: str) -> Any: ...
+    def get_metadata(self, key: str | None = None) -> Any:
+        """All metadata (also cached in :attr:`metadata`), or the value at ``key``."""
+        if key is not None:
+            return self.api.get_machine_metadata(self.id, key)
+        found = dict(self.api.list_machine_metadata(self.id))
+        self._merge(metadata=found)
+        return found
+
+    def update_metadata(
+        self, mapping: Mapping[str, Any] | None = None, /, **values: Any
+    ) -> dict[str, Any]:
+        """Add or change metadata keys (``dict.update`` style); return all metadata."""
+        changes = {**(mapping or {}), **values}
+        if not changes:
+            raise ValueError("update_metadata needs at least one key=value")
+        found = dict(self.api.update_machine_metadata(self.id, changes))
+        self._merge(metadata=found)
+        return found
+
+    set_metadata = update_metadata
+
+    def delete_metadata_at_key(self, key: str) -> dict[str, Any]:
+        """Delete one metadata key; return the metadata left once CloudAPI shows the change."""
+        self.api.delete_machine_metadata(self.id, key)
+        return self._metadata_once(lambda found: key not in found, f"metadata {key!r} to go")
+
+    delete_metadata = delete_metadata_at_key
+
+    def delete_all_metadata(self) -> dict[str, Any]:
+        """Delete all metadata (CloudAPI keeps ``root_authorized_keys`` and
+        ``administrator_pw``); return what is left once CloudAPI shows the change."""
+        self.api.delete_all_machine_metadata(self.id)
+        return self._metadata_once(
+            lambda found: set(found) <= _KEPT_METADATA, "its metadata to be cleared"
+        )
+
+    def _metadata_once(self, done: Callable[[dict[str, Any]], bool], goal: str) -> dict[str, Any]:
+        # Metadata changes are jobs on the machine: GET shows them a moment after the 204.
+        found = wait_for(
+            lambda: dict(self.api.list_machine_metadata(self.id)),
+            done,
+            interval=METADATA_POLL_INTERVAL,
+            timeout=METADATA_POLL_TIMEOUT,
+            describe=f"machine {self.name} ({self.id}) {goal}",
+        )
+        self._merge(metadata=found)
+        return found
+
+    def set_boot_script(self, filename: str | Path) -> Machine:
+        """Upload the file as the ``user-script`` run at boot."""
+        script = Path(filename).expanduser().read_text()
+        self.update_metadata({"user-script": script})
+        return self
+
+    def delete_boot_script(self) -> Machine:
+        """Remove the boot script."""
+        self.delete_metadata_at_key("user-script")
+        return self
+
+    # --- tags -------------------------------------------------------------------------------
+
+    def get_tags(self) -> dict[str, Any]:
+        """All tags (also cached in :attr:`tags`)."""
+        found = dict(self.api.list_machine_tags(self.id))
+        self._merge(tags=found)
+        return found
+
+    def get_tag(self, tag: str) -> Any:
+        """The value of one tag."""
+        return self.api.get_machine_tag(self.id, tag)
+
+    def add_tags(self, mapping: Mapping[str, Any] | None = None, /, **tags: Any) -> dict[str, Any]:
+        """Add or change tags, keeping the others; return all tags."""
+        changes = {**(mapping or {}), **tags}
+        if not changes:
+            raise ValueError("add_tags needs at least one name=value")
+        found = dict(self.api.add_machine_tags(self.id, changes))
+        self._merge(tags=found)
+        return found
+
+    set_tags = add_tags
+
+    def replace_tags(
+        self, mapping: Mapping[str, Any] | None = None, /, **tags: Any
+    ) -> dict[str, Any]:
+        """Make these the machine's only tags; return them."""
+        found = dict(self.api.replace_machine_tags(self.id, {**(mapping or {}), **tags}))
+        self._merge(tags=found)
+        return found
+
+    def delete_tag(self, tag: str) -> None:
+        """Delete one tag."""
+        self.api.delete_machine_tag(self.id, tag)
+
+    def delete_all_tags(self) -> None:
+        """Delete every tag."""
+        self.api.delete_machine_tags(self.id)
+
+    delete_tags = delete_all_tags
+
+    # --- snapshots --------------------------------------------------------------------------
+
+    def raw_snapshot_data(self, name: str) -> dict[str, Any]:
+        """The snapshot ``name`` as CloudAPI returns it."""
+        return dict(self.api.get_machine_snapshot(self.id, name))
+
+    def snapshots(self) -> list[Snapshot]:
+        """Every snapshot of this machine."""
+        return [Snapshot(self, data=s) for s in self.api.list_machine_snapshots(self.id)]
+
+    def snapshot(self, name: str | Mapping[str, Any]) -> Snapshot:
+        """The existing snapshot ``name`` (or a snapshot dict), fetched."""
+        return Snapshot(self, name=ref_value(name, "name", what="snapshot"))
+
+    def create_snapshot(self, name: str | None = None) -> Snapshot:
+        """Start a snapshot (CloudAPI names it by time if ``name`` is omitted).
+
+        The snapshot starts ``queued``; ``.poll_until("created")`` waits for it.
+        """
+        answer = self.api.create_machine_snapshot(self.id, name=name)
+        data = dict(answer) if isinstance(answer, Mapping) else {}
+        if not data.get("name"):
+            if not name:
+                raise SmartDCError("CloudAPI's answer to CreateMachineSnapshot named no snapshot")
+            data.setdefault("state", "queued")
+            data["name"] = name
+        return Snapshot(self, data=data)
+
+    def start_from_snapshot(self, name: str | Mapping[str, Any] | Snapshot) -> Machine:
+        """Roll the machine back to a snapshot (a name, dict or :class:`Snapshot`) and boot it;
+        the machine should be stopped."""
+        snapshot_name = (
+            name.name if isinstance(name, Snapshot) else ref_value(name, "name", what="snapshot")
+        )
+        self.api.start_machine_from_snapshot(self.id, snapshot_name)
+        return self

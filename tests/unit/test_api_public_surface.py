@@ -1,0 +1,56 @@
+"""What ``import smartdc`` offers, and what it must not drag in."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import smartdc
+
+HEAVY = ("starlette", "uvicorn", "click", "smartdc.emulator", "smartdc.cli")
+
+
+def _modules_after(statement: str) -> set[str]:
+    code = f"import sys, json; {statement}; print(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    return set(json.loads(out.stdout))
+
+
+def test_importing_smartdc_does_not_import_server_or_cli_packages() -> None:
+    # httpx itself imports click when click is installed (for its own command line), so the
+    # check is on what smartdc adds beyond httpx.
+    added = _modules_after("import smartdc") - _modules_after("import httpx")
+    heavy = sorted(m for m in added if any(m == h or m.startswith(h + ".") for h in HEAVY))
+    assert heavy == []
+    assert "smartdc.api" in added
+
+
+def test_public_names_are_exactly_the_documented_surface() -> None:
+    assert set(smartdc.__all__) == {
+        "CloudAPI",
+        "CloudAPIError",
+        "ConfigError",
+        "ConnectError",
+        "DEBUG_CONFIG",
+        "DEFAULT_CONFIG",
+        "DEFAULT_LOCATION",
+        "DataCenter",
+        "KNOWN_LOCATIONS",
+        "Machine",
+        "MachineFailedError",
+        "MachineGoneError",
+        "ResourceNotFoundError",
+        "SigningError",
+        "SmartDCError",
+        "Snapshot",
+        "TransportError",
+        "WaitError",
+        "WaitTimeoutError",
+        "__version__",
+        "wait_for",
+    }
+    assert len(smartdc.__all__) == len(set(smartdc.__all__))
+    for name in smartdc.__all__:
+        assert getattr(smartdc, name) is not None
+    assert smartdc.CloudAPI.__module__ == "smartdc.api"
