@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 NODE_DIR := .node
-NODE_PEERS := triton@7.17.0 http-signature@1.4.0
+NODE_PEERS := triton@7.17.0 http-signature@1.4.0 smartdc@9.0.1
 
 .PHONY: test demo lint typecheck bench node-peers clean
 
@@ -13,7 +13,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
-$(NODE_DIR)/.installed:
+$(NODE_DIR)/.installed: Makefile
 	mkdir -p $(NODE_DIR)
 	npm install --prefix $(NODE_DIR) --no-audit --no-fund --loglevel=error $(NODE_PEERS)
 	touch $@
@@ -35,7 +35,7 @@ typecheck: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(PY) examples/run_demo.py
 
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed $(NODE_DIR)/.installed
 	$(PY) bench/run.py
 
 clean:

@@ -1,7 +1,7 @@
 """smartdc: Python SDK, CLI and local emulator for Triton DataCenter CloudAPI."""
 
 from smartdc._version import __version__
-from smartdc.api import CloudAPI
+from smartdc.api import CloudAPI, prompt_passphrase
 from smartdc.errors import (
     CloudAPIError,
     ConfigError,
@@ -47,5 +47,6 @@ __all__ = [
     "WaitError",
     "WaitTimeoutError",
     "__version__",
+    "prompt_passphrase",
     "wait_for",
 ]

@@ -147,6 +147,18 @@ class CloudAPIError(SmartDCError):
         self.errors: list[dict[str, Any]] = list(errors) if isinstance(errors, list) else []
         super().__init__(str(self))
 
+    def about(self, subject: str) -> CloudAPIError:
+        """The same error, of the same class, with ``subject`` (what was asked for, such as
+        ``machine <id>``) put before the message."""
+        return type(self)(
+            f"{subject}: {self.message}",
+            status=self.status,
+            code=self.code,
+            request_id=self.request_id,
+            body=self.body,
+            hint=self.hint,
+        )
+
     def __str__(self) -> str:
         label = f"{self.status} {self.code}" if self.code else str(self.status)
         text = f"{label}: {self.message}"
@@ -166,80 +178,221 @@ class MachineGoneError(CloudAPIError):
 
     @property
     def machine(self) -> dict[str, Any] | None:
+        """The deleted machine's last state, when CloudAPI sent it."""
         return self.body if isinstance(self.body, dict) else None
 
 
-_CODES = (
-    "BadRequest",
-    "InvalidHeader",
-    "InvalidVersion",
-    "InvalidContent",
-    "BadDigest",
-    "RequestExpired",
-    "InvalidCredentials",
-    "NotAuthorized",
-    "ResourceNotFound",
-    "MethodNotAllowed",
-    "NotAcceptable",
-    "InvalidArgument",
-    "MissingParameter",
-    "KeyRequired",
-    "CannotDestroyMachine",
-    "InvalidFabricPackage",
-    "PayloadTooLarge",
-    "UnsupportedMediaType",
-    "TooManyRequests",
-    "InternalError",
-    "CloudApiError",
-    "NotImplemented",
-    "ServiceUnavailable",
-    "ValidationFailed",
-    "UnallocatedVM",
-    "BrandNotSupported",
-    "VmNotRunning",
-    "VmNotStopped",
-    "InvalidParameters",
-    "VolumeNotFound",
-    "VolumeInUse",
-    "Forbidden",
-    "Conflict",
-)
+class BadRequestError(CloudAPIError):
+    """``BadRequest``: the request is malformed."""
+
+    default_code = "BadRequest"
 
 
-def _class_name(code: str) -> str:
-    return code if code.endswith("Error") else f"{code}Error"
+class InvalidHeaderError(CloudAPIError):
+    """``InvalidHeader``: a header is malformed (Authorization, Date, clock skew)."""
+
+    default_code = "InvalidHeader"
 
 
+class InvalidVersionError(CloudAPIError):
+    """``InvalidVersion``: no API version satisfies the Accept-Version range."""
+
+    default_code = "InvalidVersion"
+
+
+class InvalidContentError(CloudAPIError):
+    """``InvalidContent``: the body is not valid JSON."""
+
+    default_code = "InvalidContent"
+
+
+class BadDigestError(CloudAPIError):
+    """``BadDigest``: Content-MD5 does not match the body."""
+
+    default_code = "BadDigest"
+
+
+class RequestExpiredError(CloudAPIError):
+    """``RequestExpired``: the Date header is too old."""
+
+    default_code = "RequestExpired"
+
+
+class InvalidCredentialsError(CloudAPIError):
+    """``InvalidCredentials``: the key or signature was not accepted."""
+
+    default_code = "InvalidCredentials"
+
+
+class NotAuthorizedError(CloudAPIError):
+    """``NotAuthorized``: the caller may not do this (RBAC, disabled account, quota)."""
+
+    default_code = "NotAuthorized"
+
+
+class ResourceNotFoundError(CloudAPIError):
+    """``ResourceNotFound``: no such resource."""
+
+    default_code = "ResourceNotFound"
+
+
+class ResourceMovedError(CloudAPIError):
+    """``ResourceMoved``: the resource lives elsewhere (GetDatacenter)."""
+
+    default_code = "ResourceMoved"
+
+
+class MethodNotAllowedError(CloudAPIError):
+    """``MethodNotAllowed``: the path does not take this HTTP method."""
+
+    default_code = "MethodNotAllowed"
+
+
+class NotAcceptableError(CloudAPIError):
+    """``NotAcceptable``: the server cannot produce the Accept type."""
+
+    default_code = "NotAcceptable"
+
+
+class InvalidArgumentError(CloudAPIError):
+    """``InvalidArgument``: a parameter has a bad value."""
+
+    default_code = "InvalidArgument"
+
+
+class MissingParameterError(CloudAPIError):
+    """``MissingParameter``: a required parameter is absent."""
+
+    default_code = "MissingParameter"
+
+
+class KeyRequiredError(CloudAPIError):
+    """``KeyRequired``: provisioning needs at least one SSH key on the account."""
+
+    default_code = "KeyRequired"
+
+
+class CannotDestroyMachineError(CloudAPIError):
+    """``CannotDestroyMachine``: deletion protection prevents deleting the machine."""
+
+    default_code = "CannotDestroyMachine"
+
+
+class InvalidFabricPackageError(CloudAPIError):
+    """``InvalidFabricPackage``: the package may not use fabric networks."""
+
+    default_code = "InvalidFabricPackage"
+
+
+class PayloadTooLargeError(CloudAPIError):
+    """``PayloadTooLarge``: the body exceeds 100000 bytes."""
+
+    default_code = "PayloadTooLarge"
+
+
+class UnsupportedMediaTypeError(CloudAPIError):
+    """``UnsupportedMediaType``: the Content-Type is not accepted on this route."""
+
+    default_code = "UnsupportedMediaType"
+
+
+class TooManyRequestsError(CloudAPIError):
+    """``TooManyRequests``: the account's request rate limit was exceeded."""
+
+    default_code = "TooManyRequests"
+
+
+class InternalError(CloudAPIError):
+    """``InternalError``: the server failed unexpectedly."""
+
+    default_code = "InternalError"
+
+
+class CloudApiError(CloudAPIError):
+    """``CloudApiError``: a backend error CloudAPI does not expose."""
+
+    default_code = "CloudApiError"
+
+
+class NotImplementedError(CloudAPIError):
+    """``NotImplemented``: the feature is disabled in this datacenter."""
+
+    default_code = "NotImplemented"
+
+
+class ServiceUnavailableError(CloudAPIError):
+    """``ServiceUnavailable``: the datacenter is in maintenance or read-only mode."""
+
+    default_code = "ServiceUnavailable"
+
+
+class ValidationFailedError(CloudAPIError):
+    """``ValidationFailed``: VMAPI rejected the parameters (see ``errors``)."""
+
+    default_code = "ValidationFailed"
+
+
+class UnallocatedVMError(CloudAPIError):
+    """``UnallocatedVM``: the machine has not finished provisioning."""
+
+    default_code = "UnallocatedVM"
+
+
+class BrandNotSupportedError(CloudAPIError):
+    """``BrandNotSupported``: the machine's brand does not support this."""
+
+    default_code = "BrandNotSupported"
+
+
+class VmNotRunningError(CloudAPIError):
+    """``VmNotRunning``: the machine must be running."""
+
+    default_code = "VmNotRunning"
+
+
+class VmNotStoppedError(CloudAPIError):
+    """``VmNotStopped``: the machine must be stopped."""
+
+    default_code = "VmNotStopped"
+
+
+class InvalidParametersError(CloudAPIError):
+    """``InvalidParameters``: a backend rejected the parameters (see ``errors``)."""
+
+    default_code = "InvalidParameters"
+
+
+class VolumeNotFoundError(CloudAPIError):
+    """``VolumeNotFound``: no such volume."""
+
+    default_code = "VolumeNotFound"
+
+
+class VolumeInUseError(CloudAPIError):
+    """``VolumeInUse``: the volume is still mounted by machines."""
+
+    default_code = "VolumeInUse"
+
+
+class ForbiddenError(CloudAPIError):
+    """``Forbidden``: the resource belongs to someone else."""
+
+    default_code = "Forbidden"
+
+
+class ConflictError(CloudAPIError):
+    """``Conflict``: the request conflicts with the resource's state."""
+
+    default_code = "Conflict"
+
+
+#: CloudAPI error code -> exception class. restify names some codes with an ``Error``
+#: suffix on the wire (``MethodNotAllowedError``); both spellings map to the same class.
 _BY_CODE: dict[str, type[CloudAPIError]] = {}
-for _code in _CODES:
-    _cls = type(
-        _class_name(_code),
-        (CloudAPIError,),
-        {
-            "default_code": _code,
-            "__doc__": f"CloudAPI error code ``{_code}``.",
-            "__module__": __name__,
-        },
-    )
-    globals()[_cls.__name__] = _cls
-    _BY_CODE[_code] = _cls
-    # restify names some codes with an ``Error`` suffix on the wire (MethodNotAllowedError ...).
-    _BY_CODE[f"{_code}Error"] = _cls
-
-# Names for static type checkers and readers; the classes above are built from _CODES.
-ResourceNotFoundError: type[CloudAPIError] = _BY_CODE["ResourceNotFound"]
-InvalidArgumentError: type[CloudAPIError] = _BY_CODE["InvalidArgument"]
-MissingParameterError: type[CloudAPIError] = _BY_CODE["MissingParameter"]
-InvalidCredentialsError: type[CloudAPIError] = _BY_CODE["InvalidCredentials"]
-NotAuthorizedError: type[CloudAPIError] = _BY_CODE["NotAuthorized"]
-InvalidHeaderError: type[CloudAPIError] = _BY_CODE["InvalidHeader"]
-RequestExpiredError: type[CloudAPIError] = _BY_CODE["RequestExpired"]
-TooManyRequestsError: type[CloudAPIError] = _BY_CODE["TooManyRequests"]
-ServiceUnavailableError: type[CloudAPIError] = _BY_CODE["ServiceUnavailable"]
-KeyRequiredError: type[CloudAPIError] = _BY_CODE["KeyRequired"]
-CannotDestroyMachineError: type[CloudAPIError] = _BY_CODE["CannotDestroyMachine"]
-ValidationFailedError: type[CloudAPIError] = _BY_CODE["ValidationFailed"]
-UnallocatedVMError: type[CloudAPIError] = _BY_CODE["UnallocatedVM"]
+for _cls in CloudAPIError.__subclasses__():
+    if _cls.default_code is not None:
+        _BY_CODE[_cls.default_code] = _cls
+        _BY_CODE[f"{_cls.default_code}Error"] = _cls
 
 
 def error_class_for(code: str | None) -> type[CloudAPIError]:
@@ -257,18 +410,11 @@ def error_for_response(
     status: int, body: Any, request_id: str | None = None, *, hint: str | None = None
 ) -> CloudAPIError:
     """Build the exception for an error response from its status and decoded body."""
-    if status == 410:
-        return MachineGoneError(
-            "the machine has been deleted",
-            status=status,
-            code=None,
-            request_id=request_id,
-            body=body,
-            hint=hint,
-        )
     code: str | None = None
     message = ""
-    if isinstance(body, Mapping):
+    if status == 410:
+        message = "the machine has been deleted"
+    elif isinstance(body, Mapping):
         nested = body.get("error")
         inner: Mapping[str, Any] = nested if isinstance(nested, Mapping) else body
         raw_code = inner.get("code")
@@ -280,7 +426,7 @@ def error_for_response(
             message = message[: _TEXT_MESSAGE_LIMIT - 3] + "..."
     if not message:
         message = f"HTTP {status}"
-    cls = error_class_for(code)
+    cls = MachineGoneError if status == 410 else error_class_for(code)
     return cls(message, status=status, code=code, request_id=request_id, body=body, hint=hint)
 
 

@@ -33,7 +33,8 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from types import TracebackType
+from typing import Any, Self, TextIO, TypedDict
 
 import httpx
 
@@ -196,7 +197,40 @@ class Response:
             return None
 
 
-class HttpSession:
+class RequestContent(TypedDict, total=False):
+    """What a request carries besides its method and path: query, JSON body, extra headers."""
+
+    params: Mapping[str, Any] | None
+    json: Any
+    headers: Mapping[str, str] | None
+
+
+class RequestOptions(RequestContent, total=False):
+    """The keyword arguments of :meth:`HttpSession.request`, for code that passes them on."""
+
+    accept_redirect: bool
+
+
+class Closeable:
+    """Something holding pooled connections: ``close()`` it, or use it in a ``with`` block."""
+
+    def close(self) -> None:
+        """Release the pooled connections."""
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class HttpSession(Closeable):
     """A pooled, signed HTTP connection to one CloudAPI endpoint."""
 
     def __init__(
@@ -211,6 +245,7 @@ class HttpSession:
         debug: bool | TextIO = False,
         retry_policy: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        unauthorized_hint: str | None = None,
     ) -> None:
         self._client = httpx.Client(
             base_url=base_url,
@@ -224,6 +259,7 @@ class HttpSession:
         self.retry_policy = retry_policy or RetryPolicy()
         self.debug = debug
         self._sleep = sleep
+        self._unauthorized_hint = unauthorized_hint
         self._local = threading.local()
 
     @property
@@ -286,7 +322,7 @@ class HttpSession:
                 continue
             if 200 <= raw.status_code < 300 or (accept_redirect and 300 <= raw.status_code < 400):
                 return response
-            raise error_for(response)
+            raise error_for(response, unauthorized_hint=self._unauthorized_hint)
 
     def _echo(
         self, request: httpx.Request, outcome: str, started: float, request_id: str | None = None
@@ -304,12 +340,18 @@ class HttpSession:
         stream.flush()
 
 
-def error_for(response: Response) -> errors.CloudAPIError:
-    """The exception for an error response, with a clock-skew hint when that is the cause."""
+def error_for(response: Response, *, unauthorized_hint: str | None = None) -> errors.CloudAPIError:
+    """The exception for an error response, with a hint when the cause is likely known.
+
+    Clock skew is named when the server's Date says so; otherwise a 401 carries
+    ``unauthorized_hint`` (which key was rejected, and what to check).
+    """
     hint = None
     code = response.body.get("code") if isinstance(response.body, dict) else None
     if response.status == 401 or (response.status == 400 and code in _SKEW_SENSITIVE_CODES):
         hint = skew_hint(clock_skew(response.headers.get("date")))
+    if hint is None and response.status == 401:
+        hint = unauthorized_hint
     return errors.error_for_response(response.status, response.body, response.request_id, hint=hint)
 
 

@@ -9,7 +9,10 @@ from __future__ import annotations
 import io
 import os
 import re
+import shutil
 import subprocess
+import time
+import types
 import uuid
 from collections.abc import Iterator
 from multiprocessing.dummy import Pool
@@ -19,14 +22,21 @@ from typing import Any
 
 import pytest
 
+from smartdc import transport
+from smartdc.auth import signers
+from smartdc.auth.httpsig import format_http_date
 from smartdc.emulator.server import EmulatorServer
 from smartdc.errors import (
+    CloudAPIError,
     ConfigError,
+    KeyFileError,
     MachineGoneError,
+    PassphraseRequiredError,
     ResourceNotFoundError,
     SigningError,
     WaitError,
     WaitTimeoutError,
+    WrongPassphraseError,
 )
 from smartdc.objects import DEBUG_CONFIG, DataCenter, Machine, Snapshot
 from smartdc.wait import wait_for
@@ -414,3 +424,178 @@ def test_waiting_on_a_deleted_machine_for_another_state_fails(
     m.delete().poll_until("deleted", **FAST)
     with pytest.raises(WaitError, match="deleted"):
         m.poll_until("running", **FAST)
+
+
+# --- the seed tutorial, call for call -----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def seed_cloud(
+    keys: dict[str, TestKey], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[EmulatorServer, Path]]:
+    """A cloud of its own with the seed's datacenter names, and a key named ``test_key``.
+
+    The tutorial counts and stops *every* machine of the account, so it cannot share the
+    session emulator. Returns the emulator and the private key file.
+    """
+    directory = tmp_path_factory.mktemp("seed-keys")
+    source = keys["ed25519"]
+    secret = directory / "test_key"
+    shutil.copyfile(source.path, secret)
+    secret.chmod(0o600)
+    shutil.copyfile(source.pub_path, directory / "test_key.pub")
+    server = EmulatorServer(
+        accounts={"test": [directory / "test_key.pub"]},
+        datacenters=["us-sw-1", "us-east-1"],
+        data_dir=tmp_path_factory.mktemp("seed-emulator-data"),
+        provision_delay=0.0,
+    )
+    with server:
+        yield server, secret
+
+
+def test_the_seed_tutorial_runs_as_written(
+    seed_cloud: tuple[EmulatorServer, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every call of the seed README, in order, with only ``location`` and ``secret`` pointed
+    at the emulator. The seed's ``create_machine`` line lacks a comma between ``dataset`` and
+    ``package`` (a syntax error); the call is otherwise as printed. The ssh session is not run:
+    the emulator's machines have no sshd, so only the address it would use is checked."""
+    server, secret = seed_cloud
+    from smartdc import DEBUG_CONFIG, DataCenter
+
+    sdc = DataCenter(
+        location=server.url, key_id="/test/keys/test_key", secret=str(secret), config=DEBUG_CONFIG
+    )
+    listed = sdc.keys()
+    assert [k["name"] for k in listed] == ["test_key"]
+
+    east = sdc.datacenter("us-east-1")
+    assert east.base_url == server.urls["us-east-1"]
+
+    default = east.default_package()
+    assert default is not None and default["name"] in {p["name"] for p in east.packages()}
+
+    latest64 = east.dataset("sdc:sdc:smartos64:")
+    assert latest64["name"] == "smartos64"
+
+    test_machine = east.create_machine(name="test-machine", dataset=latest64, package="Small 1GB")
+    assert isinstance(test_machine, Machine)
+    assert test_machine.state == "provisioning"
+
+    test_machine.poll_while("provisioning", interval=1)
+    assert test_machine.state == "running"
+
+    assert test_machine == east.machines(name="test-machine")[0]
+
+    assert test_machine.public_ips[0]  # what ssh_conn.connect(...) would be given
+
+    test_machine.stop()
+
+    test_machine.poll_until("stopped")
+
+    test_machine.delete()
+
+    # Between the tutorial's two parts: let the deletion finish, then "accumulate" machines.
+    test_machine.poll_until("deleted", interval=0.05)
+    for n in range(3):
+        east.create_machine(name=f"left-over-{n}").poll_while("provisioning", interval=0.05)
+    assert east.num_machines() == 3  # Pool(0) would raise: the seed runs this with machines
+
+    from multiprocessing.dummy import Pool
+    from operator import methodcaller
+
+    simultaneous = Pool(east.num_machines())
+    all_machines = east.machines()
+
+    simultaneous.map(methodcaller("stop"), all_machines)
+
+    simultaneous.map(methodcaller("poll_until", "stopped"), all_machines)
+
+    assert simultaneous.map(methodcaller("status"), all_machines) == ["stopped"] * 3
+
+    simultaneous.map(methodcaller("delete"), all_machines)
+
+    simultaneous.close()
+    simultaneous.join()
+    assert east.num_machines() == 0
+
+    echoed = capsys.readouterr().err
+    assert "GET /test/keys" in echoed and "POST /test/machines" in echoed
+    sdc.close()
+    east.close()
+
+
+# --- what a mistake looks like ------------------------------------------------------------
+
+
+def test_a_machine_may_be_named_and_unknown_ones_are_explained(
+    sdc: DataCenter, run_tag: dict[str, str]
+) -> None:
+    m = running_machine(sdc, run_tag)
+    assert sdc.machine(m.name) == m
+    assert sdc.raw_machine_data(m.name)["id"] == m.id
+    assert Machine(sdc, m.name).id == m.id
+
+    with pytest.raises(ResourceNotFoundError, match=r"no machine named 'nope'.*UUID"):
+        sdc.machine("nope")
+    missing = str(uuid.uuid4())
+    with pytest.raises(ResourceNotFoundError) as caught:
+        sdc.machine(missing)
+    assert missing in str(caught.value) and caught.value.status == 404
+
+    m.delete()
+
+
+def test_an_unknown_package_lists_close_names(sdc: DataCenter, run_tag: dict[str, str]) -> None:
+    with pytest.raises(ResourceNotFoundError, match=r"'Small 1G'.*did you mean Small 1GB"):
+        sdc.package("Small 1G")
+    with pytest.raises(ResourceNotFoundError, match=r"'Small 1G'.*did you mean Small 1GB"):
+        sdc.create_machine(dataset="base-64-lts", package="Small 1G", tags=run_tag)
+    assert sdc.num_machines(tags=run_tag) == 0
+    with pytest.raises(ResourceNotFoundError, match=r"'smartos-64'.*did you mean smartos64"):
+        sdc.create_machine(dataset="smartos-64", package="Small 1GB", tags=run_tag)
+
+
+def test_key_file_mistakes_name_the_file(
+    emulator: EmulatorServer, keys: dict[str, TestKey], tmp_path: Path
+) -> None:
+    key = keys["rsa_encrypted"]
+    absent = tmp_path / "id_typo"
+    with pytest.raises(KeyFileError, match=re.escape(str(absent))):
+        DataCenter(location=emulator.url, key_id=key_id(key), secret=absent)
+    with pytest.raises(WrongPassphraseError, match=re.escape(str(key.path))):
+        DataCenter(location=emulator.url, key_id=key_id(key), secret=key.path, passphrase="no")
+    with pytest.raises(PassphraseRequiredError, match=re.escape(str(key.path))):
+        DataCenter(location=emulator.url, key_id=key_id(key), secret=key.path)
+    answers = iter(["wrong", key.passphrase])
+    with DataCenter(
+        location=emulator.url,
+        key_id=key_id(key),
+        secret=key.path,
+        passphrase=lambda prompt: next(answers),
+    ) as dc:
+        assert dc.me()["login"] == ACCOUNT
+
+
+def test_a_skewed_local_clock_is_explained(
+    sdc: DataCenter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    behind = 3600.0
+
+    def skewed_date(when: float | None = None) -> str:
+        return format_http_date(time.time() - behind)
+
+    # The local clock runs an hour late: the Date we sign with, and the "now" we compare the
+    # server's Date with.
+    monkeypatch.setattr(signers, "format_http_date", skewed_date)
+    late_clock = types.SimpleNamespace(
+        time=lambda: time.time() - behind, monotonic=time.monotonic, sleep=time.sleep
+    )
+    monkeypatch.setattr(transport, "time", late_clock)
+    with pytest.raises(CloudAPIError) as caught:
+        sdc.me()
+    assert caught.value.status in (400, 401)
+    assert caught.value.hint is not None
+    assert re.search(r"clock differs from the server by 3\d{3} s", str(caught.value))
+    assert "behind the server" in str(caught.value)

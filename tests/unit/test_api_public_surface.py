@@ -48,6 +48,7 @@ def test_public_names_are_exactly_the_documented_surface() -> None:
         "WaitError",
         "WaitTimeoutError",
         "__version__",
+        "prompt_passphrase",
         "wait_for",
     }
     assert len(smartdc.__all__) == len(set(smartdc.__all__))

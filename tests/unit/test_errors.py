@@ -98,3 +98,20 @@ def test_a_hint_is_kept_and_shown() -> None:
     )
     assert error.hint == "check the clock"
     assert str(error).endswith("(request r-1)\n  hint: check the clock")
+
+
+def test_about_names_the_subject_and_keeps_everything_else() -> None:
+    body = {"code": "ResourceNotFound", "message": "VM not found"}
+    error = error_for_response(404, body, "r-7", hint="a hint")
+    named = error.about("machine 1234")
+    assert type(named) is type(error)
+    assert isinstance(named, ResourceNotFoundError)
+    assert (named.status, named.code, named.request_id, named.body, named.hint) == (
+        404,
+        "ResourceNotFound",
+        "r-7",
+        body,
+        "a hint",
+    )
+    assert named.message == "machine 1234: VM not found"
+    assert str(named).startswith("404 ResourceNotFound: machine 1234: VM not found (request r-7)")

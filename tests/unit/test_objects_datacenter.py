@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import getpass
+import io
+import sys
 from pathlib import Path
 
 import pytest
 
-from smartdc.errors import ConfigError, KeyFileError
+from smartdc.api import prompt_passphrase
+from smartdc.errors import (
+    ConfigError,
+    KeyFileError,
+    PassphraseRequiredError,
+    WrongPassphraseError,
+)
 from smartdc.objects import KNOWN_LOCATIONS, DataCenter
 from tests.conftest import TestKey
 
@@ -93,3 +102,88 @@ def test_switching_to_a_named_or_addressed_datacenter_needs_no_request(key: Test
 def test_datacenters_compare_by_endpoint_and_account(key: TestKey) -> None:
     assert make(key) == make(key)
     assert len({make(key), make(key), make(key, login="other")}) == 2
+
+
+def test_missing_default_key_file_says_how_to_choose_one(
+    key: TestKey, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    with pytest.raises(KeyFileError) as caught:
+        DataCenter(location=NOWHERE, key_id=f"/acme/keys/{key.md5}")
+    message = str(caught.value)
+    assert str(tmp_path / ".ssh" / "id_rsa") in message
+    assert "secret=" in message and "allow_agent=True" in message
+
+
+def test_encrypted_key_without_a_passphrase_says_how_to_give_one(
+    keys: dict[str, TestKey],
+) -> None:
+    locked = keys["rsa_encrypted"]
+    with pytest.raises(PassphraseRequiredError) as caught:
+        make(locked, secret=locked.path)
+    message = str(caught.value)
+    assert str(locked.path) in message
+    assert "passphrase=smartdc.api.prompt_passphrase" in message
+
+
+def test_passphrase_may_be_a_callback(keys: dict[str, TestKey]) -> None:
+    locked = keys["rsa_encrypted"]
+    prompts: list[str] = []
+
+    def ask(prompt: str) -> str | None:
+        prompts.append(prompt)
+        return locked.passphrase
+
+    dc = make(locked, secret=locked.path, passphrase=ask)
+    assert dc.api.key_id.endswith(locked.md5)
+    assert len(prompts) == 1 and str(locked.path) in prompts[0]
+
+
+def test_a_wrong_passphrase_names_the_key(keys: dict[str, TestKey]) -> None:
+    locked = keys["ecdsa_encrypted_pem"]
+    with pytest.raises(WrongPassphraseError, match=str(locked.path)):
+        make(locked, secret=locked.path, passphrase="not it")
+
+
+class _Terminal(io.StringIO):
+    def __init__(self, tty: bool) -> None:
+        super().__init__()
+        self._tty = tty
+
+    def isatty(self) -> bool:
+        return self._tty
+
+
+def test_prompt_passphrase_asks_only_on_a_terminal(
+    keys: dict[str, TestKey], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    locked = keys["rsa_encrypted"]
+    asked: list[str] = []
+
+    def fake_getpass(prompt: str = "") -> str:
+        asked.append(prompt)
+        return locked.passphrase or ""
+
+    monkeypatch.setattr(getpass, "getpass", fake_getpass)
+    monkeypatch.setattr(sys, "stdin", _Terminal(tty=True))
+    dc = make(locked, secret=locked.path, passphrase=prompt_passphrase)
+    assert dc.api.key_id.endswith(locked.md5)
+    assert asked == [f"Enter passphrase for {locked.path}: "]
+
+    monkeypatch.setattr(sys, "stdin", _Terminal(tty=False))
+    with pytest.raises(PassphraseRequiredError, match="not a terminal"):
+        make(locked, secret=locked.path, passphrase=prompt_passphrase)
+    assert len(asked) == 1
+
+
+def test_prompt_passphrase_gives_up_on_end_of_input(
+    keys: dict[str, TestKey], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def end_of_input(prompt: str = "") -> str:
+        raise EOFError
+
+    monkeypatch.setattr(getpass, "getpass", end_of_input)
+    monkeypatch.setattr(sys, "stdin", _Terminal(tty=True))
+    locked = keys["rsa_encrypted"]
+    with pytest.raises(PassphraseRequiredError, match="no passphrase was entered"):
+        make(locked, secret=locked.path, passphrase=prompt_passphrase)

@@ -95,3 +95,22 @@ def test_config_accepts_streams_and_timeouts() -> None:
 def test_bad_config_is_refused(config: dict[str, object], match: str) -> None:
     with pytest.raises(ConfigError, match=match):
         read_config(config)
+
+
+def test_a_mistyped_datacenter_name_is_refused_with_close_names() -> None:
+    with pytest.raises(ConfigError) as caught:
+        location_url("us-est-1")
+    message = str(caught.value)
+    assert "unknown datacenter 'us-est-1'" in message
+    assert "did you mean" in message and "us-east-1" in message
+    assert "https://us-est-1" in message  # how to mean a host of that name
+
+
+def test_a_callers_name_is_suggested_too() -> None:
+    with pytest.raises(ConfigError, match="did you mean lab-east"):
+        location_url("lab-eats", {"lab-east": "https://lab.internal"})
+
+
+def test_single_word_hosts_still_work_with_a_port_or_as_a_url() -> None:
+    assert location_url("cloudapi:8443") == "https://cloudapi:8443"
+    assert location_url("https://cloudapi") == "https://cloudapi"

@@ -302,3 +302,22 @@ def test_snapshot_identity_and_start() -> None:
     assert api.calls[-1] == ("start_machine_from_snapshot", MACHINE_ID, "s1")
     m.start_from_snapshot(b)
     assert api.calls[-1] == ("start_machine_from_snapshot", MACHINE_ID, "s1")
+
+
+def test_a_vanished_snapshot_ends_only_a_wait_for_deletion() -> None:
+    vanished = ResourceNotFoundError("snapshot not found", status=404)
+    api = ScriptedAPI(snapshot_states=["deleting", vanished])
+    snap = Snapshot(make(api), data={"name": "old", "state": "created"})
+    assert snap.poll_until("deleted", interval=0, timeout=5).state == "deleted"
+    api.snapshot_states = [vanished]
+    with pytest.raises(ResourceNotFoundError):
+        snap.poll_until("created", interval=0, timeout=5)
+    with pytest.raises(ResourceNotFoundError):
+        snap.poll_while("deleted", interval=0, timeout=5)
+
+
+def test_a_canceled_snapshot_job_ends_the_wait_naming_the_snapshot() -> None:
+    api = ScriptedAPI(snapshot_states=["queued", "canceled"])
+    snap = Snapshot(make(api), data={"name": "nightly", "state": "queued"})
+    with pytest.raises(WaitError, match=rf"snapshot nightly of machine {MACHINE_ID} canceled"):
+        snap.poll_until("created", interval=0, timeout=5)

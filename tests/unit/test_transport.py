@@ -400,7 +400,11 @@ def test_no_skew_hint_when_clocks_agree_or_the_error_is_unrelated(
     with make_api(keys["rsa"], recorder) as api, pytest.raises(CloudAPIError) as caught:
         api.get_account()
     assert "clock" not in str(caught.value)
-    assert caught.value.hint is None
+    if status == 401:
+        assert caught.value.hint is not None
+        assert f"did not accept key {api.key_id} for account 'test'" in caught.value.hint
+    else:
+        assert caught.value.hint is None
 
 
 def test_clock_skew_is_measured_from_the_server_date() -> None:

@@ -17,7 +17,7 @@ import httpx
 
 from smartdc import errors
 from smartdc._version import __version__
-from smartdc.api._credentials import resolve_credentials
+from smartdc.api._credentials import prompt_passphrase, resolve_credentials
 from smartdc.api.account import AccountMixin
 from smartdc.api.datacenters import DatacentersMixin
 from smartdc.api.images import ImagesMixin
@@ -33,7 +33,7 @@ from smartdc.auth.keys import Passphrase
 from smartdc.auth.signers import RequestSigner, Signer
 from smartdc.transport import HttpSession, RetryPolicy, tls_verify
 
-__all__ = ["DEFAULT_ACCEPT_VERSION", "CloudAPI", "default_user_agent"]
+__all__ = ["DEFAULT_ACCEPT_VERSION", "CloudAPI", "default_user_agent", "prompt_passphrase"]
 
 #: The API versions we speak, as ``triton`` asks for them.
 DEFAULT_ACCEPT_VERSION = "~9||~8"
@@ -90,6 +90,13 @@ class CloudAPI(
             Optional when ``signer`` is given (the keyId then uses its MD5 fingerprint).
         signer: a ready signer; else one is made from ``key_id``, ``key_file``,
             ``passphrase`` and ``allow_agent``.
+        key_file: the private key file (``~`` expanded). Without it the key is found by the
+            fingerprint in ``key_id``: in ssh-agent, then in ``~/.ssh``.
+        passphrase: for an encrypted key file: the passphrase (``str`` or ``bytes``), or a
+            callback that receives a prompt and returns it (asked up to three times;
+            returning ``None`` gives up). :func:`prompt_passphrase` asks on the terminal;
+            nothing prompts unless it is passed.
+        allow_agent: let ssh-agent sign when no ``key_file`` is given.
         user: RBAC sub-user login, used when completing a bare ``key_id``.
         verify: ``True``, ``False`` or the path of a CA bundle; ``insecure=True`` disables
             certificate checks.
@@ -163,6 +170,11 @@ class CloudAPI(
             transport=transport,
             debug=debug,
             retry_policy=RetryPolicy(retries=retries),
+            unauthorized_hint=(
+                f"the server did not accept key {self._key_id} for account "
+                f"{self._account!r}: check that this public key is on that account and "
+                "matches the private key in use"
+            ),
         )
 
     @property

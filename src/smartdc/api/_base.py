@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import TracebackType
-from typing import Any, Self, cast
+from typing import Any, Unpack, cast
 from urllib.parse import quote
 
-from smartdc.transport import HttpSession, Response
+from smartdc.transport import Closeable, HttpSession, RequestContent, RequestOptions, Response
 
 #: A decoded JSON object as CloudAPI returns it.
 JSONObject = dict[str, Any]
@@ -49,45 +48,28 @@ def _check_names(operation: str, given: Mapping[str, Any], known: frozenset[str]
         )
 
 
-class ApiBase:
+class ApiBase(Closeable):
     """The request path shared by the area mixins; :class:`smartdc.CloudAPI` sets it up."""
 
     _session: HttpSession
     _account: str
 
-    def _request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
-        headers: Mapping[str, str] | None = None,
-        accept_redirect: bool = False,
-    ) -> Response:
+    def _request(self, method: str, path: str, **options: Unpack[RequestOptions]) -> Response:
         """Send a request; ``path`` is relative to ``/<account>`` unless it starts with ``/``."""
         if not path.startswith("/"):
             account = quote(self._account, safe="")
             path = f"/{account}/{path}" if path else f"/{account}"
-        return self._session.request(
-            method, path, params=params, json=json, headers=headers, accept_redirect=accept_redirect
-        )
+        return self._session.request(method, path, **options)
 
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> Any:
+    def request(self, method: str, path: str, **content: Unpack[RequestContent]) -> Any:
         """Send any CloudAPI request and return its decoded JSON body (``None`` if empty).
 
         ``path`` is relative to ``/<account>`` (``"machines"``) unless it starts with ``/``
-        (``"/--ping"``). Error statuses raise :class:`smartdc.errors.CloudAPIError`.
+        (``"/--ping"``). ``params`` (query parameters), ``json`` (the body) and ``headers``
+        (extra request headers) are optional. Error statuses raise
+        :class:`smartdc.errors.CloudAPIError`.
         """
-        return self._request(method, path, params=params, json=json, headers=headers).body
+        return self._request(method, path, **content).body
 
     def _object(
         self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None
@@ -112,14 +94,3 @@ class ApiBase:
     def close(self) -> None:
         """Close the connection pool. The client cannot be used afterwards."""
         self._session.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import getpass
 import os
+import sys
 
 from smartdc import errors
 from smartdc.auth.keyid import KeyId, parse_key_id
@@ -51,9 +53,41 @@ def resolve_credentials(
     """
     full_key_id = expand_key_id(key_id, account, user) if key_id is not None else None
     if signer is None:
-        signer = make_signer(
-            full_key_id, key_file=key_file, passphrase=passphrase, allow_agent=allow_agent
-        )
+        try:
+            signer = make_signer(
+                full_key_id, key_file=key_file, passphrase=passphrase, allow_agent=allow_agent
+            )
+        except errors.PassphraseRequiredError as exc:
+            if passphrase is not None:
+                raise
+            raise errors.PassphraseRequiredError(
+                f"{exc}; pass passphrase='...', or passphrase=smartdc.api.prompt_passphrase to "
+                "be asked on the terminal, or load the key into ssh-agent"
+            ) from None
     if full_key_id is None:
         full_key_id = str(KeyId(account=account, key=signer.md5_fingerprint, user=user))
     return signer, full_key_id
+
+
+def prompt_passphrase(prompt: str) -> str | None:
+    """Ask for a key's passphrase on the terminal, without echo.
+
+    Pass it as ``passphrase=prompt_passphrase`` to :class:`smartdc.CloudAPI` or
+    :class:`smartdc.DataCenter`. It is called only if the key file is encrypted, up to three
+    times while the answer is wrong. The library never prompts unless given this callback.
+
+    Returns ``None`` (giving up) on end of input.
+
+    Raises:
+        PassphraseRequiredError: standard input is not a terminal (a script, a service), so
+            there is nobody to ask.
+    """
+    if sys.stdin is None or not sys.stdin.isatty():
+        raise errors.PassphraseRequiredError(
+            f"cannot ask {prompt.strip()!r}: standard input is not a terminal; pass "
+            "passphrase='...' or load the key into ssh-agent"
+        )
+    try:
+        return getpass.getpass(prompt)
+    except EOFError:
+        return None

@@ -14,19 +14,30 @@ import copy
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from smartdc.api import CloudAPI
 from smartdc.auth.keyid import parse_key_id
-from smartdc.errors import ConfigError
+from smartdc.auth.keys import Passphrase
+from smartdc.errors import (
+    CloudAPIError,
+    ConfigError,
+    InvalidArgumentError,
+    KeyFileError,
+    ResourceNotFoundError,
+    ValidationFailedError,
+)
 from smartdc.objects import catalog
 from smartdc.objects.config import read_config
 from smartdc.objects.locations import DEFAULT_LOCATION, KNOWN_LOCATIONS, is_url, location_url
 from smartdc.objects.machine import Machine
 from smartdc.objects.refs import is_uuid, ref_value
+from smartdc.transport import Closeable
 
 __all__ = ["DataCenter", "account_of"]
+
+#: The private key file used when ``secret`` is not given (py-smartdc's default).
+DEFAULT_SECRET = "~/.ssh/id_rsa"
 
 # Seed-style keyword -> ListMachines parameter.
 _MACHINE_FILTER_NAMES = {"machine_type": "type"}
@@ -58,7 +69,7 @@ def _search(
     ]
 
 
-class DataCenter:
+class DataCenter(Closeable):
     """A connection to one datacenter's CloudAPI.
 
     Args:
@@ -79,7 +90,11 @@ class DataCenter:
         allow_agent: let ssh-agent sign when the key file is not used.
         verify: verify TLS certificates (or a CA bundle path).
         user: sub-user login (instead of the ``/users/`` form of ``key_id``).
-        passphrase: passphrase of an encrypted key file.
+        passphrase: for an encrypted key file: the passphrase, or a callback that receives
+            a prompt and returns it (``None`` gives up). Pass
+            :func:`smartdc.api.prompt_passphrase` to be asked on the terminal; without it
+            nothing prompts, and an encrypted key raises
+            :class:`~smartdc.errors.PassphraseRequiredError`.
         api: an already built :class:`~smartdc.CloudAPI` to use instead of making one.
 
     Attributes:
@@ -91,7 +106,7 @@ class DataCenter:
         self,
         location: str | None = None,
         key_id: str | None = None,
-        secret: str | Path | None = "~/.ssh/id_rsa",
+        secret: str | Path | None = DEFAULT_SECRET,
         headers: Mapping[str, str] | None = None,
         login: str | None = None,
         config: Mapping[str, Any] | None = None,
@@ -99,7 +114,7 @@ class DataCenter:
         allow_agent: bool = False,
         verify: bool | str = True,
         user: str | None = None,
-        passphrase: str | None = None,
+        passphrase: Passphrase = None,
         *,
         api: CloudAPI | None = None,
     ) -> None:
@@ -159,20 +174,14 @@ class DataCenter:
         """``<base_url>/<login>/``: where this account's resources live."""
         return f"{self.base_url}/{self.login}/"
 
+    @property
+    def _where(self) -> str:
+        """This datacenter as messages name it: its name, else its URL."""
+        return self.name or self.base_url
+
     def close(self) -> None:
         """Close the connection pool."""
         self.api.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # --- account and keys -------------------------------------------------------------------
 
@@ -262,8 +271,19 @@ class DataCenter:
         return _search(found, search, fields) if search else found
 
     def package(self, name: str | Mapping[str, Any]) -> dict[str, Any]:
-        """One package by name (highest active version) or id, or a package dict."""
-        return self.api.get_package(ref_value(name, "id", "name", what="package"))
+        """One package by name (highest active version) or id, or a package dict.
+
+        Raises:
+            ResourceNotFoundError: no such package (the message lists close names).
+        """
+        wanted = ref_value(name, "id", "name", what="package")
+        try:
+            return self.api.get_package(wanted)
+        except ResourceNotFoundError:
+            if is_uuid(wanted):
+                raise
+            names = [str(p.get("name", "")) for p in self.packages()]
+            raise catalog.not_found("package", wanted, names) from None
 
     def default_package(self) -> dict[str, Any] | None:
         """The package to use when none is named.
@@ -327,17 +347,40 @@ class DataCenter:
     def raw_machine_data(
         self, machine_id: str | Mapping[str, Any] | Machine, credentials: bool = False
     ) -> dict[str, Any]:
-        """The machine as CloudAPI returns it (``GetMachine``)."""
-        wanted = ref_value(machine_id, "id", what="machine")
-        if credentials:
-            return self.api.get_machine(wanted, credentials=True)
-        return self.api.get_machine(wanted)
+        """The machine as CloudAPI returns it (``GetMachine``); see :meth:`machine`."""
+        wanted = self._machine_id(machine_id)
+        try:
+            if credentials:
+                return self.api.get_machine(wanted, credentials=True)
+            return self.api.get_machine(wanted)
+        except ResourceNotFoundError as exc:
+            raise exc.about(f"machine {wanted} in {self._where}") from None
 
     def machine(
         self, machine_id: str | Mapping[str, Any] | Machine, credentials: bool = False
     ) -> Machine:
-        """The machine with this id (fetched now)."""
-        return Machine(self, ref_value(machine_id, "id", what="machine"), credentials=credentials)
+        """The machine with this id (fetched now). A machine's name works too.
+
+        Raises:
+            ResourceNotFoundError: no machine has this id (or name).
+            MachineGoneError: the machine has been deleted.
+        """
+        return Machine(self, machine_id, credentials=credentials)
+
+    def _machine_id(self, ref: str | Mapping[str, Any] | Machine) -> str:
+        """The id in ``ref``; a string that is not a UUID is looked up as a machine name."""
+        wanted = ref_value(ref, "id", what="machine")
+        if is_uuid(wanted):
+            return wanted
+        # CloudAPI keeps machine names unique per account, so a name finds at most one.
+        named = self.api.list_machines(name=wanted)
+        if not named:
+            raise ResourceNotFoundError(
+                f"no machine named {wanted!r} in {self._where} (and it is not a machine id: "
+                "those are UUIDs)",
+                status=404,
+            )
+        return str(named[0]["id"])
 
     def machines(
         self,
@@ -458,6 +501,8 @@ class DataCenter:
 
         Raises:
             ConfigError: no package or image was given and the datacenter has no default.
+            ResourceNotFoundError: the package or image does not exist (the message lists
+                close names).
         """
         if dataset is not None and image is not None:
             raise TypeError("give dataset= or image=, not both")
@@ -473,19 +518,32 @@ class DataCenter:
         all_metadata = dict(metadata or {})
         if boot_script is not None:
             all_metadata["user-script"] = Path(boot_script).expanduser().read_text()
-        data = self.api.create_machine(
-            image=self._image_id(chosen_image),
-            package=ref_value(package, "id", "name", what="package"),
-            name=name,
-            networks=list(networks) if networks is not None else None,
-            metadata=all_metadata or None,
-            tags=dict(tags) if tags else None,
-            **extra,
-        )
+        package_ref = ref_value(package, "id", "name", what="package")
+        try:
+            data = self.api.create_machine(
+                image=self._image_id(chosen_image),
+                package=package_ref,
+                name=name,
+                networks=list(networks) if networks is not None else None,
+                metadata=all_metadata or None,
+                tags=dict(tags) if tags else None,
+                **extra,
+            )
+        except (InvalidArgumentError, ResourceNotFoundError, ValidationFailedError) as refused:
+            # CloudAPI's answer to an unknown package is terse; look it up to name close ones.
+            self._check_package_exists(package_ref, refused)
+            raise
         machine = Machine(self, data=data)
         if credentials:
             machine.refresh(credentials=True)
         return machine
+
+    def _check_package_exists(self, package: str, refused: CloudAPIError) -> None:
+        """Raise a "no such package" error naming close ones if ``package`` does not exist."""
+        try:
+            self.package(package)
+        except ResourceNotFoundError as missing:
+            raise missing from refused
 
 
 def _known_name(location: str, *tables: Mapping[str, str] | None) -> str | None:
@@ -520,10 +578,19 @@ def _key_file(secret: str | Path | None, allow_agent: bool) -> str | None:
 
     With ``allow_agent`` a missing file (py-smartdc's ``~/.ssh/id_rsa`` default on a machine
     without one) falls back to the agent rather than failing.
+
+    Raises:
+        KeyFileError: ``secret`` was left at its default and that file does not exist.
     """
     if secret is None:
         return None
     path = Path(secret).expanduser()
-    if allow_agent and not path.exists():
-        return None
+    if not path.exists():
+        if allow_agent:
+            return None
+        if secret == DEFAULT_SECRET:
+            raise KeyFileError(
+                f"no private key at {path} (the default secret); pass "
+                "secret='<path of your private key>', or allow_agent=True to sign with ssh-agent"
+            )
     return str(path)

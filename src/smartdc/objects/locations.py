@@ -7,11 +7,14 @@ The rule, in order:
 2. a name found in the caller's ``known_locations``, then in :data:`KNOWN_LOCATIONS`, maps to
    that URL;
 3. anything else that looks like a hostname (optionally ``host:port``) becomes
-   ``https://<host>``.
+   ``https://<host>``, except a single word such as ``us-est-1``: that is taken for a
+   mistyped datacenter name and refused (``localhost`` and ``word:port`` are hosts; a host
+   on your network named by one word is given as a URL, ``https://cloudapi``).
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -67,12 +70,24 @@ def location_url(location: str, known_locations: Mapping[str, str] | None = None
     for table in (known_locations or {}, KNOWN_LOCATIONS):
         if location in table:
             return _checked_url(table[location])
-    if _HOSTNAME.match(location) or _IPV6_HOST.match(location):
-        return "https://" + location.rstrip("/")
     names = sorted({*(known_locations or {}), *KNOWN_LOCATIONS})
+    if _IPV6_HOST.match(location) or (_HOSTNAME.match(location) and _is_host(location)):
+        return "https://" + location.rstrip("/")
+    if _HOSTNAME.match(location):
+        close = difflib.get_close_matches(location, names, n=3, cutoff=0.6)
+        guess = f"did you mean {', '.join(close)}? " if close else ""
+        raise ConfigError(
+            f"unknown datacenter {location!r}: {guess}known names: {', '.join(names)}; "
+            f"for a host of that name give its URL (https://{location})"
+        )
     raise ConfigError(
         f"unknown location {location!r}: give a URL, a hostname, or one of {', '.join(names)}"
     )
+
+
+def _is_host(location: str) -> bool:
+    """True for ``name.domain``, ``host:port`` and ``localhost``, not for a lone word."""
+    return "." in location.rstrip(".") or ":" in location or location.lower() == "localhost"
 
 
 def _checked_url(url: str) -> str:

@@ -25,18 +25,11 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable, Mapping
-from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, overload
 
-from smartdc.errors import (
-    MachineFailedError,
-    MachineGoneError,
-    ResourceNotFoundError,
-    SmartDCError,
-    WaitError,
-)
-from smartdc.objects.polling import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, parse_time, poll_state
+from smartdc.errors import MachineFailedError, MachineGoneError, SmartDCError
+from smartdc.objects.polling import PolledResource
 from smartdc.objects.refs import ref_value
 from smartdc.objects.snapshot import Snapshot
 from smartdc.wait import wait_for
@@ -104,7 +97,7 @@ class _Field(Generic[T]):
         return self.default if value is None else value
 
 
-class Machine:
+class Machine(PolledResource):
     """A machine (instance) in a :class:`~smartdc.DataCenter`.
 
     Usually made by ``DataCenter.machines()``, ``machine()`` or ``create_machine()``. Built by
@@ -118,7 +111,6 @@ class Machine:
     name = _Field[str | None]("name", None, "Name (alias) of the machine.")
     type = _Field[str | None]("type", None, "``smartmachine`` or ``virtualmachine`` (deprecated).")
     brand = _Field[str | None]("brand", None, "``joyent``, ``lx``, ``kvm``, ``bhyve`` ...")
-    state = _Field[str | None]("state", None, "Last state seen: ``provisioning``, ``running`` ...")
     image = _Field[str | None]("image", None, "Id of the image the machine runs.")
     memory = _Field[int | None]("memory", None, "RAM in MiB.")
     disk = _Field[int | None]("disk", None, "Disk in MiB.")
@@ -132,11 +124,12 @@ class Machine:
     def __init__(
         self,
         datacenter: DataCenter,
-        machine_id: str | Mapping[str, Any] | None = None,
+        machine_id: str | Mapping[str, Any] | Machine | None = None,
         data: Mapping[str, Any] | None = None,
         credentials: bool = False,
     ) -> None:
-        """Wrap ``data``, or fetch the machine ``machine_id`` (an id or a dict with ``id``).
+        """Wrap ``data``, or fetch the machine ``machine_id`` (an id, a name, or a dict with
+        ``id``).
 
         Raises:
             TypeError: neither ``machine_id`` nor ``data`` (with an ``id``) was given.
@@ -146,6 +139,7 @@ class Machine:
             if machine_id is None:
                 raise TypeError("Machine needs a machine_id or data")
             data = datacenter.raw_machine_data(machine_id, credentials=credentials)
+            machine_id = data.get("id") or machine_id  # a name was looked up
         elif machine_id is None:
             machine_id = data
         self.id: str = ref_value(machine_id, "id", what="machine")
@@ -157,13 +151,6 @@ class Machine:
     def api(self) -> CloudAPI:
         """The CloudAPI client of this machine's datacenter."""
         return self.datacenter.api
-
-    @property
-    def raw(self) -> dict[str, Any]:
-        """A copy of the machine data as CloudAPI last returned it."""
-        return dict(self._data)
-
-    data = raw
 
     @property
     def dataset(self) -> str | None:
@@ -217,14 +204,9 @@ class Machine:
         return list(self._data.get("dns_names") or [])
 
     @property
-    def created(self) -> datetime | None:
-        """Creation time."""
-        return parse_time(self._data.get("created"))
-
-    @property
-    def updated(self) -> datetime | None:
-        """Last update time."""
-        return parse_time(self._data.get("updated"))
+    def _label(self) -> str:
+        """``machine <name> (<id>)``, as errors name the machine."""
+        return f"machine {self.name} ({self.id})"
 
     def __str__(self) -> str:
         return self.id
@@ -245,12 +227,9 @@ class Machine:
     def _save(self, data: Mapping[str, Any]) -> None:
         self._data = dict(data)
 
-    def _merge(self, **fields: Any) -> None:
-        self._data = {**self._data, **fields}
-
     # --- state ------------------------------------------------------------------------------
 
-    def refresh(self, credentials: bool = False) -> Machine:
+    def refresh(self, credentials: bool = False) -> Self:
         """Fetch the machine again (``GetMachine``); a 410 Gone records state ``deleted``."""
         try:
             data = self.datacenter.raw_machine_data(self.id, credentials=credentials)
@@ -262,75 +241,20 @@ class Machine:
         self._save(data)
         return self
 
-    def status(self) -> str | None:
-        """Refresh, then return the machine's state."""
-        return self.refresh().state
-
     def credentials(self) -> dict[str, Any]:
         """The login passwords CloudAPI set up for the machine (``GetMachine?credentials=true``)."""
         self.refresh(credentials=True)
         found = self.metadata.get("credentials")
         return dict(found) if isinstance(found, Mapping) else {}
 
-    def poll_until(
-        self, state: str, interval: float = DEFAULT_INTERVAL, timeout: float = DEFAULT_TIMEOUT
-    ) -> Machine:
-        """Poll every ``interval`` seconds until the machine is in ``state``.
-
-        ``poll_until("deleted")`` ends on a 410 Gone (or a 404 once the machine is purged).
-
-        Raises:
-            MachineFailedError: the machine went to ``failed`` (unless that was the goal).
-            WaitError: the machine was deleted while waiting for another state.
-            WaitTimeoutError: ``timeout`` seconds (default 600) passed.
-        """
-        self._poll(state, until=True, interval=interval, timeout=timeout)
-        return self
-
-    def poll_while(
-        self, state: str, interval: float = DEFAULT_INTERVAL, timeout: float = DEFAULT_TIMEOUT
-    ) -> Machine:
-        """Poll every ``interval`` seconds while the machine is in ``state``.
-
-        Raises:
-            MachineFailedError: the machine went to ``failed`` (unless leaving ``failed``).
-            WaitTimeoutError: ``timeout`` seconds (default 600) passed.
-        """
-        self._poll(state, until=False, interval=interval, timeout=timeout)
-        return self
-
-    def _poll(self, state: str, *, until: bool, interval: float, timeout: float) -> None:
-        def fetch_state() -> str | None:
-            try:
-                return self.status()
-            except ResourceNotFoundError:
-                if state != "deleted":
-                    raise
-                self._merge(state="deleted")
-                return "deleted"
-
-        def failure(current: str | None) -> BaseException | None:
-            if current == "failed" and state != "failed":
-                return MachineFailedError(
-                    f"machine {self.name} ({self.id}) failed while waiting for it to "
-                    f"{'be' if until else 'leave'} {state!r}",
-                    machine=self.raw,
-                )
-            if until and current == "deleted" and state != "deleted":
-                return WaitError(
-                    f"machine {self.name} ({self.id}) was deleted while waiting for {state!r}"
-                )
-            return None
-
-        poll_state(
-            fetch_state,
-            state=state,
-            until=until,
-            what=f"machine {self.name} ({self.id})",
-            failure=failure,
-            interval=interval,
-            timeout=timeout,
-        )
+    def _failed_error(self, current: str, goal: str, until: bool) -> BaseException | None:
+        if current == "failed" and goal != "failed":
+            return MachineFailedError(
+                f"{self._label} failed while waiting for it to {'be' if until else 'leave'} "
+                f"{goal!r}",
+                machine=self.raw,
+            )
+        return None
 
     # --- actions ----------------------------------------------------------------------------
 
