@@ -5,18 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from urllib.parse import quote
 
-import httpx
 import pytest
 
 from smartdc.emulator.server import EmulatorServer
 from smartdc.emulator.store import accounts
 from tests.conftest import ACCOUNT, TestKey
+from tests.emulator.checks import error_of
 from tests.emulator.signing import SignedClient, Signer
-
-
-def error_of(response: httpx.Response) -> tuple[int, str, str]:
-    body = response.json()
-    return response.status_code, body["code"], body["message"]
 
 
 @pytest.fixture

@@ -14,15 +14,11 @@ from smartdc.auth.httpsig import build_authorization, format_http_date
 from smartdc.auth.keys import load_private_key, sign_bytes
 from smartdc.emulator.server import EmulatorServer
 from tests.conftest import ACCOUNT, TestKey
+from tests.emulator.checks import error_of
 from tests.emulator.signing import SignedClient, Signer, signed_headers
 
 MUST_AUTHENTICATE = "You must make authenticated requests to use CloudAPI"
 BAD_CREDENTIALS = "Invalid authorization credentials supplied"
-
-
-def error_of(response: httpx.Response) -> tuple[int, str, str]:
-    body = response.json()
-    return response.status_code, body["code"], body["message"]
 
 
 def send(

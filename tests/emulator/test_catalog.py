@@ -22,7 +22,9 @@ def test_seeding_is_idempotent_and_survives_a_reset() -> None:
     before = catalog.list_images(db, ACCOUNT)
     db.clear()
     assert catalog.list_images(db, ACCOUNT) == before
-    assert db.one("SELECT COUNT(*) AS n FROM images")["n"] == len(catalog.default_images())
+    row = db.one("SELECT COUNT(*) AS n FROM images")
+    assert row is not None
+    assert row["n"] == len(catalog.default_images())
 
 
 def test_tutorial_names_exist() -> None:

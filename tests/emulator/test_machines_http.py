@@ -601,3 +601,30 @@ def test_snapshots(client: SignedClient) -> None:
     kvm = running(client, image=image_id(client, "centos-7"), package="k4-highcpu-kvm-1.75G")
     refused = client.post(f"/my/machines/{kvm['id']}/snapshots", json={"name": "s"})
     assert refused.status_code == 409 and refused.json()["code"] == "BrandNotSupported"
+
+
+def test_metadata_stores_context_which_tags_ignore(client: SignedClient) -> None:
+    machine_id = running(client)["id"]
+    metadata = client.post(
+        f"/my/machines/{machine_id}/metadata", json={"context": "prod", "owner_uuid": "x"}
+    )
+    body = metadata.json()
+    assert body["context"] == "prod" and "owner_uuid" not in body
+    tags = client.post(f"/my/machines/{machine_id}/tags", json={"context": "prod", "env": "a"})
+    assert tags.json() == {"env": "a"}
+
+
+def test_create_checks_ram_before_network_access(client: SignedClient) -> None:
+    small_kvm = {"image": image_id(client, "centos-7"), "package": "k4-highcpu-kvm-250M"}
+    # CloudAPI checks the package's RAM (step 8) before access to the networks (step 12) ...
+    unknown_network = create(client, networks=[str(uuid.uuid4())], **small_kvm)
+    status, code, message = error(unknown_network)
+    assert (status, code) == (409, "InvalidArgument")
+    assert "at least 1024 MiB" in message
+    # ... and after the shape of the networks parameter (step 7).
+    mixed = [catalog.PUBLIC_NETWORK_ID, {"ipv4_uuid": catalog.PRIVATE_NETWORK_ID}]
+    assert error(create(client, networks=mixed, **small_kvm)) == (
+        409,
+        "InvalidArgument",
+        'property "networks": cannot mix objects and strings',
+    )

@@ -44,6 +44,15 @@ def _image(db: Database, name: str = "base-64-lts") -> dict[str, Any]:
     return [i for i in catalog.list_images(db, ACCOUNT) if i["name"] == name][-1]
 
 
+def _built_from(db: Database, image: str, package: str, brand: str) -> dict[str, Any]:
+    """MachineSpec overrides for a machine of another image, package and brand."""
+    return {
+        "image": _image(db, image),
+        "package": catalog.find_package_by_name(db, ACCOUNT, package),
+        "brand": brand,
+    }
+
+
 def _spec(db: Database, **overrides: Any) -> machines.MachineSpec:
     records = catalog.list_networks(db, ACCOUNT)
     values: dict[str, Any] = {
@@ -384,13 +393,9 @@ def test_snapshot_lifecycle(db: Database, clock: Clock) -> None:
 
 
 def test_kvm_cannot_be_snapshotted(db: Database, clock: Clock) -> None:
-    machine_id = _running(
-        db,
-        clock,
-        image=_image(db, "centos-7"),
-        package=catalog.find_package_by_name(db, ACCOUNT, "k4-highcpu-kvm-1.75G"),
-        brand="kvm",
-    )["id"]
+    machine_id = _running(db, clock, **_built_from(db, "centos-7", "k4-highcpu-kvm-1.75G", "kvm"))[
+        "id"
+    ]
     with pytest.raises(EmulatorError) as caught:
         machines.create_snapshot(
             db, OWNER, machine_id, "s", caller=CALLER, now=clock.now, provision_delay=DELAY
@@ -399,13 +404,7 @@ def test_kvm_cannot_be_snapshotted(db: Database, clock: Clock) -> None:
 
 
 def test_flexible_bhyve_machine_has_disks(db: Database, clock: Clock) -> None:
-    machine = _running(
-        db,
-        clock,
-        image=_image(db, "debian-11"),
-        package=catalog.find_package_by_name(db, ACCOUNT, "b1-flex-1G"),
-        brand="bhyve",
-    )
+    machine = _running(db, clock, **_built_from(db, "debian-11", "b1-flex-1G", "bhyve"))
     assert machine["type"] == "virtualmachine" and machine["flexible"] is True
     assert [(d["boot"], d["size"]) for d in machine["disks"]] == [(True, 10240), (False, 15360)]
 
@@ -414,12 +413,7 @@ def test_list_filters_and_order(db: Database, clock: Clock) -> None:
     web = _running(db, clock, name="web", tags={"role": "web", "on": True})
     db_machine = _running(db, clock, name="db", tags={"role": "db"})
     kvm = _running(
-        db,
-        clock,
-        name="vm",
-        image=_image(db, "centos-7"),
-        package=catalog.find_package_by_name(db, ACCOUNT, "k4-highcpu-kvm-1.75G"),
-        brand="kvm",
+        db, clock, name="vm", **_built_from(db, "centos-7", "k4-highcpu-kvm-1.75G", "kvm")
     )
     _queue(db, clock, db_machine["id"], "stop")
     gone = _running(db, clock, name="gone")

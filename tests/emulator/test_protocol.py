@@ -14,31 +14,13 @@ from smartdc.emulator.app import CloudAPIApp, Incoming
 from smartdc.emulator.context import Call, Reply, Route
 from smartdc.emulator.openapi import build_openapi
 from smartdc.emulator.server import EmulatorServer
+from tests.emulator.checks import assert_early_error, assert_reduced_headers, error_of
 from tests.emulator.signing import SignedClient, Signer, signed_headers
 
 CORS_HEADERS = (
     "Accept, Accept-Version, Content-Length, Content-MD5, Content-Type, Date, Api-Version, "
     "Response-Time"
 )
-
-
-def error_of(response: httpx.Response) -> tuple[int, str, str]:
-    body = response.json()
-    return response.status_code, body["code"], body["message"]
-
-
-def assert_reduced_headers(response: httpx.Response) -> None:
-    """Early errors carry no CloudAPI headers (digest §1.5)."""
-    for name in (
-        "server",
-        "request-id",
-        "api-version",
-        "response-time",
-        "access-control-allow-origin",
-    ):
-        assert name not in response.headers, name
-    assert response.headers["content-type"] == "application/json"
-    assert int(response.headers["content-length"]) == len(response.content)
 
 
 # --- versions ------------------------------------------------------------------------------
@@ -57,12 +39,7 @@ def test_supported_version_ranges(
 
 def test_unsupported_version_is_refused_before_authentication(plain: httpx.Client) -> None:
     response = plain.get("/my/keys", headers={"Accept-Version": "10.0.0"})
-    assert error_of(response) == (
-        400,
-        "InvalidVersion",
-        "10.0.0 is not supported by GET /my/keys",
-    )
-    assert_reduced_headers(response)
+    assert_early_error(response, (400, "InvalidVersion", "10.0.0 is not supported by GET /my/keys"))
 
 
 def test_x_api_version_is_read_and_api_version_ignored(
@@ -84,15 +61,13 @@ def test_x_api_version_is_read_and_api_version_ignored(
 
 def test_unknown_path(plain: httpx.Client) -> None:
     response = plain.get("/my/keys/a/b/c")
-    assert error_of(response) == (404, "ResourceNotFound", "/my/keys/a/b/c does not exist")
-    assert_reduced_headers(response)
+    assert_early_error(response, (404, "ResourceNotFound", "/my/keys/a/b/c does not exist"))
 
 
 def test_wrong_method_lists_the_allowed_ones(plain: httpx.Client) -> None:
     response = plain.put("/my/keys")
-    assert error_of(response) == (405, "MethodNotAllowedError", "PUT is not allowed")
+    assert_early_error(response, (405, "MethodNotAllowedError", "PUT is not allowed"))
     assert response.headers["allow"] == "GET, HEAD, POST"
-    assert_reduced_headers(response)
 
 
 def test_head_only_where_cloudapi_registers_it(plain: httpx.Client) -> None:
@@ -192,12 +167,8 @@ def test_wrong_content_md5(plain: httpx.Client) -> None:
 
 def test_form_encoded_create_key_is_unsupported(plain: httpx.Client) -> None:
     response = plain.post("/my/keys", data={"key": "ssh-rsa AAAA x"})
-    assert error_of(response) == (
-        415,
-        "UnsupportedMediaTypeError",
-        "application/x-www-form-urlencoded",
-    )
-    assert_reduced_headers(response)
+    expected = (415, "UnsupportedMediaTypeError", "application/x-www-form-urlencoded")
+    assert_early_error(response, expected)
 
 
 def test_body_parameters_override_query_parameters(client: SignedClient) -> None:
@@ -229,7 +200,11 @@ def test_openapi_lists_every_route(plain: httpx.Client) -> None:
     }
     assert operations["GetAccount"] == ("get", "/{login}")
     assert operations["CreateKey"] == ("post", "/{login}/keys")
-    assert operations["GetDatacenter"] == ("get", "/{login}/datacenters/{dc}")
+    # Placeholders are named as in CloudAPI's operation list (GetDatacenter's is ``:name``).
+    assert operations["GetDatacenter"] == ("get", "/{login}/datacenters/{name}")
+    assert operations["Ping"] == ("get", "/--ping")
+    assert document["paths"]["/--ping"]["get"]["security"] == []
+    assert document["paths"]["/{login}"]["get"]["security"] == [{"httpSignature": []}]
     get_key = document["paths"]["/{login}/keys/{key}"]["get"]
     assert [p["name"] for p in get_key["parameters"] if p["in"] == "path"] == ["login", "key"]
     assert get_key["x-cloudapi-versions"][-1] == "9.0.0"

@@ -127,7 +127,9 @@ def test_a_wrong_key_is_refused(emulator: EmulatorServer, tmp_path: Path) -> Non
     ):
         stranger.get_account()
     assert caught.value.status == 401
-    assert caught.value.hint is None
+    hint = caught.value.hint or ""
+    assert "clock" not in hint
+    assert f"did not accept key {stranger.key_id} for account 'test'" in hint
 
 
 # --- one machine through its whole life ------------------------------------------------------

@@ -16,14 +16,17 @@ error a client sees is the one CloudAPI would send:
 Errors of steps 1-5 carry the reduced header set; everything later carries CloudAPI's full
 set (:mod:`smartdc.emulator.responses`).
 
-Outside CloudAPI's namespace the app also serves ``GET /openapi.json`` and a control plane
-for tests and tools, with no authentication: ``GET /__emulator/state`` dumps every table and
-``POST /__emulator/reset`` forgets everything but the accounts and keys registered at start.
+Routes marked ``anonymous`` (Ping) answer unsigned requests at step 6. Injected faults
+(:mod:`smartdc.emulator.faults`) step in once a request is authenticated: a pending
+``throttle`` answers 429 right after step 6, a pending ``unavailable`` answers 503 just
+before step 8, where CloudAPI's read-only check sits.
+
+Outside CloudAPI's namespace the app also serves ``GET /openapi.json`` and the control plane
+for tests and tools, with no authentication (:mod:`smartdc.emulator.control`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 import uuid
@@ -44,7 +47,10 @@ from smartdc.emulator.context import (
     invalid_argument,
     missing_parameter,
 )
-from smartdc.emulator.db import Database, loads
+from smartdc.emulator.control import PREFIX as CONTROL_PREFIX
+from smartdc.emulator.control import control
+from smartdc.emulator.db import Database
+from smartdc.emulator.faults import THROTTLE, UNAVAILABLE
 from smartdc.emulator.openapi import build_openapi
 from smartdc.emulator.params import (
     MAX_BODY_BYTES,
@@ -64,7 +70,6 @@ from smartdc.emulator.responses import (
 )
 from smartdc.emulator.router import RouteGroup, Router
 from smartdc.emulator.routes import all_routes
-from smartdc.emulator.routes.account import PING_LOGIN, ping
 from smartdc.emulator.store import accounts
 from smartdc.emulator.versions import requested_range
 
@@ -75,12 +80,9 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
-CONTROL_PREFIX = "/__emulator/"
 OPENAPI_PATH = "/openapi.json"
 DOCS_URL = "http://apidocs.tritondatacenter.com/cloudapi/"
 FAVICON_URL = "http://apidocs.tritondatacenter.com/favicon.ico"
-#: Tables a reset keeps (their unregistered rows are dropped separately).
-ACCOUNT_TABLES = ("accounts", "account_keys")
 
 
 @dataclass(frozen=True)
@@ -101,35 +103,6 @@ class Incoming:
     def target(self) -> str:
         """The request URL as signed in ``(request-target)``: raw path plus query."""
         return f"{self.path}?{self.query_string}" if self.query_string else self.path
-
-
-def reset_state(db: Database) -> None:
-    """Forget everything made through the API; keep accounts and keys registered at start."""
-    accounts.forget_unregistered(db)
-    db.clear(keep=ACCOUNT_TABLES)
-
-
-def dump_state(db: Database) -> dict[str, list[dict[str, Any]]]:
-    """Every table's rows, JSON document columns decoded."""
-    tables = [
-        str(row[0])
-        for row in db.query(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-            " ORDER BY name"
-        )
-    ]
-    dump: dict[str, list[dict[str, Any]]] = {}
-    for table in tables:
-        rows = []
-        for row in db.query(f'SELECT * FROM "{table}"'):
-            record = dict(zip(row.keys(), tuple(row), strict=True))
-            for key, value in record.items():
-                if isinstance(value, str) and value[:1] in ("{", "["):
-                    with contextlib.suppress(ValueError):
-                        record[key] = loads(value)
-            rows.append(record)
-        dump[table] = rows
-    return dump
 
 
 def _plain(status: int, body: Any, now: float, headers: Mapping[str, str] = {}) -> Outgoing:
@@ -218,22 +191,19 @@ class CloudAPIApp:
             if path == OPENAPI_PATH:
                 return _plain(200, self.openapi, now)
         if path.startswith(CONTROL_PREFIX):
-            return self._control(method, path[len(CONTROL_PREFIX) :], now)
+            reply = control(
+                method,
+                path[len(CONTROL_PREFIX) :],
+                request.body,
+                db=self.db,
+                faults=self.config.faults,
+                state_header={
+                    "datacenter": self.datacenter,
+                    "datacenters": dict(self.config.datacenters),
+                },
+            )
+            return _plain(reply.status, reply.body, now)
         return self._cloudapi(request, now)
-
-    def _control(self, method: str, action: str, now: float) -> Outgoing:
-        if action == "state" and method == "GET":
-            state = {
-                "datacenter": self.datacenter,
-                "datacenters": dict(self.config.datacenters),
-                "tables": dump_state(self.db),
-            }
-            return _plain(200, state, now)
-        if action == "reset" and method == "POST":
-            reset_state(self.db)
-            return _plain(204, None, now)
-        message = f"{method} {CONTROL_PREFIX}{action} is not a control operation"
-        return _plain(404, {"code": "ResourceNotFound", "message": message}, now)
 
     def _cloudapi(self, request: Incoming, now: float) -> Outgoing:
         headers = request.headers
@@ -286,10 +256,9 @@ class CloudAPIApp:
         inputs: RequestParams,
         now: float,
     ) -> Reply:
-        login = group.path_params.get("login")
-        is_ping = login == PING_LOGIN and group.routes[0].operation == "GetAccount"
-        if is_ping and parsed is None:
-            return ping(self.datacenter)
+        first = group.routes[0]
+        if first.anonymous and parsed is None:
+            return first.handler(self._call(request, group, inputs, now, {}, {}))
         caller = auth.authenticate(
             self.db,
             parsed,
@@ -298,19 +267,45 @@ class CloudAPIApp:
             headers=request.headers,
             version_range=group.version_range,
         )
-        if is_ping:
-            return ping(self.datacenter)
+        if first.anonymous:
+            caller_info = caller.caller(request.client_ip)
+            return first.handler(
+                self._call(request, group, inputs, now, caller.account, caller_info)
+            )
+        self._inject(THROTTLE)
         action = inputs.params.get("action")
         route = group.select(action if isinstance(action, str) else None)
-        operation = (route or group.routes[0]).operation
+        operation = (route or first).operation
+        login = group.path_params.get("login")
         account = self._path_account(caller, login, request.path, operation)
         if route is None:
             if action in (None, ""):
                 raise missing_parameter("action is required")
             raise invalid_argument(f"{action} is not a valid action")
+        call = self._call(request, group, inputs, now, account, caller.caller(request.client_ip))
+        self._inject(UNAVAILABLE)
+        return route.handler(call)
+
+    def _inject(self, kind: str) -> None:
+        """Raise the error of a pending request fault of ``kind``, using it up."""
+        fault = self.config.faults.take_request_fault(kind)
+        if fault is not None:
+            raise EmulatorError(fault.status, fault.code, fault.message, headers=fault.headers)
+
+    def _call(
+        self,
+        request: Incoming,
+        group: RouteGroup,
+        inputs: RequestParams,
+        now: float,
+        account: dict[str, Any],
+        caller: dict[str, Any],
+    ) -> Call:
+        """The handler's view of the request (an unsigned one has no account or caller)."""
         path_params = dict(group.path_params)
-        path_params["login"] = str(account["login"])
-        call = Call(
+        if "login" in path_params:
+            path_params["login"] = str(account["login"])
+        return Call(
             method=request.method,
             path=request.path,
             path_params=path_params,
@@ -320,13 +315,12 @@ class CloudAPIApp:
             headers=request.headers,
             version_range=group.version_range,
             datacenter=self.datacenter,
-            account={**account, "uuid": account["id"]},
-            caller=caller.caller(request.client_ip),
+            account={**account, "uuid": account["id"]} if account else {},
+            caller=caller,
             db=self.db,
             config=self.config,
             now=now,
         )
-        return route.handler(call)
 
     def _path_account(
         self, caller: auth.Authenticated, login: str | None, path: str, operation: str

@@ -7,10 +7,14 @@ Errors are raised as :class:`EmulatorError` and rendered by the app as CloudAPI 
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from smartdc.emulator.faults import FaultPlan
+from smartdc.operations import operation
 
 if TYPE_CHECKING:
     from smartdc.emulator.db import Database
@@ -74,12 +78,14 @@ class Reply:
 
 @dataclass(frozen=True)
 class EmulatorConfig:
-    """Process-wide emulator settings."""
+    """Process-wide emulator settings, shared by every datacenter of the region."""
 
     provision_delay: float = 5.0
     #: datacenter name -> base URL, in order; the first is the default.
     datacenters: Mapping[str, str] = field(default_factory=dict)
     clock: Callable[[], float] = time.time
+    #: Faults to inject into coming requests and provisions (:mod:`smartdc.emulator.faults`).
+    faults: FaultPlan = field(default_factory=FaultPlan, compare=False)
 
 
 @dataclass
@@ -129,6 +135,7 @@ class Route:
     machine and image actions this way); routes without it match any action.
     ``content_types`` limits the request body types the route accepts (415 otherwise; a
     request without ``Content-Type`` counts as ``application/octet-stream``); empty: any.
+    ``anonymous`` routes answer unsigned requests (a signature that is sent is still checked).
     """
 
     operation: str
@@ -140,3 +147,32 @@ class Route:
     query_action: str | None = None
     summary: str = ""
     content_types: tuple[str, ...] = ()
+    anonymous: bool = False
+
+
+_COLON_PLACEHOLDER = re.compile(r":([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def cloudapi_route(
+    name: str,
+    handler: Handler,
+    *,
+    summary: str,
+    head: bool = False,
+    content_types: tuple[str, ...] = (),
+    anonymous: bool = False,
+) -> Route:
+    """The route serving CloudAPI operation ``name``: its method, path and ``?action=`` come
+    from :data:`smartdc.operations.OPERATIONS`, so the route table cannot drift from it."""
+    listed = operation(name)
+    return Route(
+        name,
+        listed.method,
+        _COLON_PLACEHOLDER.sub(r"{\1}", listed.route_path),
+        handler,
+        head=head,
+        query_action=listed.action,
+        summary=summary,
+        content_types=content_types,
+        anonymous=anonymous,
+    )

@@ -61,7 +61,7 @@ def _operation(route: Route) -> dict[str, Any]:
                 "content": {"application/json": {"schema": {}}},
             }
         },
-        "security": [{"httpSignature": []}],
+        "security": [] if route.anonymous else [{"httpSignature": []}],
         "x-cloudapi-versions": list(route.versions),
     }
     if route.head:

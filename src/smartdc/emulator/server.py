@@ -23,8 +23,9 @@ from typing import Any
 
 import uvicorn
 
-from smartdc.emulator.app import create_app, reset_state
+from smartdc.emulator.app import create_app
 from smartdc.emulator.context import EmulatorConfig, EmulatorError
+from smartdc.emulator.control import reset_state
 from smartdc.emulator.db import Database
 from smartdc.emulator.store import accounts
 from smartdc.errors import SmartDCError
@@ -253,8 +254,44 @@ class EmulatorServer:
             self._db = None
 
     def reset(self) -> None:
-        """Forget every machine, image, key and account made through the API."""
-        reset_state(self.db)
+        """Forget every machine, image, key and account made through the API, and cancel
+        pending faults."""
+        reset_state(self.db, self.config.faults)
+
+    def inject(
+        self,
+        *,
+        fail_provision: int | None = None,
+        throttle: int | None = None,
+        unavailable: int | None = None,
+        retry_after: int | None = None,
+    ) -> dict[str, int]:
+        """Make coming events fail, region-wide (see :mod:`smartdc.emulator.faults`):
+
+        * ``fail_provision``: the next N machines created end ``failed``;
+        * ``throttle``: the next N signed requests answer 429 ``TooManyRequestsError``;
+        * ``unavailable``: the next N signed requests answer 503 ``ServiceUnavailableError``
+          with ``Retry-After: retry_after`` seconds (default 1).
+
+        Each count given replaces the pending one (0 cancels); those not given stay.
+        Returns the pending faults. Raises ``ValueError`` for a negative count.
+        """
+        given = {
+            "fail_provision": fail_provision,
+            "throttle": throttle,
+            "unavailable": unavailable,
+            "retry_after": retry_after,
+        }
+        return self.config.faults.set(**{k: v for k, v in given.items() if v is not None})
+
+    def pending_faults(self) -> dict[str, int]:
+        """Faults not used up yet: ``{"fail_provision", "throttle", "unavailable",
+        "retry_after"}``."""
+        return self.config.faults.pending()
+
+    def clear_faults(self) -> None:
+        """Cancel every pending fault."""
+        self.config.faults.clear()
 
     def __enter__(self) -> EmulatorServer:
         return self.start()

@@ -1,19 +1,24 @@
-"""Account routes: GetAccount (and the ``/--ping`` it doubles as), UpdateAccount, limits."""
+"""Account routes: Ping, GetAccount, UpdateAccount, and the account's provisioning limits."""
 
 from __future__ import annotations
 
-from smartdc.emulator.context import API_VERSIONS, Call, EmulatorError, Reply, Route
+from smartdc.emulator.context import (
+    API_VERSIONS,
+    Call,
+    EmulatorError,
+    Reply,
+    cloudapi_route,
+)
 from smartdc.emulator.store import accounts
 
-#: ``GET /--ping`` is routed as GetAccount with this login and needs no authentication.
-PING_LOGIN = "--ping"
 DATACENTER_HEADER = "Triton-Datacenter-Name"
 
 
-def ping(datacenter: str) -> Reply:
-    """The ``/--ping`` answer: CloudAPI's versions, and the datacenter's name in a header."""
+def ping(call: Call) -> Reply:
+    """Ping: CloudAPI's versions, and the datacenter's name in a header; no signature needed
+    (one that is sent must verify)."""
     body = {"ping": "pong", "cloudapi": {"versions": list(API_VERSIONS)}}
-    return Reply(200, body, {DATACENTER_HEADER: datacenter})
+    return Reply(200, body, {DATACENTER_HEADER: call.datacenter})
 
 
 def _load(call: Call) -> dict[str, object]:
@@ -39,14 +44,9 @@ def get_account_limits(call: Call) -> Reply:
     return Reply(200, [])
 
 
-ROUTES: list[Route] = [
-    Route("GetAccount", "GET", "/{login}", get_account, head=True, summary="Get the account"),
-    Route("UpdateAccount", "POST", "/{login}", update_account, summary="Update the account"),
-    Route(
-        "GetAccountLimits",
-        "GET",
-        "/{login}/limits",
-        get_account_limits,
-        summary="List provisioning limits",
-    ),
+ROUTES = [
+    cloudapi_route("Ping", ping, head=True, anonymous=True, summary="Check the service is up"),
+    cloudapi_route("GetAccount", get_account, head=True, summary="Get the account"),
+    cloudapi_route("UpdateAccount", update_account, summary="Update the account"),
+    cloudapi_route("GetAccountLimits", get_account_limits, summary="List provisioning limits"),
 ]

@@ -6,7 +6,7 @@ of the region shares accounts and keys, as a Triton region does.
 
 from __future__ import annotations
 
-from smartdc.emulator.context import Call, EmulatorError, Reply, Route
+from smartdc.emulator.context import Call, EmulatorError, Reply, cloudapi_route
 from smartdc.emulator.routes.account import DATACENTER_HEADER
 
 
@@ -18,7 +18,7 @@ def list_datacenters(call: Call) -> Reply:
 
 def get_datacenter(call: Call) -> Reply:
     """GetDatacenter: a 302 to the datacenter's URL with a ``ResourceMoved`` body."""
-    name = call.path_params["dc"]
+    name = call.path_params["name"]
     url = call.config.datacenters.get(name)
     if url is None:
         raise EmulatorError(404, "ResourceNotFound", f"{name} is not an available datacenter")
@@ -34,20 +34,8 @@ def list_services(call: Call) -> Reply:
     return Reply(200, {} if url is None else {"cloudapi": url})
 
 
-ROUTES: list[Route] = [
-    Route(
-        "ListDatacenters",
-        "GET",
-        "/{login}/datacenters",
-        list_datacenters,
-        summary="List the region's datacenters",
-    ),
-    Route(
-        "GetDatacenter",
-        "GET",
-        "/{login}/datacenters/{dc}",
-        get_datacenter,
-        summary="Redirect to a datacenter",
-    ),
-    Route("ListServices", "GET", "/{login}/services", list_services, summary="List services"),
+ROUTES = [
+    cloudapi_route("ListDatacenters", list_datacenters, summary="List the region's datacenters"),
+    cloudapi_route("GetDatacenter", get_datacenter, summary="Redirect to a datacenter"),
+    cloudapi_route("ListServices", list_services, summary="List services"),
 ]

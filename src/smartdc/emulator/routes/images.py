@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from smartdc.emulator.context import Call, EmulatorError, Reply, Route, invalid_argument
+from smartdc.emulator.context import (
+    Call,
+    EmulatorError,
+    Reply,
+    cloudapi_route,
+    invalid_argument,
+)
 from smartdc.emulator.store import catalog
 from smartdc.emulator.versions import entirely_below, reaches
 
@@ -90,7 +96,7 @@ def get_image(call: Call) -> Reply:
     return Reply(200, present_image(call, image))
 
 
-ROUTES: list[Route] = [
-    Route("ListImages", "GET", "/{login}/images", list_images, head=True, summary="List images"),
-    Route("GetImage", "GET", "/{login}/images/{id}", get_image, head=True, summary="Get an image"),
+ROUTES = [
+    cloudapi_route("ListImages", list_images, head=True, summary="List images"),
+    cloudapi_route("GetImage", get_image, head=True, summary="Get an image"),
 ]

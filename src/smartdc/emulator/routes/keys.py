@@ -8,7 +8,7 @@ from smartdc.emulator.context import (
     Call,
     EmulatorError,
     Reply,
-    Route,
+    cloudapi_route,
     invalid_argument,
     missing_parameter,
 )
@@ -63,16 +63,9 @@ def delete_key(call: Call) -> Reply:
     return Reply(204)
 
 
-ROUTES: list[Route] = [
-    Route("ListKeys", "GET", "/{login}/keys", list_keys, head=True, summary="List SSH keys"),
-    Route("GetKey", "GET", "/{login}/keys/{key}", get_key, head=True, summary="Get an SSH key"),
-    Route(
-        "CreateKey",
-        "POST",
-        "/{login}/keys",
-        create_key,
-        content_types=KEY_BODY_TYPES,
-        summary="Add an SSH key",
-    ),
-    Route("DeleteKey", "DELETE", "/{login}/keys/{key}", delete_key, summary="Delete an SSH key"),
+ROUTES = [
+    cloudapi_route("ListKeys", list_keys, head=True, summary="List SSH keys"),
+    cloudapi_route("GetKey", get_key, head=True, summary="Get an SSH key"),
+    cloudapi_route("CreateKey", create_key, content_types=KEY_BODY_TYPES, summary="Add an SSH key"),
+    cloudapi_route("DeleteKey", delete_key, summary="Delete an SSH key"),
 ]

@@ -1,8 +1,9 @@
 """CreateMachine: CloudAPI's input checks, in its order (digest §4.12), then the store.
 
 1. ``image`` and ``dataset`` together; 2. the image; 3. the package; 5. SSH keys;
-7. brand and networks; 8. the package's RAM against the image's requirements. VMAPI's own
-checks (the name) come last, from the store.
+7. brand and the shape of ``networks``; 8. the package's RAM against the image's
+requirements; 10. the name's type; 12. access to the networks and the public-network limit.
+VMAPI's own checks (the name's pattern and uniqueness) come last, from the store.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from smartdc.emulator.context import (
     invalid_argument,
     missing_parameter,
 )
+from smartdc.emulator.faults import FAIL_PROVISION
 from smartdc.emulator.routes.images import image_not_found
 from smartdc.emulator.routes.machine_common import (
     RESERVED_PARAMS,
@@ -130,21 +132,21 @@ def _network_items(raw: Any) -> list[Any]:
     raise invalid_argument('property "networks": must be an array')
 
 
-def resolve_networks(call: Call) -> list[NicRequest]:
-    """The NICs to create: from ``networks`` (UUIDs or objects), else the account's default
-    network plus the first private one."""
+#: A requested network: its id, and the one IPv4 address asked for on it, if any.
+WantedNetwork = tuple[str, str | None]
+
+
+def requested_networks(call: Call) -> list[WantedNetwork] | None:
+    """Step 7: the shape of ``networks`` (UUIDs or objects, not both); ``None`` when absent,
+    for the account's defaults."""
     raw = call.params.get("networks")
     if raw in (None, "", []):
-        records = catalog.list_networks(call.db, call.account_uuid)
-        default = catalog.default_network_id(call.db, call.account_uuid)
-        chosen = [r for r in records if r.id == default]
-        chosen += [r for r in records if not r.public][:1]
-        return [NicRequest(r) for r in chosen]
+        return None
     items = _network_items(raw)
     kinds = {type(item) for item in items}
     if len(kinds) > 1:
         raise invalid_argument('property "networks": cannot mix objects and strings')
-    wanted: list[tuple[str, str | None]] = []
+    wanted: list[WantedNetwork] = []
     for item in items:
         if isinstance(item, dict):
             network_id = item.get("ipv4_uuid")
@@ -154,6 +156,19 @@ def resolve_networks(call: Call) -> list[NicRequest]:
             wanted.append((str(network_id), str(ips[0]) if ips else None))
         else:
             wanted.append((str(item), None))
+    return wanted
+
+
+def resolve_networks(call: Call, wanted: list[WantedNetwork] | None) -> list[NicRequest]:
+    """Step 12: the NICs to create. Requested networks must be the caller's (duplicates
+    dropped, one public network at most); none requested: the account's default network
+    plus the first private one."""
+    if wanted is None:
+        records = catalog.list_networks(call.db, call.account_uuid)
+        default = catalog.default_network_id(call.db, call.account_uuid)
+        chosen = [r for r in records if r.id == default]
+        chosen += [r for r in records if not r.public][:1]
+        return [NicRequest(r) for r in chosen]
     requests: list[NicRequest] = []
     seen: set[str] = set()
     for network_id, ip in wanted:
@@ -226,11 +241,12 @@ def create_machine(call: Call) -> Reply:
     if not accounts.list_keys(call.db, call.account_uuid):
         raise EmulatorError(409, "KeyRequired", "At least one SSH key is required to provision")
     brand = resolve_brand(call.params.get("brand"), image, package)
-    nic_requests = resolve_networks(call)
+    wanted_networks = requested_networks(call)
     check_ram(image, package)
     name = call.params.get("name")
     if name is not None and not isinstance(name, str):
         raise invalid_argument("name must be a string")
+    nic_requests = resolve_networks(call, wanted_networks)
     metadata, internal = split_metadata(call)
     tags = scalar_values("tag", _prefixed(call.params, "tag.", "tags"))
     tags = {k: v for k, v in tags.items() if k not in RESERVED_PARAMS}
@@ -246,13 +262,20 @@ def create_machine(call: Call) -> Reply:
         firewall_enabled=call.params.get("firewall_enabled") in (True, "true"),
         deletion_protection=call.params.get("deletion_protection") is True,
     )
-    machine = machines.create_machine(
-        call.db,
-        owner(call),
-        spec,
-        caller=call.caller,
-        now=call.now,
-        provision_delay=call.config.provision_delay,
-    )
+    faults = call.config.faults
+    spec.fail_provision = faults.take(FAIL_PROVISION)
+    try:
+        machine = machines.create_machine(
+            call.db,
+            owner(call),
+            spec,
+            caller=call.caller,
+            now=call.now,
+            provision_delay=call.config.provision_delay,
+        )
+    except BaseException:
+        if spec.fail_provision:  # a refused create does not use the fault up
+            faults.give_back(FAIL_PROVISION)
+        raise
     location = f"/{call.login}/machines/{machine['id']}"
     return Reply(201, present(call, machine), {"Location": location})

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from smartdc.emulator.context import Call, EmulatorError, Reply, Route, invalid_argument
+from smartdc.emulator.context import (
+    Call,
+    EmulatorError,
+    Reply,
+    cloudapi_route,
+    invalid_argument,
+)
 from smartdc.emulator.routes.machine_common import (
     RESERVED_PARAMS,
     fetch,
@@ -16,8 +22,8 @@ from smartdc.emulator.routes.machine_common import (
 )
 from smartdc.emulator.store import machines
 
-#: Keys UpdateMachineMetadata never stores.
-_IGNORED = RESERVED_PARAMS | {"credentials"}
+#: Keys UpdateMachineMetadata never stores (``context``, which tags ignore, is stored).
+_IGNORED = (RESERVED_PARAMS - {"context"}) | {"credentials"}
 #: Keys DeleteMachineMetadata refuses to delete, and DeleteAllMachineMetadata keeps.
 _UNDELETABLE = ("credentials", "administrator_pw", "root_authorized_keys")
 
@@ -71,12 +77,10 @@ def delete_all_metadata(call: Call) -> Reply:
     return Reply(204)
 
 
-_BASE = "/{login}/machines/{id}/metadata"
-
-ROUTES: list[Route] = [
-    Route("UpdateMachineMetadata", "POST", _BASE, update_metadata, summary="Add metadata"),
-    Route("ListMachineMetadata", "GET", _BASE, list_metadata, head=True, summary="List metadata"),
-    Route("GetMachineMetadata", "GET", f"{_BASE}/{{key}}", get_metadata, summary="Get metadata"),
-    Route("DeleteMachineMetadata", "DELETE", f"{_BASE}/{{key}}", delete_metadata),
-    Route("DeleteAllMachineMetadata", "DELETE", _BASE, delete_all_metadata),
+ROUTES = [
+    cloudapi_route("UpdateMachineMetadata", update_metadata, summary="Add metadata"),
+    cloudapi_route("ListMachineMetadata", list_metadata, head=True, summary="List metadata"),
+    cloudapi_route("GetMachineMetadata", get_metadata, summary="Get metadata"),
+    cloudapi_route("DeleteMachineMetadata", delete_metadata, summary="Delete a metadata key"),
+    cloudapi_route("DeleteAllMachineMetadata", delete_all_metadata, summary="Delete metadata"),
 ]

@@ -10,7 +10,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from smartdc.emulator.context import Call, EmulatorError, Reply, Route
+from smartdc.emulator.context import Call, EmulatorError, Reply, cloudapi_route
 from smartdc.emulator.paging import validation_failed
 from smartdc.emulator.routes.machine_common import fetch, machine_id, owner, queue
 from smartdc.emulator.store import machines
@@ -82,12 +82,12 @@ def start_from_snapshot(call: Call) -> Reply:
     return Reply(202)
 
 
-_BASE = "/{login}/machines/{id}/snapshots"
-
-ROUTES: list[Route] = [
-    Route("CreateMachineSnapshot", "POST", _BASE, create_snapshot, summary="Snapshot a machine"),
-    Route("ListMachineSnapshots", "GET", _BASE, list_snapshots, head=True, summary="Snapshots"),
-    Route("GetMachineSnapshot", "GET", f"{_BASE}/{{name}}", get_snapshot, head=True),
-    Route("DeleteMachineSnapshot", "DELETE", f"{_BASE}/{{name}}", delete_snapshot),
-    Route("StartMachineFromSnapshot", "POST", f"{_BASE}/{{name}}", start_from_snapshot),
+ROUTES = [
+    cloudapi_route("CreateMachineSnapshot", create_snapshot, summary="Snapshot a machine"),
+    cloudapi_route("ListMachineSnapshots", list_snapshots, head=True, summary="Snapshots"),
+    cloudapi_route("GetMachineSnapshot", get_snapshot, head=True, summary="Get a snapshot"),
+    cloudapi_route("DeleteMachineSnapshot", delete_snapshot, summary="Delete a snapshot"),
+    cloudapi_route(
+        "StartMachineFromSnapshot", start_from_snapshot, summary="Roll back to a snapshot"
+    ),
 ]

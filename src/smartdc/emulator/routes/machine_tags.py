@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from smartdc.emulator.context import Call, EmulatorError, Reply, Route
+from smartdc.emulator.context import Call, EmulatorError, Reply, cloudapi_route
 from smartdc.emulator.routes.machine_common import RESERVED_PARAMS, fetch, queue, scalar_values
 
 
@@ -70,13 +70,11 @@ def delete_tags(call: Call) -> Reply:
     return Reply(204)
 
 
-_BASE = "/{login}/machines/{id}/tags"
-
-ROUTES: list[Route] = [
-    Route("AddMachineTags", "POST", _BASE, add_tags, summary="Add tags"),
-    Route("ReplaceMachineTags", "PUT", _BASE, replace_tags, summary="Replace tags"),
-    Route("ListMachineTags", "GET", _BASE, list_tags, head=True, summary="List tags"),
-    Route("GetMachineTag", "GET", f"{_BASE}/{{tag}}", get_tag, head=True, summary="Get a tag"),
-    Route("DeleteMachineTag", "DELETE", f"{_BASE}/{{tag}}", delete_tag, summary="Delete a tag"),
-    Route("DeleteMachineTags", "DELETE", _BASE, delete_tags, summary="Delete all tags"),
+ROUTES = [
+    cloudapi_route("AddMachineTags", add_tags, summary="Add tags"),
+    cloudapi_route("ReplaceMachineTags", replace_tags, summary="Replace tags"),
+    cloudapi_route("ListMachineTags", list_tags, head=True, summary="List tags"),
+    cloudapi_route("GetMachineTag", get_tag, head=True, summary="Get a tag"),
+    cloudapi_route("DeleteMachineTag", delete_tag, summary="Delete a tag"),
+    cloudapi_route("DeleteMachineTags", delete_tags, summary="Delete all tags"),
 ]

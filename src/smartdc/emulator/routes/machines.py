@@ -13,7 +13,7 @@ from smartdc.emulator.context import (
     Call,
     EmulatorError,
     Reply,
-    Route,
+    cloudapi_route,
     invalid_argument,
     missing_parameter,
 )
@@ -243,54 +243,29 @@ def _deletion_protection(enabled: bool) -> Any:
     return handler
 
 
-_MACHINE = "/{login}/machines/{id}"
-
-
-def _action(operation: str, action: str, handler: Any) -> Route:
-    return Route(operation, "POST", _MACHINE, handler, query_action=action, summary=operation)
-
-
-_ACTION_ROUTES: list[Route] = [
-    _action("StartMachine", "start", _power("start")),
-    _action("StopMachine", "stop", _power("stop")),
-    _action("RebootMachine", "reboot", _power("reboot")),
-    _action("ResizeMachine", "resize", resize_machine),
-    _action("RenameMachine", "rename", rename_machine),
-    _action("EnableMachineFirewall", "enable_firewall", _firewall(True)),
-    _action("DisableMachineFirewall", "disable_firewall", _firewall(False)),
-    _action(
+ROUTES = [
+    cloudapi_route("ListMachines", list_machines, head=True, summary="List machines"),
+    cloudapi_route("CreateMachine", create_machine, summary="Create machine"),
+    cloudapi_route("GetMachine", get_machine, head=True, summary="Get a machine"),
+    cloudapi_route("DeleteMachine", delete_machine, summary="Delete a machine"),
+    cloudapi_route("StartMachine", _power("start"), summary="Start a machine"),
+    cloudapi_route("StopMachine", _power("stop"), summary="Stop a machine"),
+    cloudapi_route("RebootMachine", _power("reboot"), summary="Reboot a machine"),
+    cloudapi_route("ResizeMachine", resize_machine, summary="Resize a machine"),
+    cloudapi_route("RenameMachine", rename_machine, summary="Rename a machine"),
+    cloudapi_route("EnableMachineFirewall", _firewall(True), summary="Enable the firewall"),
+    cloudapi_route("DisableMachineFirewall", _firewall(False), summary="Disable the firewall"),
+    cloudapi_route(
         "EnableMachineDeletionProtection",
-        "enable_deletion_protection",
         _deletion_protection(True),
+        summary="Enable deletion protection",
     ),
-    _action(
+    cloudapi_route(
         "DisableMachineDeletionProtection",
-        "disable_deletion_protection",
         _deletion_protection(False),
+        summary="Disable deletion protection",
     ),
-]
-
-ROUTES: list[Route] = [
-    Route(
-        "ListMachines",
-        "GET",
-        "/{login}/machines",
-        list_machines,
-        head=True,
-        summary="List machines",
-    ),
-    Route("CreateMachine", "POST", "/{login}/machines", create_machine, summary="Create machine"),
-    Route("GetMachine", "GET", _MACHINE, get_machine, head=True, summary="Get a machine"),
-    Route("DeleteMachine", "DELETE", _MACHINE, delete_machine, summary="Delete a machine"),
-    *_ACTION_ROUTES,
-    Route(
-        "MachineAudit",
-        "GET",
-        f"{_MACHINE}/audit",
-        machine_audit,
-        head=True,
-        summary="A machine's audit trail",
-    ),
+    cloudapi_route("MachineAudit", machine_audit, head=True, summary="A machine's audit trail"),
     *machine_metadata.ROUTES,
     *machine_tags.ROUTES,
     *machine_snapshots.ROUTES,

@@ -5,7 +5,13 @@ Digest §4.8 and §4.21.
 
 from __future__ import annotations
 
-from smartdc.emulator.context import Call, EmulatorError, Reply, Route, invalid_argument
+from smartdc.emulator.context import (
+    Call,
+    EmulatorError,
+    Reply,
+    cloudapi_route,
+    invalid_argument,
+)
 from smartdc.emulator.routes.machine_common import is_uuid
 from smartdc.emulator.store import catalog
 
@@ -51,23 +57,9 @@ def update_config(call: Call) -> Reply:
     return Reply(200, {"default_network": wanted})
 
 
-ROUTES: list[Route] = [
-    Route(
-        "ListNetworks",
-        "GET",
-        "/{login}/networks",
-        list_networks,
-        head=True,
-        summary="List networks",
-    ),
-    Route(
-        "GetNetwork",
-        "GET",
-        "/{login}/networks/{id}",
-        get_network,
-        head=True,
-        summary="Get a network",
-    ),
-    Route("GetConfig", "GET", "/{login}/config", get_config, head=True, summary="Get config"),
-    Route("UpdateConfig", "PUT", "/{login}/config", update_config, summary="Update config"),
+ROUTES = [
+    cloudapi_route("ListNetworks", list_networks, head=True, summary="List networks"),
+    cloudapi_route("GetNetwork", get_network, head=True, summary="Get a network"),
+    cloudapi_route("GetConfig", get_config, head=True, summary="Get config"),
+    cloudapi_route("UpdateConfig", update_config, summary="Update config"),
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from smartdc.emulator.context import Call, EmulatorError, Reply, Route
+from smartdc.emulator.context import Call, EmulatorError, Reply, cloudapi_route
 from smartdc.emulator.store import catalog
 
 #: ListPackages filters; each one given must match (``*`` is a wildcard).
@@ -63,21 +63,7 @@ def get_package(call: Call) -> Reply:
     return Reply(200, package)
 
 
-ROUTES: list[Route] = [
-    Route(
-        "ListPackages",
-        "GET",
-        "/{login}/packages",
-        list_packages,
-        head=True,
-        summary="List packages",
-    ),
-    Route(
-        "GetPackage",
-        "GET",
-        "/{login}/packages/{id}",
-        get_package,
-        head=True,
-        summary="Get a package",
-    ),
+ROUTES = [
+    cloudapi_route("ListPackages", list_packages, head=True, summary="List packages"),
+    cloudapi_route("GetPackage", get_package, head=True, summary="Get a package"),
 ]

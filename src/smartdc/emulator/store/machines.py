@@ -16,7 +16,8 @@ from __future__ import annotations
 import re
 import sqlite3
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -388,6 +389,17 @@ def _settle_owner(conn: sqlite3.Connection, owner: Owner, now_ms: int) -> None:
     _settle(conn, now_ms, "m.account = ? AND m.datacenter = ?", (owner.account, owner.datacenter))
 
 
+@contextmanager
+def _settled(
+    db: Database, owner: Owner, machine_id: str, now_ms: int
+) -> Iterator[tuple[sqlite3.Connection, _Machine]]:
+    """A transaction, and the owner's machine in it with its due jobs applied (404 when the
+    owner has no such machine)."""
+    with db.transaction() as conn:
+        _settle_machine(conn, machine_id, now_ms)
+        yield conn, _load_owned(conn, owner, machine_id)
+
+
 def _enqueue(
     conn: sqlite3.Connection,
     machine_id: str,
@@ -582,9 +594,7 @@ def create_machine(
 
 def get_machine(db: Database, owner: Owner, machine_id: str, now: float) -> dict[str, Any]:
     """The machine as of ``now`` (``state: deleted`` included); 404 "VM not found" otherwise."""
-    with db.transaction() as conn:
-        _settle_machine(conn, machine_id, to_ms(now))
-        machine = _load_owned(conn, owner, machine_id)
+    with _settled(db, owner, machine_id, to_ms(now)) as (conn, machine):
         return _render_many(conn, [machine])[0]
 
 
@@ -680,9 +690,7 @@ def queue_job(
     if not lifecycle.known_action(action):
         raise ValueError(f"unknown job action {action!r}")
     now_ms = to_ms(now)
-    with db.transaction() as conn:
-        _settle_machine(conn, machine_id, now_ms)
-        machine = _load_owned(conn, owner, machine_id)
+    with _settled(db, owner, machine_id, now_ms) as (conn, machine):
         lifecycle.check_allocated(action, machine.state)
         if action == "rename":
             _check_alias(
@@ -711,9 +719,7 @@ def delete_machine(
     the machine has no compute node yet.
     """
     now_ms = to_ms(now)
-    with db.transaction() as conn:
-        _settle_machine(conn, machine_id, now_ms)
-        machine = _load_owned(conn, owner, machine_id)
+    with _settled(db, owner, machine_id, now_ms) as (conn, machine):
         if machine.state == lifecycle.DELETED:
             raise EmulatorError(410, None, "Gone", body=_render_many(conn, [machine])[0])
         if machine.doc.get("deletion_protection"):
@@ -740,9 +746,7 @@ def delete_machine(
 
 def audit(db: Database, owner: Owner, machine_id: str, now: float) -> list[dict[str, Any]]:
     """Finished jobs, newest first, as AuditEntry objects (digest §4.17)."""
-    with db.transaction() as conn:
-        _settle_machine(conn, machine_id, to_ms(now))
-        machine = _load_owned(conn, owner, machine_id)
+    with _settled(db, owner, machine_id, to_ms(now)) as (conn, machine):
         rows = conn.execute(
             "SELECT * FROM machine_jobs WHERE machine = ? AND phase IN (?, ?)"
             " ORDER BY finish_ms DESC, seq DESC",
@@ -785,9 +789,7 @@ def create_snapshot(
     Raises 409 ``BrandNotSupported`` for kvm machines, which cannot be snapshotted.
     """
     now_ms = to_ms(now)
-    with db.transaction() as conn:
-        _settle_machine(conn, machine_id, now_ms)
-        machine = _load_owned(conn, owner, machine_id)
+    with _settled(db, owner, machine_id, now_ms) as (conn, machine):
         if machine.brand == "kvm":
             raise EmulatorError(
                 409, "BrandNotSupported", "snapshots are not supported for VMs of brand kvm"
@@ -810,9 +812,7 @@ def _render_snapshot(row: Any, state: str) -> dict[str, Any]:
 
 def list_snapshots(db: Database, owner: Owner, machine_id: str, now: float) -> list[dict[str, Any]]:
     """Snapshots the machine has (created and not deleted), oldest first."""
-    with db.transaction() as conn:
-        _settle_machine(conn, machine_id, to_ms(now))
-        machine = _load_owned(conn, owner, machine_id)
+    with _settled(db, owner, machine_id, to_ms(now)) as (conn, machine):
         rows = conn.execute(
             "SELECT s.* FROM machine_snapshots s JOIN machine_jobs j ON j.id = s.job"
             " WHERE s.machine = ? AND s.deleted_ms IS NULL AND j.phase = ? ORDER BY j.seq",
@@ -826,9 +826,7 @@ def get_snapshot(
 ) -> dict[str, Any] | None:
     """The newest snapshot of that name with its creating job's state, ``deleted`` once it
     is gone; ``None`` if no snapshot job ever had that name."""
-    with db.transaction() as conn:
-        _settle_machine(conn, machine_id, to_ms(now))
-        machine = _load_owned(conn, owner, machine_id)
+    with _settled(db, owner, machine_id, to_ms(now)) as (conn, machine):
         row = conn.execute(
             "SELECT s.*, j.phase FROM machine_snapshots s JOIN machine_jobs j ON j.id = s.job"
             " WHERE s.machine = ? AND s.name = ? ORDER BY j.seq DESC LIMIT 1",
@@ -842,9 +840,7 @@ def get_snapshot(
 
 def snapshot_exists(db: Database, owner: Owner, machine_id: str, name: str, now: float) -> bool:
     """Whether the machine has a created, undeleted snapshot of that name."""
-    with db.transaction() as conn:
-        _settle_machine(conn, machine_id, to_ms(now))
-        machine = _load_owned(conn, owner, machine_id)
+    with _settled(db, owner, machine_id, to_ms(now)) as (conn, machine):
         return _live_snapshot(conn, machine.id, name) is not None
 
 

@@ -1,0 +1,157 @@
+"""Serve a benchmark emulator from its own process, seeded with many machines.
+
+The emulator runs apart from every client being measured, so no client shares a Python
+interpreter (and its GIL) with the server it talks to.
+
+    python bench/emulator_host.py --account bench --key id_rsa.pub --machines 3000
+
+Prints one JSON line once serving, ``{"url", "account", "machine_ids", "seed_seconds"}``,
+then serves until its standard input closes. :class:`EmulatorProcess` runs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from smartdc.emulator.server import EmulatorServer
+from smartdc.emulator.store import accounts, catalog, machines
+from smartdc.emulator.store.nics import NicRequest
+
+DATACENTER = "bench-1"
+IMAGE_NAME = "base-64-lts"
+PACKAGE_NAME = "g4-highcpu-1G"
+
+
+def seed_machines(server: EmulatorServer, login: str, count: int, public_key: str) -> list[str]:
+    """Create ``count`` running machines for ``login`` through the store, as CreateMachine
+    would (both default networks, the account's key in ``root_authorized_keys``)."""
+    db = server.db
+    account = accounts.get_account(db, login)
+    if account is None:
+        raise SystemExit(f"account {login!r} was not created")
+    owner = machines.Owner(str(account["id"]), DATACENTER)
+    image = [i for i in catalog.list_images(db, owner.account) if i["name"] == IMAGE_NAME][-1]
+    package = catalog.find_package_by_name(db, owner.account, PACKAGE_NAME)
+    if package is None:
+        raise SystemExit(f"package {PACKAGE_NAME!r} is not in the emulator's catalog")
+    nic_requests = [NicRequest(record) for record in catalog.list_networks(db, owner.account)]
+    now = time.time()
+    # One transaction for the lot: each create joins it instead of committing on its own.
+    with db.transaction():
+        for index in range(count):
+            spec = machines.MachineSpec(
+                image=image,
+                package=package,
+                brand="joyent",
+                nics=nic_requests,
+                name=f"bench-{index:05d}",
+                metadata={"root_authorized_keys": public_key},
+                tags={"role": "web" if index % 2 else "db"},
+            )
+            machines.create_machine(db, owner, spec, caller={}, now=now, provision_delay=0)
+    # Reading settles the provision jobs, so every machine is listed as running.
+    listed = machines.list_machines(db, owner, machines.MachineQuery(), time.time())
+    not_running = [m["id"] for m in listed if m["state"] != "running"]
+    if len(listed) != count or not_running:
+        raise SystemExit(f"seeding made {len(listed)} machines, {len(not_running)} not running")
+    return [str(m["id"]) for m in listed]
+
+
+@dataclass(frozen=True)
+class SeededEmulator:
+    """A serving benchmark emulator: where it is, whose machines, how long seeding took."""
+
+    url: str
+    account: str
+    machine_ids: list[str]
+    seed_seconds: float
+
+
+class EmulatorProcess:
+    """Runs this script in a child process for the length of a ``with`` block."""
+
+    def __init__(self, account: str, public_key: Path, machines: int) -> None:
+        self.command = [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--account",
+            account,
+            "--key",
+            str(public_key),
+            "--machines",
+            str(machines),
+        ]
+        self._proc: subprocess.Popen[str] | None = None
+
+    def __enter__(self) -> SeededEmulator:
+        self._proc = subprocess.Popen(
+            self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        assert self._proc.stdout is not None
+        line = self._proc.stdout.readline()
+        if not line:
+            code = self._proc.wait()
+            raise RuntimeError(f"the benchmark emulator exited with {code} before serving")
+        ready = json.loads(line)
+        return SeededEmulator(
+            url=str(ready["url"]),
+            account=str(ready["account"]),
+            machine_ids=[str(i) for i in ready["machine_ids"]],
+            seed_seconds=float(ready["seed_seconds"]),
+        )
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        proc = self._proc
+        if proc is None:
+            return
+        self._proc = None
+        if proc.stdin is not None:
+            proc.stdin.close()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--account", required=True)
+    parser.add_argument("--key", required=True, type=Path, help="OpenSSH public key file")
+    parser.add_argument("--machines", type=int, default=0)
+    args = parser.parse_args(argv)
+    server = EmulatorServer(
+        accounts={args.account: [args.key]}, datacenters=[DATACENTER], provision_delay=0.0
+    )
+    with server:
+        started = time.perf_counter()
+        public_key = args.key.read_text(encoding="utf-8").strip()
+        ids = seed_machines(server, args.account, args.machines, public_key)
+        ready: dict[str, Any] = {
+            "url": server.url,
+            "account": args.account,
+            "machine_ids": ids,
+            "seed_seconds": time.perf_counter() - started,
+        }
+        print(json.dumps(ready), flush=True)
+        sys.stdin.read()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,126 @@
+"""Run the smartdc benchmarks against their node peers and print one table.
+
+    python bench/run.py [--only sign,list,get] [--json results.json]
+
+Nothing here passes or fails on time: every number is printed next to the peer's number
+measured in the same run, as a ratio (see bench/README.md for how to read it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import getmachine
+import listing
+import peers
+import signing
+from cryptography.hazmat.backends.openssl import backend as openssl_backend
+from emulator_host import EmulatorProcess
+from report import Row, as_json, table
+from sshkeys import client_environment, make_home
+
+from smartdc import __version__ as smartdc_version
+
+BENCHMARKS = ("sign", "list", "get")
+ACCOUNT = "bench"
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="smartdc benchmarks against node peers")
+    parser.add_argument(
+        "--only",
+        default=",".join(BENCHMARKS),
+        help=f"comma-separated subset of {', '.join(BENCHMARKS)} (default: all)",
+    )
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write results here")
+    parser.add_argument("--reps", type=int, default=7, help="signing batches per side")
+    parser.add_argument("--list-reps", type=int, default=5, help="timed listings per side")
+    parser.add_argument("--machines", type=int, default=3000, help="machines to list")
+    parser.add_argument("--calls", type=int, default=200, help="GetMachine calls per round")
+    parser.add_argument("--rounds", type=int, default=3, help="GetMachine rounds per side")
+    args = parser.parse_args(argv)
+    args.only = [name.strip() for name in args.only.split(",") if name.strip()]
+    unknown = sorted(set(args.only) - set(BENCHMARKS))
+    if unknown:
+        parser.error(f"unknown benchmark(s) {', '.join(unknown)}; choose from {BENCHMARKS}")
+    for name in ("reps", "list_reps", "machines", "calls", "rounds"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    if args.calls + getmachine.WARMUP_CALLS > args.machines and "get" in args.only:
+        args.machines = args.calls + getmachine.WARMUP_CALLS
+    return args
+
+
+def _context() -> dict[str, Any]:
+    return {
+        "smartdc": smartdc_version,
+        "python": platform.python_version(),
+        "python openssl": openssl_backend.openssl_version_text(),
+        **peers.versions(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count() or 0,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse_args(argv)
+    peers.node_executable()
+    started = time.perf_counter()
+    context = _context()
+    print("smartdc benchmarks: " + ", ".join(f"{k} {v}" for k, v in context.items()), flush=True)
+    rows: list[Row] = []
+    notes: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="smartdc-bench-") as tmp:
+        directory = Path(tmp)
+        if "sign" in args.only:
+            print("signing ...", flush=True)
+            rows += signing.run(directory, args.reps)
+        if "list" in args.only or "get" in args.only:
+            home, key = make_home(directory / "home")
+            print(f"seeding an emulator with {args.machines:,} machines ...", flush=True)
+            with EmulatorProcess(ACCOUNT, key.pub_path, args.machines) as emulator:
+                notes.append(
+                    f"emulator: its own process, {len(emulator.machine_ids):,} machines "
+                    f"seeded in {emulator.seed_seconds:.1f} s, at {emulator.url}"
+                )
+                env = client_environment(home, emulator.url, emulator.account, key)
+                if "list" in args.only:
+                    print("listing ...", flush=True)
+                    rows += listing.run(emulator, key, env, args.list_reps)
+                if "get" in args.only:
+                    print("GetMachine ...", flush=True)
+                    got, connections = getmachine.run(
+                        emulator, key, home, env, args.calls, args.rounds
+                    )
+                    rows += got
+                    notes.append(
+                        "TCP connections opened during the timed GetMachine rounds: "
+                        + ", ".join(f"{side} {count}" for side, count in connections.items())
+                    )
+    elapsed = time.perf_counter() - started
+    context["seconds"] = round(elapsed, 1)
+    print()
+    print(table(rows))
+    print()
+    print("vs peer = the reference row's median / this row's median: 2.00x means this row")
+    print("took half the time, 0.50x twice as long. The reference is the peer client's row;")
+    print("for [crypto only] rows it is node's crypto.sign. Times are per unit in 'rate'.")
+    for note in notes:
+        print(note)
+    print(f"total benchmark time {elapsed:.1f} s")
+    if args.json is not None:
+        args.json.write_text(json.dumps(as_json(rows, context), indent=2) + "\n")
+        print(f"results written to {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
