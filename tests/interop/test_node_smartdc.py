@@ -7,7 +7,6 @@ only, asks for API version ``~7.2`` and names the account ``my`` in paths.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -17,25 +16,18 @@ import pytest
 
 from smartdc.emulator.server import EmulatorServer
 from tests.conftest import ACCOUNT, TestKey
+from tests.interop.node_peers import NODE_MODULES, client_environment
 
 pytestmark = pytest.mark.interop
 
-REPO = Path(__file__).resolve().parents[2]
-SDC_BIN = REPO / ".node" / "node_modules" / "smartdc" / "bin"
+SDC_BIN = NODE_MODULES / "smartdc" / "bin"
 
 
 class Sdc:
     """Runs ``sdc-*`` tools with SDC_* variables and a throwaway HOME holding one key."""
 
     def __init__(self, home: Path, url: str, key: TestKey) -> None:
-        ssh = home / ".ssh"
-        ssh.mkdir(parents=True)
-        shutil.copy(key.path, ssh / "id_rsa")
-        shutil.copy(key.pub_path, ssh / "id_rsa.pub")
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("TRITON_", "SDC_"))}
-        env.pop("SSH_AUTH_SOCK", None)
-        env.update(HOME=str(home), SDC_URL=url, SDC_ACCOUNT=ACCOUNT, SDC_KEY_ID=key.md5)
-        self.env = env
+        self.env = client_environment(home, url, key)
 
     def run(self, tool: str, *args: str) -> Any:
         proc = subprocess.run(

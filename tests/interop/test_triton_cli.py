@@ -8,8 +8,6 @@ made by the create test is reused by the tests after it.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -18,30 +16,18 @@ import pytest
 
 from smartdc.emulator.server import EmulatorServer
 from tests.conftest import ACCOUNT, TestKey
+from tests.interop.node_peers import NODE_MODULES, client_environment
 
 pytestmark = pytest.mark.interop
 
-REPO = Path(__file__).resolve().parents[2]
-TRITON = REPO / ".node" / "node_modules" / ".bin" / "triton"
+TRITON = NODE_MODULES / ".bin" / "triton"
 
 
 class Triton:
     """Runs ``triton`` with a throwaway HOME holding one key, configured by environment."""
 
     def __init__(self, home: Path, url: str, key: TestKey) -> None:
-        ssh = home / ".ssh"
-        ssh.mkdir(parents=True)
-        shutil.copy(key.path, ssh / "id_rsa")
-        shutil.copy(key.pub_path, ssh / "id_rsa.pub")
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("TRITON_", "SDC_"))}
-        env.pop("SSH_AUTH_SOCK", None)  # triton breaks on an empty one; use the key file
-        env.update(
-            HOME=str(home),
-            TRITON_URL=url,
-            TRITON_ACCOUNT=ACCOUNT,
-            TRITON_KEY_ID=key.md5,
-        )
-        self.env = env
+        self.env = client_environment(home, url, key)
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         proc = subprocess.run(
