@@ -42,7 +42,7 @@ from smartdc.objects import DEBUG_CONFIG, DataCenter, Machine, Snapshot
 from smartdc.wait import wait_for
 from tests.conftest import ACCOUNT, TestKey
 
-FAST = {"interval": 0.05, "timeout": 30}
+FAST: dict[str, Any] = {"interval": 0.05, "timeout": 30}
 
 
 def key_id(key: TestKey) -> str:
@@ -533,6 +533,7 @@ def test_a_machine_may_be_named_and_unknown_ones_are_explained(
     sdc: DataCenter, run_tag: dict[str, str]
 ) -> None:
     m = running_machine(sdc, run_tag)
+    assert m.name is not None
     assert sdc.machine(m.name) == m
     assert sdc.raw_machine_data(m.name)["id"] == m.id
     assert Machine(sdc, m.name).id == m.id

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -120,10 +121,15 @@ def test_no_match_without_close_names_lists_what_exists() -> None:
         find_image(IMAGES, "windows")
 
 
+def _name(item: Mapping[str, Any] | None) -> str:
+    assert item is not None
+    return str(item["name"])
+
+
 def test_default_image_prefers_a_flag_then_base_64_lts() -> None:
     assert default_image(IMAGES) is by("base-64-lts", "23.4.0")
     flagged = [*IMAGES, image("custom", "1.0", "2000-01-01T00:00:00Z", default=True)]
-    assert default_image(flagged)["name"] == "custom"
+    assert _name(default_image(flagged)) == "custom"
     no_lts = [i for i in IMAGES if i["name"] != "base-64-lts"]
     assert default_image(no_lts) is by("base-64", "23.3.0")
     only_old = [i for i in IMAGES if i["name"] in ("smartos64", "ubuntu-20.04")]
@@ -139,8 +145,8 @@ def test_default_package_is_the_smallest_container_package() -> None:
         {"name": "bhyve-tiny", "memory": 512, "disk": 10240, "brand": "bhyve"},
         {"name": "Small 1GB b", "memory": 1024, "disk": 20480},
     ]
-    assert default_package(packages)["name"] == "Small 1GB b"
+    assert _name(default_package(packages)) == "Small 1GB b"
     packages[0]["default"] = True
-    assert default_package(packages)["name"] == "Medium 2GB"
-    assert default_package([packages[2]])["name"] == "bhyve-tiny"
+    assert _name(default_package(packages)) == "Medium 2GB"
+    assert _name(default_package([packages[2]])) == "bhyve-tiny"
     assert default_package([]) is None

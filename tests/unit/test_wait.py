@@ -185,8 +185,8 @@ def test_a_wait_must_be_able_to_end(timeout: object, fake: FakeClock) -> None:
         wait_for(
             lambda: 1,
             lambda v: True,
-            timeout=timeout,
-            sleep=fake.sleep,  # type: ignore[arg-type]
+            timeout=timeout,  # type: ignore[arg-type]
+            sleep=fake.sleep,
             clock=fake.clock,
         )
 
