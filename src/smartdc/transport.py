@@ -302,6 +302,7 @@ class HttpSession(Closeable):
                     attempt < self.retry_policy.retries
                     and method in IDEMPOTENT_METHODS
                     and isinstance(exc, _NO_RESPONSE_ERRORS)
+                    and tls_failure(exc) is None  # a TLS handshake fails the same way again
                 ):
                     self._sleep(self.retry_policy.backoff(attempt))
                     attempt += 1
@@ -355,6 +356,18 @@ def error_for(response: Response, *, unauthorized_hint: str | None = None) -> er
     return errors.error_for_response(response.status, response.body, response.request_id, hint=hint)
 
 
+def tls_failure(exc: BaseException) -> ssl.SSLError | None:
+    """The TLS error behind an httpx failure, if the handshake is what failed."""
+    cause: BaseException | None = exc
+    for _ in range(8):  # httpx -> httpcore -> ssl; a bound against cycles
+        if cause is None:
+            return None
+        if isinstance(cause, ssl.SSLError):
+            return cause
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
 def translate_transport_error(
     exc: httpx.TransportError, request: httpx.Request, *, attempts: int = 1
 ) -> errors.TransportError:
@@ -369,5 +382,11 @@ def translate_transport_error(
         message += f" for {where}{tries}: {detail}"
         if "CERTIFICATE_VERIFY_FAILED" in detail:
             message += " (pass verify=<CA bundle path>, or insecure=True to skip verification)"
+        elif tls_failure(exc) is not None and "WRONG_VERSION_NUMBER" in detail:
+            plain = request.url.copy_with(scheme="http", path="", query=None)
+            message += (
+                f" (the server did not answer in TLS: if it serves plain HTTP, as a local "
+                f"emulator does, use {str(plain).rstrip('/')})"
+            )
         return errors.ConnectError(message)
     return errors.TransportError(f"{where} failed{tries}: {detail}")

@@ -242,6 +242,17 @@ def test_public_network_limit(client: SignedClient) -> None:
     assert private_only["nics"][0]["primary"] is True
 
 
+def test_private_default_network_gives_one_nic(client: SignedClient) -> None:
+    config = f"/{ACCOUNT}/config"
+    client.request("PUT", config, json={"default_network": catalog.PRIVATE_NETWORK_ID})
+    try:
+        machine = running(client)
+    finally:
+        client.request("PUT", config, json={"default_network": catalog.PUBLIC_NETWORK_ID})
+    assert machine["networks"] == [catalog.PRIVATE_NETWORK_ID]
+    assert len(machine["nics"]) == 1 and machine["nics"][0]["primary"] is True
+
+
 def test_key_required(emulator: EmulatorServer) -> None:
     db = emulator.db
     owner = accounts.get_account(db, ACCOUNT)

@@ -69,6 +69,63 @@ def test_bad_options_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str])
     assert "smartdc-emulator" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["--account", "bad login!"], "invalid account login 'bad login!'"),
+        (["--account", ""], "invalid account login ''"),
+        (["--datacenter", "us east"], "invalid datacenter name 'us east'"),
+        (["--datacenter", ""], "invalid datacenter name ''"),
+        (["--datacenter", "a", "--datacenter", "b", "--datacenter", "a"], "more than once: a"),
+        (["--host", ""], "the host to listen on is empty"),
+    ],
+)
+def test_bad_names_are_refused_by_name(
+    argv: list[str], named: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["--port", "0", *argv])
+    assert caught.value.code == 2
+    assert named in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("damage", ["not a database", "a directory"])
+def test_unusable_database_file_is_a_setup_error(
+    tmp_path: Path, damage: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = tmp_path / "emulator.sqlite3"
+    if damage == "a directory":
+        database.mkdir()
+    else:
+        database.write_text("this is not SQLite\n")
+    assert main(["--port", "0", "--data-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot open the emulator database {database}" in err
+    assert "Traceback" not in err
+
+
+def test_two_keys_named_alike_are_refused(
+    tmp_path: Path, keys: dict[str, TestKey], capsys: pytest.CaptureFixture[str]
+) -> None:
+    first, second = tmp_path / "a" / "id.pub", tmp_path / "b" / "id.pub"
+    for path, key in ((first, keys["rsa"]), (second, keys["ed25519"])):
+        path.parent.mkdir()
+        path.write_text(key.pub_path.read_text())
+    argv = ["--port", "0", "--account", "alice", "--key", str(first), "--key", str(second)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"account alice: {first} and {second} would both be key 'id'" in err
+
+
+def test_data_dir_that_is_a_file_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    file = tmp_path / "state"
+    file.write_text("")
+    assert main(["--port", "0", "--data-dir", str(file)]) == 2
+    assert f"cannot use data directory {file}: it is a file" in capsys.readouterr().err
+
+
 def test_command_serves_until_sigterm(keys: dict[str, TestKey]) -> None:
     command = [
         sys.executable,
@@ -95,6 +152,8 @@ def test_command_serves_until_sigterm(keys: dict[str, TestKey]) -> None:
         assert lines[1].startswith(
             "smartdc-emulator: datacenter eu-2 listening on http://127.0.0.1:"
         )
+        key_line = process.stdout.readline().strip()
+        assert key_line == f"smartdc-emulator: account alice key /alice/keys/{keys['ed25519'].md5}"
         url = lines[1].rsplit(" ", 1)[1]
         ping = httpx.get(f"{url}/--ping", timeout=5)
         assert ping.headers["triton-datacenter-name"] == "eu-2"

@@ -172,6 +172,16 @@ def test_make_signer_uses_the_agent_then_key_dirs(
     assert signer.algorithm == "ecdsa-sha512"
 
 
+def test_make_signer_keeps_the_agent_error_class_when_nothing_has_the_key(
+    ssh_agent: SSHAgent, keys: dict[str, TestKey], tmp_path: Path
+) -> None:
+    wanted = keys["rsa_pem"].md5
+    with pytest.raises(AgentKeyNotFoundError) as caught:
+        make_signer(wanted, socket_path=ssh_agent.socket_path, key_dirs=[tmp_path])
+    assert caught.value.tried == [keys[n].md5 for n in AGENT_KEYS]
+    assert f"{tmp_path}: no private key with that fingerprint" in str(caught.value)
+
+
 @pytest.fixture
 def garbage_agent() -> Iterator[str]:
     """A socket that answers every request with an unknown message type."""

@@ -22,6 +22,7 @@ from smartdc.auth import (
     verify_request,
 )
 from smartdc.errors import (
+    AgentUnavailableError,
     ConfigError,
     FingerprintMismatchError,
     KeyFileError,
@@ -143,7 +144,7 @@ def test_make_signer_reports_an_unavailable_agent(
     keys: dict[str, TestKey], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
-    with pytest.raises(SigningError, match="SSH_AUTH_SOCK is not set"):
+    with pytest.raises(AgentUnavailableError, match="SSH_AUTH_SOCK is not set"):
         make_signer(keys["rsa"].md5, key_dirs=())
 
 

@@ -236,6 +236,19 @@ def test_waiting_for_failed_is_allowed() -> None:
     assert m.poll_until("failed", interval=0, timeout=5).state == "failed"
 
 
+def test_a_misspelt_state_is_refused_before_any_poll() -> None:
+    api = ScriptedAPI(states=["running"])
+    m = make(api, state="provisioning")
+    with pytest.raises(ValueError, match=r"'runing' is not a state .* machine.*running"):
+        m.poll_until("runing", interval=0, timeout=5)
+    with pytest.raises(ValueError, match="'Stopped'"):
+        m.poll_while("Stopped", interval=0, timeout=5)
+    snapshot = Snapshot(m, data={"name": "s1", "state": "queued"})
+    with pytest.raises(ValueError, match=r"'done' is not a state .* snapshot.*created"):
+        snapshot.poll_until("done", interval=0, timeout=5)
+    assert api.calls == []
+
+
 def test_deadline_ends_the_wait() -> None:
     m = make(ScriptedAPI(states=["stopping"]))
     with pytest.raises(WaitTimeoutError, match=r"web-1.*'stopped'.*state 'stopping'"):

@@ -6,6 +6,7 @@ import email.utils
 import io
 import re
 import socket
+import threading
 import time
 from collections.abc import Callable
 
@@ -122,6 +123,8 @@ def test_options_are_sent_as_given(keys: dict[str, TestKey]) -> None:
         ({"key_id": "  "}, "key_id is empty"),
         ({"key_id": "/test/keys/x", "user": "ops"}, "does not belong to user"),
         ({"key_id": "a/b"}, "neither a full keyId"),
+        ({"key_id": "MD5:zz:yy"}, "'MD5:zz:yy' is not a valid fingerprint"),
+        ({"key_id": "/test/keys/SHA256:short"}, "'SHA256:short' is not a valid fingerprint"),
         ({"sign_headers": ["(request-target)"]}, "date"),
         ({"timeout": 0}, "timeout"),
         ({"verify": "/nonexistent/ca.pem"}, "does not exist"),
@@ -329,6 +332,40 @@ def test_a_refused_connection_on_a_real_socket(keys: dict[str, TestKey]) -> None
     api = CloudAPI(url, ACCOUNT, key_file=keys["rsa"].path, allow_agent=False, retries=0)
     with api, pytest.raises(ConnectError, match=f"could not connect to http://127.0.0.1:{port}"):
         api.ping()
+
+
+def test_https_to_a_plain_http_server_is_not_retried_and_says_so(
+    keys: dict[str, TestKey],
+) -> None:
+    accepted: list[socket.socket] = []
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        port = listener.getsockname()[1]
+
+        def serve_plain_http() -> None:
+            while True:
+                try:
+                    conn, _ = listener.accept()
+                except OSError:
+                    return
+                accepted.append(conn)
+                conn.recv(4096)
+                conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+                conn.close()
+
+        server = threading.Thread(target=serve_plain_http, daemon=True)
+        server.start()
+        api = CloudAPI(
+            f"https://127.0.0.1:{port}", ACCOUNT, key_file=keys["rsa"].path, allow_agent=False
+        )
+        api.retry_policy = FAST
+        with api, pytest.raises(ConnectError) as caught:
+            api.ping()
+        listener.shutdown(socket.SHUT_RDWR)
+    server.join(timeout=5)
+    assert f"use http://127.0.0.1:{port}" in str(caught.value)
+    assert len(accepted) == 1
 
 
 # --- debug echo ----------------------------------------------------------------------------------

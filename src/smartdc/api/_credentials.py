@@ -22,6 +22,7 @@ def expand_key_id(key_id: str, account: str, user: str | None) -> str:
             parsed = parse_key_id(key_id)
         except ValueError as exc:
             raise errors.ConfigError(f"key_id: {exc}") from None
+        _check_fingerprint_shape(parsed.key, key_id)
         if user is not None and parsed.user != user:
             raise errors.ConfigError(
                 f"key_id {key_id!r} does not belong to user {user!r}; give a bare key name or "
@@ -33,7 +34,19 @@ def expand_key_id(key_id: str, account: str, user: str | None) -> str:
             f"key_id {key_id!r} is neither a full keyId (/<account>/keys/<key>), "
             "a fingerprint nor a key name"
         )
+    _check_fingerprint_shape(key_id, key_id)
     return str(KeyId(account=account, key=key_id, user=user))
+
+
+def _check_fingerprint_shape(key: str, key_id: str) -> None:
+    """Refuse a key part that announces a fingerprint (``MD5:``, ``SHA256:``) but is not one,
+    which the server would only answer with a bare 401."""
+    if key.upper().startswith(("MD5:", "SHA256:")) and not is_fingerprint(key):
+        raise errors.ConfigError(
+            f"key_id {key_id!r}: {key!r} is not a valid fingerprint; expected MD5:<16 "
+            "colon-separated hex pairs> or SHA256:<43 base64 characters>, as "
+            "`ssh-keygen -l -E md5 -f <key>.pub` or `ssh-keygen -l -f <key>.pub` print them"
+        )
 
 
 def resolve_credentials(

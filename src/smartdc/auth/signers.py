@@ -247,11 +247,13 @@ def make_signer(
             "(ssh-keygen -l -E md5 -f <key>.pub) or give the key file"
         )
     tried = []
+    agent_failure: SigningError | None = None
     if allow_agent:
         try:
             return AgentSigner(key_part, socket_path)
         except (AgentUnavailableError, AgentKeyNotFoundError, UnsupportedKeyTypeError) as exc:
             tried.append(f"ssh-agent: {exc}")
+            agent_failure = exc
     else:
         tried.append("ssh-agent: not used (disabled)")
     for directory in key_dirs:
@@ -259,10 +261,15 @@ def make_signer(
         if found is not None:
             return KeyFileSigner(found, passphrase)
         tried.append(f"{directory}: no private key with that fingerprint")
-    raise SigningError(
-        f"no key with fingerprint {key_part} to sign with; tried:\n"
-        + "\n".join("  " + line.replace("\n", "\n  ") for line in tried)
+    message = f"no key with fingerprint {key_part} to sign with; tried:\n" + "\n".join(
+        "  " + line.replace("\n", "\n  ") for line in tried
     )
+    # The agent's error class, so that `except AgentKeyNotFoundError` and the like still match.
+    if isinstance(agent_failure, AgentKeyNotFoundError):
+        raise AgentKeyNotFoundError(message, agent_failure.tried)
+    if agent_failure is not None:
+        raise type(agent_failure)(message)
+    raise SigningError(message)
 
 
 def _key_part(key_id: str | None) -> str | None:

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 #: Every API version the emulated CloudAPI serves, ascending (digest §1.3).
 API_VERSIONS: tuple[str, ...] = ("7.0.0", "7.1.0", "7.2.0", "7.3.0", "8.0.0", "9.0.0")
 SERVER_VERSION = "cloudapi/9.20.0"
+#: Seconds a provision takes unless told otherwise: about what a SmartOS container takes on
+#: a real Triton datacenter (power actions take half, updates a fifth; see lifecycle).
+DEFAULT_PROVISION_DELAY = 15.0
 
 
 class EmulatorError(Exception):
@@ -80,7 +83,7 @@ class Reply:
 class EmulatorConfig:
     """Process-wide emulator settings, shared by every datacenter of the region."""
 
-    provision_delay: float = 5.0
+    provision_delay: float = DEFAULT_PROVISION_DELAY
     #: datacenter name -> base URL, in order; the first is the default.
     datacenters: Mapping[str, str] = field(default_factory=dict)
     clock: Callable[[], float] = time.time

@@ -33,11 +33,16 @@ class Database:
         self._conn = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
         self._conn.row_factory = sqlite3.Row
         self._lock = threading.RLock()
-        with self._lock:
-            self._conn.execute("PRAGMA journal_mode=WAL" if path else "PRAGMA journal_mode=MEMORY")
-            self._conn.execute("PRAGMA foreign_keys=ON")
-            for sql in _SCHEMAS:
-                self._conn.executescript(sql)
+        try:
+            with self._lock:
+                mode = "WAL" if path else "MEMORY"
+                self._conn.execute(f"PRAGMA journal_mode={mode}")
+                self._conn.execute("PRAGMA foreign_keys=ON")
+                for sql in _SCHEMAS:
+                    self._conn.executescript(sql)
+        except sqlite3.Error:
+            self._conn.close()  # e.g. the file is not a database
+            raise
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

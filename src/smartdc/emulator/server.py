@@ -11,8 +11,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import signal
 import socket
+import sqlite3
 import sys
 import threading
 import time
@@ -24,7 +26,7 @@ from typing import Any
 import uvicorn
 
 from smartdc.emulator.app import create_app
-from smartdc.emulator.context import EmulatorConfig, EmulatorError
+from smartdc.emulator.context import DEFAULT_PROVISION_DELAY, EmulatorConfig, EmulatorError
 from smartdc.emulator.control import reset_state
 from smartdc.emulator.db import Database
 from smartdc.emulator.store import accounts
@@ -34,6 +36,10 @@ DEFAULT_DATACENTER = "local-1"
 DEFAULT_ACCOUNT = "demo"
 DATABASE_FILE = "emulator.sqlite3"
 STARTUP_TIMEOUT = 15.0
+
+# Names end up in URL paths, hostnames and `triton` profiles, so they stay plain.
+_LOGIN_RE = re.compile(r"[A-Za-z][A-Za-z0-9_.@-]*")
+_DATACENTER_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
 class EmulatorSetupError(ValueError):
@@ -62,11 +68,35 @@ def read_public_key(path: str | os.PathLike[str]) -> tuple[str, str]:
     return lines[0], name
 
 
+def check_names(logins: Sequence[str], datacenters: Sequence[str]) -> None:
+    """Raise :class:`EmulatorSetupError` naming the first login or datacenter name that is
+    malformed, or the datacenter named twice."""
+    if not datacenters:
+        raise EmulatorSetupError("at least one datacenter is needed")
+    for login in logins:
+        if not _LOGIN_RE.fullmatch(login):
+            raise EmulatorSetupError(
+                f"invalid account login {login!r}: a login starts with a letter and goes on "
+                "with letters, digits, '_', '.', '@' or '-'"
+            )
+    for name in datacenters:
+        if not _DATACENTER_RE.fullmatch(name):
+            raise EmulatorSetupError(
+                f"invalid datacenter name {name!r}: use letters, digits, '-', '_' and '.', "
+                "starting with a letter or digit (e.g. us-east-1)"
+            )
+    repeated = sorted({name for name in datacenters if datacenters.count(name) > 1})
+    if repeated:
+        raise EmulatorSetupError(f"datacenter named more than once: {', '.join(repeated)}")
+
+
 def register_accounts(
     db: Database, registry: Mapping[str, Sequence[str | os.PathLike[str]]]
 ) -> None:
     """Create (or, on restart, keep) each account and its keys; marks them registered."""
     keys = {login: [read_public_key(p) for p in paths] for login, paths in registry.items()}
+    for login, paths in registry.items():
+        _check_key_names(login, paths, keys[login])
     for login, key_list in keys.items():
         try:
             account = accounts.register_account(db, login)
@@ -74,6 +104,21 @@ def register_accounts(
                 accounts.register_key(db, str(account["id"]), line, name)
         except (EmulatorError, SmartDCError, ValueError) as exc:
             raise EmulatorSetupError(f"account {login}: {exc}") from None
+
+
+def _check_key_names(
+    login: str, paths: Sequence[str | os.PathLike[str]], key_list: Sequence[tuple[str, str]]
+) -> None:
+    """Two different keys of one account cannot share a name (the second would replace the
+    first); the same key given twice is harmless."""
+    seen: dict[str, tuple[str, str | os.PathLike[str]]] = {}
+    for path, (line, name) in zip(paths, key_list, strict=True):
+        if name in seen and seen[name][0] != line:
+            raise EmulatorSetupError(
+                f"account {login}: {seen[name][1]} and {path} would both be key {name!r} (a key "
+                "is named after its file); rename one of the files"
+            )
+        seen.setdefault(name, (line, path))
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -113,12 +158,13 @@ class EmulatorServer:
         host: str = "127.0.0.1",
         port: int = 0,
         data_dir: str | os.PathLike[str] | None = None,
-        provision_delay: float = 5.0,
+        provision_delay: float = DEFAULT_PROVISION_DELAY,
     ) -> None:
-        if not datacenters:
-            raise EmulatorSetupError("at least one datacenter is needed")
-        if len(set(datacenters)) != len(datacenters):
-            raise EmulatorSetupError(f"datacenter names repeat: {', '.join(datacenters)}")
+        check_names(list(accounts or {}), list(datacenters))
+        if not host:
+            raise EmulatorSetupError(
+                "the host to listen on is empty: give an address (0.0.0.0 for every interface)"
+            )
         if provision_delay < 0:
             raise EmulatorSetupError("the provision delay cannot be negative")
         self.accounts: dict[str, list[str | os.PathLike[str]]] = {
@@ -208,11 +254,21 @@ class EmulatorServer:
     def _open_database(self) -> Database:
         if self.data_dir is None:
             return Database(None)
+        if self.data_dir.exists() and not self.data_dir.is_dir():
+            raise EmulatorSetupError(
+                f"cannot use data directory {self.data_dir}: it is a file, not a directory"
+            )
         try:
             self.data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise EmulatorSetupError(f"cannot use data directory {self.data_dir}: {exc}") from None
-        return Database(self.data_dir / DATABASE_FILE)
+        path = self.data_dir / DATABASE_FILE
+        try:
+            return Database(path)
+        except sqlite3.Error as exc:
+            raise EmulatorSetupError(
+                f"cannot open the emulator database {path}: {exc} (move it away to start afresh)"
+            ) from None
 
     def _run(self, sockets: list[socket.socket]) -> None:
         async def serve_all() -> None:
@@ -360,9 +416,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--provision-delay",
         type=float,
-        default=5.0,
+        default=DEFAULT_PROVISION_DELAY,
         metavar="SECONDS",
-        help="time machines spend in transitional states (default 5; 0 for tests)",
+        help=(
+            "seconds a provision takes; stop, start, reboot and delete take half, updates a "
+            f"fifth (default {DEFAULT_PROVISION_DELAY:g}, about a real SmartOS container; "
+            "0 for tests)"
+        ),
     )
     parser.set_defaults(ordered=[])
     return parser
@@ -382,6 +442,20 @@ def accounts_from_arguments(ordered: Sequence[tuple[str, str]]) -> dict[str, lis
         else:
             registry.setdefault(current, []).append(value)
     return registry
+
+
+def registered_key_ids(
+    registry: Mapping[str, Sequence[str | os.PathLike[str]]],
+) -> list[tuple[str, str]]:
+    """``(login, keyId)`` for every key registered at start-up; the keyId names the key by its
+    MD5 fingerprint, the form ``TRITON_KEY_ID`` and ssh-agent look-ups need."""
+    found = []
+    for login, paths in registry.items():
+        for path in paths:
+            line, _ = read_public_key(path)
+            _, fingerprint = accounts.key_fingerprint(line)
+            found.append((login, f"/{login}/keys/{fingerprint}"))
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -420,6 +494,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         for name, url in server.urls.items():
             print(f"smartdc-emulator: datacenter {name} listening on {url}", flush=True)
+        for login, key_id in registered_key_ids(server.accounts):
+            print(f"smartdc-emulator: account {login} key {key_id}", flush=True)
         while not stop.wait(0.5):
             pass
         return 0

@@ -121,6 +121,12 @@ class Machine(PolledResource):
     compute_node = _Field[str | None]("compute_node", None, "UUID of the server it runs on.")
     docker = _Field[bool]("docker", False, "True for Docker containers.")
 
+    # The states CloudAPI maps VMAPI's to; "deleted" also covers a machine that is gone.
+    _known_states = frozenset(
+        {"provisioning", "ready", "running", "stopping", "stopped", "offline", "failed"}
+        | {"deleted", "unknown"}
+    )
+
     def __init__(
         self,
         datacenter: DataCenter,

@@ -68,6 +68,10 @@ class PolledResource:
 
     _data: dict[str, Any]
 
+    #: The states CloudAPI can report for this kind of object; a poll for any other state
+    #: could never end, so it is refused at once. Empty: any state is accepted.
+    _known_states: frozenset[str] = frozenset()
+
     @property
     def _label(self) -> str:
         """How errors name this object (``machine web-1 (<id>)``)."""
@@ -121,6 +125,7 @@ class PolledResource:
                 :class:`~smartdc.errors.MachineFailedError`), or was deleted while waiting for
                 another state.
             WaitTimeoutError: ``timeout`` seconds (default 600) passed.
+            ValueError: ``state`` is not one this kind of object can be in.
         """
         self._poll(state, until=True, interval=interval, timeout=timeout)
         return self
@@ -134,6 +139,7 @@ class PolledResource:
             WaitError: the object went to a failed state (for a machine,
                 :class:`~smartdc.errors.MachineFailedError`), unless leaving that state.
             WaitTimeoutError: ``timeout`` seconds (default 600) passed.
+            ValueError: ``state`` is not one this kind of object can be in.
         """
         self._poll(state, until=False, interval=interval, timeout=timeout)
         return self
@@ -145,6 +151,12 @@ class PolledResource:
         return None
 
     def _poll(self, state: str, *, until: bool, interval: float, timeout: float) -> None:
+        if self._known_states and isinstance(state, str) and state not in self._known_states:
+            raise ValueError(
+                f"{state!r} is not a state CloudAPI reports for a {type(self).__name__.lower()}; "
+                f"expected one of: {', '.join(sorted(self._known_states))}"
+            )
+
         def fetch_state() -> str | None:
             try:
                 return self.status()

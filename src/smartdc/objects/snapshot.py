@@ -30,6 +30,8 @@ class Snapshot(PolledResource):
     name.
     """
 
+    _known_states = frozenset({"queued", "running", "created", "failed", "canceled", "deleted"})
+
     def __init__(
         self, machine: Machine, name: str | None = None, data: Mapping[str, Any] | None = None
     ) -> None:

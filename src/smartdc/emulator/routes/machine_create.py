@@ -162,12 +162,13 @@ def requested_networks(call: Call) -> list[WantedNetwork] | None:
 def resolve_networks(call: Call, wanted: list[WantedNetwork] | None) -> list[NicRequest]:
     """Step 12: the NICs to create. Requested networks must be the caller's (duplicates
     dropped, one public network at most); none requested: the account's default network
-    plus the first private one."""
+    plus the first private one, unless the default is private."""
     if wanted is None:
         records = catalog.list_networks(call.db, call.account_uuid)
         default = catalog.default_network_id(call.db, call.account_uuid)
         chosen = [r for r in records if r.id == default]
-        chosen += [r for r in records if not r.public][:1]
+        if all(r.public for r in chosen):  # a private default already is the private NIC
+            chosen += [r for r in records if not r.public][:1]
         return [NicRequest(r) for r in chosen]
     requests: list[NicRequest] = []
     seen: set[str] = set()
