@@ -46,6 +46,7 @@ from smartdc.emulator.context import (
     Route,
     invalid_argument,
     missing_parameter,
+    not_found,
 )
 from smartdc.emulator.control import PREFIX as CONTROL_PREFIX
 from smartdc.emulator.control import control
@@ -64,7 +65,6 @@ from smartdc.emulator.responses import (
     ResponseContext,
     early_error,
     full_response,
-    http_date,
     json_bytes,
     negotiate_media_type,
 )
@@ -107,7 +107,7 @@ class Incoming:
 
 def _plain(status: int, body: Any, now: float, headers: Mapping[str, str] = {}) -> Outgoing:
     """A response outside CloudAPI's namespace (control plane, OpenAPI, redirects)."""
-    out = Outgoing(status, [("Date", http_date(now))])
+    out = Outgoing(status, [("Date", httpsig.format_http_date(now))])
     out.headers.extend(headers.items())
     if body is not None:
         data = json_bytes(body)
@@ -329,7 +329,7 @@ class CloudAPIApp:
         if login is None or login in ("my", caller.account["login"]):
             return caller.account
         if accounts.get_account(self.db, login) is None:
-            raise EmulatorError(404, "ResourceNotFound", f"{login} does not exist")
+            raise not_found(f"{login} does not exist")
         raise EmulatorError(
             403,
             "NotAuthorized",

@@ -14,13 +14,14 @@ authenticate.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from smartdc.auth import httpsig
 from smartdc.auth.keyid import KeyId, parse_key_id
-from smartdc.auth.keys import parse_public_key
+from smartdc.auth.keys import PublicKey, parse_public_key
 from smartdc.emulator.context import EmulatorError
 from smartdc.emulator.db import Database
 from smartdc.emulator.store import accounts
@@ -28,7 +29,7 @@ from smartdc.emulator.versions import reaches
 from smartdc.errors import SmartDCError
 
 #: Largest accepted difference between the request's Date and the server clock, seconds.
-CLOCK_SKEW = 300
+CLOCK_SKEW = httpsig.MAX_CLOCK_SKEW
 
 #: Algorithms the verifier accepts once upper-cased (digest §2.2).
 SUPPORTED_ALGORITHMS = frozenset(
@@ -106,6 +107,12 @@ def _key_id(parsed: httpsig.ParsedSignature, version_range: str) -> KeyId:
     return key_id
 
 
+@functools.lru_cache(maxsize=256)
+def _public_key(openssh_line: str) -> PublicKey:
+    """The parsed account key; every signed request needs one, and keys rarely change."""
+    return parse_public_key(openssh_line)
+
+
 def authenticate(
     db: Database,
     parsed: httpsig.ParsedSignature | None,
@@ -135,7 +142,7 @@ def authenticate(
     if key is None:
         raise invalid_credentials()
     try:
-        public_key = parse_public_key(key["key"])
+        public_key = _public_key(key["key"])
     except (ValueError, SmartDCError):
         raise invalid_credentials() from None
     if not httpsig.verify_request(parsed, public_key, method, target, headers):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -68,6 +68,14 @@ def invalid_argument(message: str) -> EmulatorError:
 
 def missing_parameter(message: str) -> EmulatorError:
     return EmulatorError(409, "MissingParameter", message)
+
+
+def validation_failed(
+    errors: Sequence[Mapping[str, str]], message: str = "Invalid Parameters"
+) -> EmulatorError:
+    """VMAPI's 409 ``ValidationFailed`` with its per-field ``errors`` list."""
+    body = {"code": "ValidationFailed", "message": message, "errors": [dict(e) for e in errors]}
+    return EmulatorError(409, "ValidationFailed", message, body=body)
 
 
 @dataclass

@@ -58,15 +58,8 @@ def reset_state(db: Database, faults: FaultPlan | None = None) -> None:
 
 def dump_state(db: Database) -> dict[str, list[dict[str, Any]]]:
     """Every table's rows, JSON document columns decoded."""
-    tables = [
-        str(row[0])
-        for row in db.query(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-            " ORDER BY name"
-        )
-    ]
     dump: dict[str, list[dict[str, Any]]] = {}
-    for table in tables:
+    for table in db.tables():
         rows = []
         for row in db.query(f'SELECT * FROM "{table}"'):
             record = dict(zip(row.keys(), tuple(row), strict=True))
@@ -87,7 +80,7 @@ def _set_faults(faults: FaultPlan, body: bytes) -> ControlReply:
     try:
         spec = json.loads(body or b"{}")
     except ValueError:
-        return _error(400, "InvalidContent", "the body must be a JSON object of fault counts")
+        spec = None
     if not isinstance(spec, dict):
         return _error(400, "InvalidContent", "the body must be a JSON object of fault counts")
     try:

@@ -73,22 +73,23 @@ class Database:
         with self.transaction() as conn:
             return conn.execute(sql, args).rowcount
 
+    def tables(self) -> list[str]:
+        """The name of every table, in name order."""
+        rows = self.query(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            " ORDER BY name"
+        )
+        return [str(row[0]) for row in rows]
+
     def clear(self, keep: Iterable[str] = ()) -> None:
         """Empty every table except those in ``keep``, then re-apply the registered schemas,
         so that seed rows registered with them come back (the emulator's reset)."""
         kept = set(keep)
         with self._lock:
-            tables = [
-                str(row[0])
-                for row in self._conn.execute(
-                    "SELECT name FROM sqlite_master WHERE type = 'table'"
-                    " AND name NOT LIKE 'sqlite_%'"
-                )
-            ]
             self._conn.execute("PRAGMA foreign_keys=OFF")
             try:
                 with self.transaction() as conn:
-                    for table in tables:
+                    for table in self.tables():
                         if table not in kept:
                             conn.execute(f'DELETE FROM "{table}"')
             finally:

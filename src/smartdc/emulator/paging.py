@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
-from smartdc.emulator.context import EmulatorError
+from smartdc.emulator.context import validation_failed
 
 T = TypeVar("T")
 
@@ -21,17 +21,6 @@ QUERY_LIMIT_HEADER = "x-query-limit"
 RESOURCE_COUNT_HEADER = "x-resource-count"
 
 _INTEGER = re.compile(r"-?[0-9]+")
-
-
-def validation_failed(errors: Sequence[Mapping[str, str]]) -> EmulatorError:
-    """VMAPI's 409 ``ValidationFailed`` with its per-field ``errors`` list."""
-    message = "Invalid Parameters"
-    return EmulatorError(
-        409,
-        "ValidationFailed",
-        message,
-        body={"code": "ValidationFailed", "message": message, "errors": [dict(e) for e in errors]},
-    )
 
 
 def _as_int(value: Any) -> int | None:

@@ -7,8 +7,6 @@ Query values stay strings (a repeated key gives a list), dotted keys stay litera
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,6 +16,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from smartdc.emulator.context import EmulatorError
+from smartdc.emulator.responses import content_md5
 
 MAX_BODY_BYTES = 100000
 #: What a request without ``Content-Type`` counts as.
@@ -69,7 +68,7 @@ def check_content_type(content_type: str | None, accepted: tuple[str, ...]) -> N
 def _check_digest(body: bytes, sent: str | None) -> None:
     if sent is None:
         return
-    actual = base64.b64encode(hashlib.md5(body).digest()).decode("ascii")
+    actual = content_md5(body)
     if sent.strip() != actual:
         raise EmulatorError(400, "BadDigest", f"Content-MD5 '{sent}' didn't match '{actual}'")
 
@@ -117,7 +116,7 @@ def parse_body(body: bytes, headers: Mapping[str, str]) -> tuple[Any, dict[str, 
             raise EmulatorError(400, "InvalidContent", f"Invalid JSON: {exc}") from None
         return value, dict(value) if isinstance(value, dict) else {}
     if kind == "application/x-www-form-urlencoded":
-        fields = _pairs_to_dict(parse_qsl(_decode_text(body), keep_blank_values=True))
+        fields = parse_query(_decode_text(body))
         return fields, fields
     if kind == "multipart/form-data" and content_type is not None:
         fields = _multipart_fields(body, content_type)

@@ -16,9 +16,9 @@ import json
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from email.utils import formatdate
 from typing import Any
 
+from smartdc.auth.httpsig import format_http_date
 from smartdc.emulator.context import API_VERSIONS, SERVER_VERSION, EmulatorError
 
 #: What CloudAPI can produce, in its order of preference.
@@ -51,11 +51,6 @@ class Outgoing:
             if key.lower() == lowered:
                 return value
         return None
-
-
-def http_date(when: float) -> str:
-    """RFC 1123 date, as Node's HTTP server and restify write it."""
-    return formatdate(when, usegmt=True)
 
 
 def json_bytes(body: Any) -> bytes:
@@ -152,7 +147,7 @@ def early_error(error: EmulatorError, *, now: float, media_type: str = DEFAULT_T
     headers = [
         ("Content-Type", _content_type(media_type)),
         ("Content-Length", str(len(data))),
-        ("Date", http_date(now)),
+        ("Date", format_http_date(now)),
     ]
     headers.extend(error.headers.items())
     return Outgoing(error.status, headers, data)
@@ -207,7 +202,7 @@ def full_response(
         headers.append(("Content-Length", "0"))
     elapsed_ms = max(0, int((time.monotonic() - context.started) * 1000))
     headers += [
-        ("Date", http_date(now)),
+        ("Date", format_http_date(now)),
         ("Server", SERVER_VERSION),
         ("Api-Version", API_VERSIONS[-1]),
         ("Request-Id", context.request_id),

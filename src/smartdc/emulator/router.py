@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from smartdc.emulator.context import EmulatorError, Route
+from smartdc.emulator.context import EmulatorError, Route, not_found
 from smartdc.emulator.versions import best_version
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -91,26 +91,15 @@ class Router:
                 found.append((compiled, params))
         return found
 
-    def allowed_methods(self, path: str) -> tuple[str, ...]:
-        """Methods served on ``path`` (raw, undecoded), in route-table order."""
-        hits = sorted(self._matches(_normalise(path)), key=lambda h: h[0].order)
-        methods: list[str] = []
-        for compiled, _ in hits:
-            for method in _methods_of(compiled.route):
-                if method not in methods:
-                    methods.append(method)
-        return tuple(methods)
-
     def resolve(self, method: str, path: str, version_range: str) -> RouteGroup:
         """Find the routes for ``method`` on the raw ``path`` that serve ``version_range``.
 
         Raises :class:`EmulatorError` with CloudAPI's routing errors.
         """
-        normalised = _normalise(path)
-        hits = self._matches(normalised)
+        hits = self._matches(_normalise(path))
         if not hits:
-            raise EmulatorError(404, "ResourceNotFound", f"{path} does not exist")
-        allow = self.allowed_methods(path)
+            raise not_found(f"{path} does not exist")
+        allow = _allowed_methods(hits)
         same_method = [(c, p) for c, p in hits if method in _methods_of(c.route)]
         if not same_method:
             raise EmulatorError(
@@ -134,6 +123,16 @@ class Router:
             allow_methods=allow,
             version_range=version_range,
         )
+
+
+def _allowed_methods(hits: list[tuple[_CompiledRoute, dict[str, str]]]) -> tuple[str, ...]:
+    """Every method the matched routes serve, in route-table order."""
+    methods: list[str] = []
+    for compiled, _ in sorted(hits, key=lambda h: h[0].order):
+        for method in _methods_of(compiled.route):
+            if method not in methods:
+                methods.append(method)
+    return tuple(methods)
 
 
 def _normalise(path: str) -> str:

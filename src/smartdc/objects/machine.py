@@ -347,7 +347,7 @@ class Machine(PolledResource):
             done,
             interval=METADATA_POLL_INTERVAL,
             timeout=METADATA_POLL_TIMEOUT,
-            describe=f"machine {self.name} ({self.id}) {goal}",
+            describe=f"{self._label} {goal}",
         )
         self._merge(metadata=found)
         return found

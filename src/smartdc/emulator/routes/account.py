@@ -5,9 +5,9 @@ from __future__ import annotations
 from smartdc.emulator.context import (
     API_VERSIONS,
     Call,
-    EmulatorError,
     Reply,
     cloudapi_route,
+    not_found,
 )
 from smartdc.emulator.store import accounts
 
@@ -24,7 +24,7 @@ def ping(call: Call) -> Reply:
 def _load(call: Call) -> dict[str, object]:
     account = accounts.get_account(call.db, call.login)
     if account is None:
-        raise EmulatorError(404, "ResourceNotFound", f"{call.login} does not exist")
+        raise not_found(f"{call.login} does not exist")
     return account
 
 

@@ -6,7 +6,7 @@ of the region shares accounts and keys, as a Triton region does.
 
 from __future__ import annotations
 
-from smartdc.emulator.context import Call, EmulatorError, Reply, cloudapi_route
+from smartdc.emulator.context import Call, Reply, cloudapi_route, not_found
 from smartdc.emulator.routes.account import DATACENTER_HEADER
 
 
@@ -21,7 +21,7 @@ def get_datacenter(call: Call) -> Reply:
     name = call.path_params["name"]
     url = call.config.datacenters.get(name)
     if url is None:
-        raise EmulatorError(404, "ResourceNotFound", f"{name} is not an available datacenter")
+        raise not_found(f"{name} is not an available datacenter")
     # CloudAPI formats an empty template with the name and URL, which leaves them
     # appended after a leading space; clients only read the Location header.
     body = {"code": "ResourceMoved", "message": f" {name} {url}"}

@@ -10,6 +10,7 @@ from smartdc.emulator.context import (
     Reply,
     cloudapi_route,
     invalid_argument,
+    not_found,
 )
 from smartdc.emulator.store import catalog
 from smartdc.emulator.versions import entirely_below, reaches
@@ -84,7 +85,7 @@ def list_images(call: Call) -> Reply:
 
 def image_not_found(image_id: str) -> EmulatorError:
     """IMGAPI's 404 for a missing or invisible image."""
-    return EmulatorError(404, "ResourceNotFound", f"image {image_id} not found")
+    return not_found(f"image {image_id} not found")
 
 
 def get_image(call: Call) -> Reply:

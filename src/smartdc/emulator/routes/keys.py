@@ -6,11 +6,11 @@ from urllib.parse import quote
 
 from smartdc.emulator.context import (
     Call,
-    EmulatorError,
     Reply,
     cloudapi_route,
     invalid_argument,
     missing_parameter,
+    not_found,
 )
 from smartdc.emulator.store import accounts
 
@@ -27,7 +27,7 @@ def _key_or_404(call: Call) -> dict[str, object]:
     name = call.path_params["key"]
     key = accounts.get_key(call.db, call.account_uuid, name)
     if key is None:
-        raise EmulatorError(404, "ResourceNotFound", f"{name} does not exist")
+        raise not_found(f"{name} does not exist")
     return key
 
 

@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from smartdc.emulator.context import Call, EmulatorError
-from smartdc.emulator.paging import validation_failed
+from smartdc.emulator.context import Call, EmulatorError, invalid_argument, validation_failed
 from smartdc.emulator.store import machines
+from smartdc.objects.refs import is_uuid
 
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 #: Ranges for which CloudAPI leaves ``networks`` out of machine objects (digest §1.3).
 _NO_NETWORKS_RANGES = frozenset({"7.0", "~7.0", "7.0.x"})
 #: Request parameters CloudAPI never copies into tags or metadata.
 RESERVED_PARAMS = frozenset({"account", "machine", "uuid", "owner_uuid", "context", "image"})
-
-
-def is_uuid(value: Any) -> bool:
-    """Whether ``value`` is a UUID string (either case, as VMAPI accepts)."""
-    return isinstance(value, str) and _UUID.match(value) is not None
 
 
 def owner(call: Call) -> machines.Owner:
@@ -91,9 +84,5 @@ def scalar_values(kind: str, values: dict[str, Any]) -> dict[str, Any]:
     """Check that tag or metadata values are strings, numbers or booleans."""
     for key, value in values.items():
         if value is None or isinstance(value, dict | list):
-            raise EmulatorError(
-                409,
-                "InvalidArgument",
-                f"{kind} {key}: value must be a string, number or boolean",
-            )
+            raise invalid_argument(f"{kind} {key}: value must be a string, number or boolean")
     return values

@@ -17,20 +17,20 @@ from smartdc.emulator.context import (
     Reply,
     invalid_argument,
     missing_parameter,
+    not_found,
 )
 from smartdc.emulator.faults import FAIL_PROVISION
 from smartdc.emulator.routes.images import image_not_found
 from smartdc.emulator.routes.machine_common import (
     RESERVED_PARAMS,
-    is_uuid,
     owner,
     present,
     scalar_values,
 )
 from smartdc.emulator.store import accounts, catalog, machines
 from smartdc.emulator.store.nics import NicRequest
+from smartdc.objects.refs import is_uuid
 
-HVM_BRANDS = ("bhyve", "kvm")
 #: Metadata keys CloudAPI keeps out of customer metadata.
 _PROTECTED_METADATA = ("credentials", "root_authorized_keys")
 
@@ -69,7 +69,7 @@ def resolve_package(call: Call, wanted: Any) -> dict[str, Any]:
     if is_uuid(text):
         found = catalog.find_package_by_id(call.db, call.account_uuid, text.lower())
         if found is None:
-            raise EmulatorError(404, "ResourceNotFound", f"Package {text} does not exist")
+            raise not_found(f"Package {text} does not exist")
         if not found.active:
             raise invalid_argument(f"{text} is inactive. Must use an active package")
         return found.package
@@ -97,7 +97,7 @@ def check_ram(image: dict[str, Any], package: dict[str, Any]) -> None:
 
 def resolve_brand(requested: Any, image: dict[str, Any], package: dict[str, Any]) -> str:
     """The brand: parameter, then the image's requirement, then the package, then default."""
-    if requested not in (None, "") and requested not in HVM_BRANDS:
+    if requested not in (None, "") and requested not in machines.HVM_BRANDS:
         raise invalid_argument(f'Unknown brand "{requested}", must be one of: bhyve, kvm')
     image_brand = (image.get("requirements") or {}).get("brand")
     package_brand = package.get("brand")
@@ -117,7 +117,7 @@ def resolve_brand(requested: Any, image: dict[str, Any], package: dict[str, Any]
         brand = "lx"
     else:
         brand = "joyent"
-    if (brand in HVM_BRANDS) != (image["type"] == "zvol"):
+    if (brand in machines.HVM_BRANDS) != (image["type"] == "zvol"):
         raise invalid_argument(
             f'brand "{brand}" cannot be used with image {image["id"]} of type {image["type"]}'
         )

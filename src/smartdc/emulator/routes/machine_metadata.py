@@ -6,10 +6,10 @@ from typing import Any
 
 from smartdc.emulator.context import (
     Call,
-    EmulatorError,
     Reply,
     cloudapi_route,
     invalid_argument,
+    not_found,
 )
 from smartdc.emulator.routes.machine_common import (
     RESERVED_PARAMS,
@@ -54,7 +54,7 @@ def get_metadata(call: Call) -> Reply:
         return Reply(200, machines.credentials(call.db, owner(call), machine["id"]))
     value = machine["metadata"].get(key)
     if not isinstance(value, str):
-        raise EmulatorError(404, "ResourceNotFound", f"{key} is not metadata")
+        raise not_found(f"{key} is not metadata")
     return Reply(200, value)
 
 

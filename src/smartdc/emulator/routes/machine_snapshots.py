@@ -10,8 +10,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from smartdc.emulator.context import Call, EmulatorError, Reply, cloudapi_route
-from smartdc.emulator.paging import validation_failed
+from smartdc.emulator.context import Call, Reply, cloudapi_route, not_found, validation_failed
 from smartdc.emulator.routes.machine_common import fetch, machine_id, owner, queue
 from smartdc.emulator.store import machines
 
@@ -21,10 +20,6 @@ _SNAPSHOT_NAME = re.compile(r"^[a-zA-Z0-9_.:-]{1,64}$")
 def default_name(now: float) -> str:
     """CloudAPI's default snapshot name: the UTC time as ``YYYYMMDDTHHMMSSZ``."""
     return datetime.fromtimestamp(now, UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
-def _not_found(name: str) -> EmulatorError:
-    return EmulatorError(404, "ResourceNotFound", f"{name} not found")
 
 
 def create_snapshot(call: Call) -> Reply:
@@ -56,7 +51,7 @@ def get_snapshot(call: Call) -> Reply:
     name = call.path_params["name"]
     snapshot = machines.get_snapshot(call.db, owner(call), machine_id(call), name, call.now)
     if snapshot is None:
-        raise EmulatorError(404, "ResourceNotFound", "Snapshot does not exist")
+        raise not_found("Snapshot does not exist")
     return Reply(200, snapshot)
 
 
@@ -64,7 +59,7 @@ def _existing(call: Call) -> tuple[dict[str, Any], str]:
     name = call.path_params["name"]
     machine = fetch(call)
     if not machines.snapshot_exists(call.db, owner(call), machine["id"], name, call.now):
-        raise _not_found(name)
+        raise not_found(f"{name} not found")
     return machine, name
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from smartdc.emulator.context import Call, EmulatorError, Reply, cloudapi_route
+from smartdc.emulator.context import Call, EmulatorError, Reply, cloudapi_route, not_found
 from smartdc.emulator.routes.machine_common import RESERVED_PARAMS, fetch, queue, scalar_values
 
 
@@ -19,7 +19,7 @@ def _tags_from_request(call: Call) -> dict[str, Any]:
 
 def tag_not_found(name: str) -> EmulatorError:
     """The 404 for a tag the machine does not have."""
-    return EmulatorError(404, "ResourceNotFound", f'tag "{name}" not found')
+    return not_found(f'tag "{name}" not found')
 
 
 def add_tags(call: Call) -> Reply:

@@ -12,12 +12,14 @@ from typing import Any
 from smartdc.emulator.context import (
     Call,
     EmulatorError,
+    Handler,
     Reply,
     cloudapi_route,
     invalid_argument,
     missing_parameter,
+    validation_failed,
 )
-from smartdc.emulator.paging import RESOURCE_COUNT_HEADER, paginate, validation_failed
+from smartdc.emulator.paging import RESOURCE_COUNT_HEADER, paginate
 from smartdc.emulator.routes import machine_metadata, machine_snapshots, machine_tags
 from smartdc.emulator.routes.images import image_not_found
 from smartdc.emulator.routes.machine_common import (
@@ -25,7 +27,6 @@ from smartdc.emulator.routes.machine_common import (
     fetch,
     fetch_live,
     gone,
-    is_uuid,
     machine_id,
     owner,
     present,
@@ -34,6 +35,7 @@ from smartdc.emulator.routes.machine_common import (
 )
 from smartdc.emulator.routes.machine_create import check_ram, create_machine, resolve_package
 from smartdc.emulator.store import catalog, machines
+from smartdc.objects.refs import is_uuid
 
 _BRANDS = frozenset({"joyent", "joyent-minimal", "lx", "kvm", "bhyve"})
 _TYPES = frozenset({"smartmachine", "virtualmachine"})
@@ -46,9 +48,7 @@ _STATE_FILTERS: dict[str, frozenset[str] | None] = {
     "provisioning": None,
     "stopping": None,
 }
-_ALIAS = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 _DIGITS = re.compile(r"^[0-9]+$")
-MAX_RENAME_LENGTH = 189
 
 
 def _invalid(field: str) -> EmulatorError:
@@ -100,7 +100,7 @@ def machine_query(call: Call) -> machines.MachineQuery:
     if brand is not None and brand not in _BRANDS:
         raise _invalid("brand")
     name = _text_param(params, "name")
-    if name is not None and not _ALIAS.match(name):
+    if name is not None and not machines.NAME_PATTERN.match(name):
         raise _invalid("alias")
     image = _text_param(params, "image")
     if image is not None and (
@@ -112,7 +112,7 @@ def machine_query(call: Call) -> machines.MachineQuery:
         raise _invalid("ram")
     states, active_only = _state_query(params)
     tags = {
-        key[len("tag.") :]: value if isinstance(value, str) else machines.tag_text(value)
+        key[len("tag.") :]: value if isinstance(value, str) else catalog.filter_text(value)
         for key, value in params.items()
         if key.startswith("tag.") and len(key) > len("tag.")
     }
@@ -173,7 +173,7 @@ def machine_audit(call: Call) -> Reply:
 # --- actions -------------------------------------------------------------------------------
 
 
-def _power(action: str) -> Any:
+def _power(action: str) -> Handler:
     def handler(call: Call) -> Reply:
         machine = fetch_live(call)
         queue(call, machine, action, {})
@@ -210,13 +210,13 @@ def rename_machine(call: Call) -> Reply:
     name = call.params.get("name")
     if name in (None, ""):
         raise missing_parameter("New name must be specified")
-    if len(str(name)) > MAX_RENAME_LENGTH:
-        raise invalid_argument(f"New name exceeds the maximum length of {MAX_RENAME_LENGTH}")
+    if len(str(name)) > machines.MAX_NAME_LENGTH:
+        raise invalid_argument(f"New name exceeds the maximum length of {machines.MAX_NAME_LENGTH}")
     queue(call, machine, "rename", {"name": str(name)})
     return Reply(202)
 
 
-def _firewall(enabled: bool) -> Any:
+def _firewall(enabled: bool) -> Handler:
     def handler(call: Call) -> Reply:
         machine = fetch_live(call)
         if machine["firewall_enabled"] != enabled:
@@ -229,7 +229,7 @@ def _firewall(enabled: bool) -> Any:
     return handler
 
 
-def _deletion_protection(enabled: bool) -> Any:
+def _deletion_protection(enabled: bool) -> Handler:
     def handler(call: Call) -> Reply:
         machine = fetch(call)  # no 410 check: CloudAPI lets these through for deleted VMs
         if machine["deletion_protection"] != enabled:

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from smartdc.emulator.context import (
     Call,
-    EmulatorError,
     Reply,
     cloudapi_route,
     invalid_argument,
+    not_found,
 )
-from smartdc.emulator.routes.machine_common import is_uuid
 from smartdc.emulator.store import catalog
+from smartdc.objects.refs import is_uuid
 
 
 def list_networks(call: Call) -> Reply:
@@ -31,7 +31,7 @@ def get_network(call: Call) -> Reply:
     network_id = call.path_params["id"]
     record = catalog.get_network(call.db, call.account_uuid, network_id)
     if record is None:
-        raise EmulatorError(404, "ResourceNotFound", f"{network_id} not found")
+        raise not_found(f"{network_id} not found")
     return Reply(200, record.network)
 
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 import time
 import uuid as uuid_module
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from smartdc.auth.keys import md5_fingerprint, parse_public_key
-from smartdc.emulator.context import EmulatorError, invalid_argument
+from smartdc.emulator.context import invalid_argument, not_found
 from smartdc.emulator.db import Database, dumps, loads, register_schema
+from smartdc.emulator.store.timestamps import iso_ms, to_ms
 from smartdc.errors import SmartDCError
 
 register_schema(
@@ -58,10 +58,8 @@ KEY_INVALID = "key is invalid"
 KEY_CONFLICT = "key already exists or is invalid"
 
 
-def iso_time(when: float) -> str:
-    """A UNIX time as JavaScript's ``toISOString`` prints it (millisecond precision, ``Z``)."""
-    stamp = datetime.fromtimestamp(when, UTC)
-    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
+def _iso_now(now: float | None) -> str:
+    return iso_ms(to_ms(time.time() if now is None else now))
 
 
 # --- accounts ------------------------------------------------------------------------------
@@ -96,7 +94,7 @@ def create_account(
     """Create an account; 409 ``InvalidArgument`` if the login is taken or malformed."""
     if not login or "/" in login or login in ("my", "--ping"):
         raise invalid_argument(f"login: {login} is invalid")
-    stamp = iso_time(time.time() if now is None else now)
+    stamp = _iso_now(now)
     doc = {
         "id": uuid or str(uuid_module.uuid4()),
         "login": login,
@@ -136,11 +134,6 @@ def get_account_by_uuid(db: Database, account_uuid: str) -> dict[str, Any] | Non
     return None if row is None else _account_from_row(row)
 
 
-def list_accounts(db: Database) -> list[dict[str, Any]]:
-    """Every account, by login."""
-    return [_account_from_row(r) for r in db.query("SELECT doc FROM accounts ORDER BY login")]
-
-
 def _parse_bool(name: str, value: Any) -> bool:
     if value is True or value == "true":
         return True
@@ -163,7 +156,7 @@ def update_account(
     with db.transaction() as conn:
         row = conn.execute("SELECT doc FROM accounts WHERE login = ?", (login,)).fetchone()
         if row is None:
-            raise EmulatorError(404, "ResourceNotFound", f"{login} does not exist")
+            raise not_found(f"{login} does not exist")
         doc: dict[str, Any] = loads(row["doc"])
         for name in PROFILE_FIELDS:
             value = changes.get(name)
@@ -171,7 +164,7 @@ def update_account(
                 doc[name] = str(value)
         if cns is not None:
             doc["triton_cns_enabled"] = cns
-        doc["updated"] = iso_time(time.time() if now is None else now)
+        doc["updated"] = _iso_now(now)
         conn.execute("UPDATE accounts SET doc = ? WHERE login = ?", (dumps(doc), login))
     return render_account(doc)
 

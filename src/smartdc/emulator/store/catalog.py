@@ -568,17 +568,18 @@ def find_package_by_name(db: Database, account_uuid: str, name: str) -> dict[str
 
 def matches_wildcard(pattern: str, value: Any) -> bool:
     """PAPI-style filter match: ``*`` matches any run of characters, nothing else is special."""
-    text = _filter_text(value)
+    text = "" if value is None else filter_text(value)
     if "*" not in pattern:
         return text == pattern
     translated = "".join("*" if ch == "*" else f"[{ch}]" if ch in "?[]" else ch for ch in pattern)
     return fnmatch.fnmatchcase(text, translated)
 
 
-def _filter_text(value: Any) -> str:
+def filter_text(value: Any) -> str:
+    """A JSON value as it compares with a query-string filter (``true``, ``42``, ``web``)."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return "" if value is None else str(value)
+    return str(value)
 
 
 # --- networks ------------------------------------------------------------------------------

@@ -16,17 +16,17 @@ from __future__ import annotations
 import re
 import sqlite3
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from smartdc.emulator import lifecycle
-from smartdc.emulator.context import EmulatorError
+from smartdc.emulator.context import EmulatorError, not_found, validation_failed
 from smartdc.emulator.db import Database, dumps, loads, register_schema
 from smartdc.emulator.store import nics
-from smartdc.emulator.store.catalog import CATALOG_NAMESPACE
+from smartdc.emulator.store.catalog import CATALOG_NAMESPACE, filter_text
+from smartdc.emulator.store.timestamps import iso_ms, to_ms
 
 register_schema(
     """
@@ -79,8 +79,9 @@ FAILED_JOB = "failed"
 _PENDING = (QUEUED, RUNNING_JOB)
 
 HVM_BRANDS = frozenset({"kvm", "bhyve"})
+#: VMAPI's rules for a machine name (its ``alias``).
 MAX_NAME_LENGTH = 189
-_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
+NAME_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 #: Compute nodes per datacenter that machines are spread over.
 _SERVERS_PER_DATACENTER = 4
 
@@ -93,33 +94,13 @@ class Owner:
     datacenter: str
 
 
-# --- time ----------------------------------------------------------------------------------
-
-
-def to_ms(now: float) -> int:
-    """A clock reading (seconds) as whole milliseconds, rounded down."""
-    return int(now * 1000)
-
-
-def iso_ms(ms: int) -> str:
-    """Milliseconds since the epoch as an ISO 8601 UTC time with milliseconds (``...123Z``)."""
-    stamp = datetime.fromtimestamp(ms // 1000, UTC)
-    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
-
-
 # --- errors VMAPI raises -------------------------------------------------------------------
-
-
-def validation_failed(message: str, errors: Sequence[Mapping[str, str]]) -> EmulatorError:
-    """VMAPI's 409 ``ValidationFailed`` with its ``errors`` array."""
-    body = {"code": "ValidationFailed", "message": message, "errors": [dict(e) for e in errors]}
-    return EmulatorError(409, "ValidationFailed", message, body=body)
 
 
 def _alias_errors(
     conn: sqlite3.Connection, owner: Owner, name: str, exclude: str | None
 ) -> list[dict[str, str]]:
-    if len(name) > MAX_NAME_LENGTH or not _NAME_PATTERN.match(name):
+    if len(name) > MAX_NAME_LENGTH or not NAME_PATTERN.match(name):
         return [{"field": "alias", "code": "Invalid", "message": "Invalid machine name"}]
     clash = conn.execute(
         "SELECT id FROM machines WHERE account = ? AND datacenter = ? AND name = ?"
@@ -138,12 +119,12 @@ def _check_alias(
 ) -> None:
     errors = _alias_errors(conn, owner, name, exclude)
     if errors:
-        raise validation_failed(f"{prefix}: {errors[0]['message']}", errors)
+        raise validation_failed(errors, f"{prefix}: {errors[0]['message']}")
 
 
 def vm_not_found() -> EmulatorError:
     """VMAPI's answer for an unknown machine, or one of another owner (digest §3.4)."""
-    return EmulatorError(404, "ResourceNotFound", "VM not found")
+    return not_found("VM not found")
 
 
 # --- the machine record --------------------------------------------------------------------
@@ -202,9 +183,7 @@ def _load(conn: sqlite3.Connection, machine_id: str) -> _Machine | None:
 
 def _load_owned(conn: sqlite3.Connection, owner: Owner, machine_id: str) -> _Machine:
     machine = _load(conn, machine_id)
-    if machine is None or machine.account != owner.account:
-        raise vm_not_found()
-    if machine.datacenter != owner.datacenter:
+    if machine is None or Owner(machine.account, machine.datacenter) != owner:
         raise vm_not_found()
     return machine
 
@@ -249,9 +228,7 @@ def _resized(
     )
 
 
-def _dict_effect(
-    key: str, mode: str
-) -> Callable[[sqlite3.Connection, _Machine, dict[str, Any], dict[str, Any]], None]:
+def _dict_effect(key: str, mode: str) -> Effect:
     """An effect on the machine's ``tags`` or ``metadata``: set, replace, or remove keys."""
 
     def apply(
@@ -629,13 +606,6 @@ class MachineQuery:
     any_tag: bool = False
 
 
-def tag_text(value: Any) -> str:
-    """A tag value as it compares with a query-string filter (``true``, ``42``, ``web``)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
 def _matches(m: _Machine, query: MachineQuery) -> bool:
     tags: dict[str, Any] = m.doc.get("tags", {})
     checks = (
@@ -649,7 +619,7 @@ def _matches(m: _Machine, query: MachineQuery) -> bool:
         query.memory is None or m.doc["memory"] == query.memory,
         query.docker is None or bool(m.doc.get("docker", False)) == query.docker,
         not query.any_tag or bool(tags),
-        all(k in tags and tag_text(tags[k]) == v for k, v in query.tags.items()),
+        all(k in tags and filter_text(tags[k]) == v for k, v in query.tags.items()),
     )
     return all(checks)
 
@@ -842,23 +812,3 @@ def snapshot_exists(db: Database, owner: Owner, machine_id: str, name: str, now:
     """Whether the machine has a created, undeleted snapshot of that name."""
     with _settled(db, owner, machine_id, to_ms(now)) as (conn, machine):
         return _live_snapshot(conn, machine.id, name) is not None
-
-
-# --- housekeeping --------------------------------------------------------------------------
-
-
-def delete_all(db: Database) -> None:
-    """Forget every machine, job, snapshot and NIC (emulator reset)."""
-    with db.transaction() as conn:
-        for table in ("machine_snapshots", "machine_jobs", "machines"):
-            conn.execute(f"DELETE FROM {table}")
-        nics.delete_all(conn)
-
-
-def machine_ids(db: Database, owner: Owner) -> Iterable[str]:
-    """Every machine id of the owner, deleted ones included (for diagnostics and tests)."""
-    rows = db.query(
-        "SELECT id FROM machines WHERE account = ? AND datacenter = ? ORDER BY id DESC",
-        (owner.account, owner.datacenter),
-    )
-    return [r["id"] for r in rows]

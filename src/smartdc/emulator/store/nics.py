@@ -86,11 +86,7 @@ def _free_address(conn: sqlite3.Connection, datacenter: str, record: NetworkReco
     for candidate in range(first, last + 1):
         if candidate not in used:
             return candidate
-    raise EmulatorError(
-        409,
-        "InvalidArgument",
-        f"No more free IPs on network {record.id}",
-    )
+    raise invalid_argument(f"No more free IPs on network {record.id}")
 
 
 def _requested_address(conn: sqlite3.Connection, datacenter: str, request: NicRequest) -> int:
@@ -186,8 +182,3 @@ def render_nic(row: Any, state: str) -> dict[str, Any]:
         "state": state,
         "network": row["network"],
     }
-
-
-def delete_all(conn: sqlite3.Connection) -> None:
-    """Forget every NIC (emulator reset)."""
-    conn.execute("DELETE FROM machine_nics")

@@ -1,0 +1,17 @@
+"""Times as the stores keep them (whole milliseconds) and as CloudAPI prints them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def to_ms(now: float) -> int:
+    """A clock reading (seconds) as whole milliseconds, rounded down."""
+    return int(now * 1000)
+
+
+def iso_ms(ms: int) -> str:
+    """Milliseconds since the epoch as JavaScript's ``toISOString`` prints them
+    (``2024-01-10T08:34:19.123Z``)."""
+    stamp = datetime.fromtimestamp(ms // 1000, UTC)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
