@@ -63,6 +63,10 @@ KEY_SPECS = [
 ]
 
 
+#: Every test key's name, for parametrizing over all key types and formats.
+KEY_NAMES = [spec[0] for spec in KEY_SPECS]
+
+
 def make_key(
     directory: Path, name: str, kind: str, bits: str, fmt: str, passphrase: str | None
 ) -> TestKey:

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from smartdc.auth.httpsig import build_authorization, format_http_date
 from smartdc.auth.keys import load_private_key, sign_bytes
 from smartdc.emulator.server import EmulatorServer
-from tests.conftest import ACCOUNT, TestKey
+from tests.conftest import ACCOUNT, KEY_NAMES, TestKey
 from tests.emulator.checks import error_of
 from tests.emulator.signing import SignedClient, Signer, signed_headers
 
@@ -29,17 +29,7 @@ def send(
 
 @pytest.mark.parametrize(
     "name",
-    [
-        "rsa",
-        "rsa_pem",
-        "rsa_pkcs8",
-        "ecdsa256",
-        "ecdsa384",
-        "ecdsa521",
-        "ed25519",
-        "rsa_encrypted",
-        "ecdsa_encrypted_pem",
-    ],
+    KEY_NAMES,
 )
 def test_every_key_type_authenticates(
     emulator: EmulatorServer, keys: dict[str, TestKey], name: str

@@ -27,7 +27,7 @@ from smartdc.auth import (
     format_http_date,
     parse_authorization,
 )
-from tests.conftest import TestKey
+from tests.conftest import KEY_NAMES, TestKey
 from tests.unit.conftest import SSHAgent
 
 pytestmark = pytest.mark.interop
@@ -36,17 +36,7 @@ REPO = Path(__file__).resolve().parents[2]
 VERIFY_JS = Path(__file__).parent / "js" / "verify.js"
 NODE_MODULES = Path(os.environ.get("SMARTDC_NODE_MODULES", REPO / ".node" / "node_modules"))
 
-FILE_KEYS = [
-    "rsa",
-    "rsa_pem",
-    "rsa_pkcs8",
-    "ecdsa256",
-    "ecdsa384",
-    "ecdsa521",
-    "ed25519",
-    "rsa_encrypted",
-    "ecdsa_encrypted_pem",
-]
+FILE_KEYS = KEY_NAMES
 # P-384 cannot go through an agent: it signs with SHA-384, which CloudAPI rejects.
 AGENT_KEYS = ["rsa", "ecdsa256", "ecdsa521", "ed25519"]
 HEADER_SETS = {"target+date": ("(request-target)", "date"), "date": ("date",)}

@@ -24,23 +24,13 @@ from smartdc.auth import (
     signing_string_for,
     verify_request,
 )
-from tests.conftest import TestKey
+from tests.conftest import KEY_NAMES, TestKey
 
 DATE = "Sat, 28 Nov 2026 22:11:00 GMT"
 NOW = parse_http_date(DATE)
 HEADERS = {"Date": DATE, "Host": "cloudapi.test"}
 TARGET = "/test/machines?limit=5&state=running"
-ALL_KEYS = [
-    "rsa",
-    "rsa_pem",
-    "rsa_pkcs8",
-    "ecdsa256",
-    "ecdsa384",
-    "ecdsa521",
-    "ed25519",
-    "rsa_encrypted",
-    "ecdsa_encrypted_pem",
-]
+ALL_KEYS = KEY_NAMES
 
 
 def parse(value: str | None, headers: dict[str, str] | None = None) -> ParsedSignature:
