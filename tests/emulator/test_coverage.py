@@ -14,8 +14,9 @@ from smartdc.emulator.routes import all_routes
 from smartdc.operations import OPERATIONS, operation
 
 #: Operations the emulator serves (digest scope: account, keys, datacenters, images,
-#: packages, networks, config, machines and their actions, snapshots, metadata, tags, audit).
-IMPLEMENTED_COUNT = 49
+#: packages, networks, config, machines and their actions, snapshots, metadata, tags, audit,
+#: and image writes: create from a machine, update, delete, clone, export, import).
+IMPLEMENTED_COUNT = 55
 
 
 def _placeholders_as_colons(path: str) -> str:

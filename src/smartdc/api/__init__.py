@@ -1,8 +1,9 @@
 """The low-level CloudAPI client: one method per CloudAPI operation.
 
-Each area lives in its own mixin module (account, keys, datacenters, images, packages,
-networks, machines, snapshots, metadata, tags); :class:`CloudAPI` composes them over the one
-request path in :mod:`smartdc.transport`.
+Each area lives in its own mixin module (account, keys, users, roles, access keys,
+datacenters, images, packages, networks, fabrics, firewall, machines, snapshots, metadata,
+tags, disks, NICs, migrations, volumes, WebSockets); :class:`CloudAPI` composes them over the
+one request path in :mod:`smartdc.transport`.
 """
 
 from __future__ import annotations
@@ -18,22 +19,39 @@ import httpx
 from smartdc import errors
 from smartdc._version import __version__
 from smartdc.api._credentials import prompt_passphrase, resolve_credentials
+from smartdc.api.access_keys import AccessKeysMixin
 from smartdc.api.account import AccountMixin
 from smartdc.api.datacenters import DatacentersMixin
+from smartdc.api.disks import DisksMixin
+from smartdc.api.fabrics import FabricsMixin
+from smartdc.api.firewall import FirewallMixin
 from smartdc.api.images import ImagesMixin
 from smartdc.api.keys import KeysMixin
 from smartdc.api.machines import MachinesMixin
 from smartdc.api.metadata import MetadataMixin
+from smartdc.api.migrations import MigrationsMixin
 from smartdc.api.networks import NetworksMixin
+from smartdc.api.nics import NicsMixin
 from smartdc.api.packages import PackagesMixin
+from smartdc.api.roles import RolesMixin
 from smartdc.api.snapshots import SnapshotsMixin
 from smartdc.api.tags import TagsMixin
+from smartdc.api.users import UsersMixin
+from smartdc.api.volumes import VolumesMixin
+from smartdc.api.websockets import WebSocketRequest, WebSocketsMixin, changefeed_subscription
 from smartdc.auth.httpx_auth import HTTPSignatureAuth
 from smartdc.auth.keys import Passphrase
 from smartdc.auth.signers import RequestSigner, Signer
 from smartdc.transport import HttpSession, RetryPolicy, tls_verify
 
-__all__ = ["DEFAULT_ACCEPT_VERSION", "CloudAPI", "default_user_agent", "prompt_passphrase"]
+__all__ = [
+    "DEFAULT_ACCEPT_VERSION",
+    "CloudAPI",
+    "WebSocketRequest",
+    "changefeed_subscription",
+    "default_user_agent",
+    "prompt_passphrase",
+]
 
 #: The API versions we speak, as ``triton`` asks for them.
 DEFAULT_ACCEPT_VERSION = "~9||~8"
@@ -70,14 +88,24 @@ def _check_account(account: str) -> str:
 class CloudAPI(
     AccountMixin,
     KeysMixin,
+    UsersMixin,
+    RolesMixin,
+    AccessKeysMixin,
     DatacentersMixin,
     ImagesMixin,
     PackagesMixin,
     NetworksMixin,
+    FabricsMixin,
+    FirewallMixin,
     MachinesMixin,
     SnapshotsMixin,
     MetadataMixin,
     TagsMixin,
+    DisksMixin,
+    NicsMixin,
+    MigrationsMixin,
+    VolumesMixin,
+    WebSocketsMixin,
 ):
     """A signed connection to one CloudAPI endpoint.
 
@@ -157,14 +185,15 @@ class CloudAPI(
         # Sign once now: a locked key, a wrong passphrase or a missing agent key fails here.
         request_signer.headers_for("GET", f"/{self._account}")
         self._key_id = request_signer.key_id
+        self._request_signer = request_signer
+        self._websocket_headers = {
+            "Accept-Version": accept_version,
+            "User-Agent": user_agent or default_user_agent(),
+        }
         self._session = HttpSession(
             self._url,
             auth=HTTPSignatureAuth(request_signer),
-            headers={
-                "Accept": "application/json",
-                "Accept-Version": accept_version,
-                "User-Agent": user_agent or default_user_agent(),
-            },
+            headers={"Accept": "application/json", **self._websocket_headers},
             verify=tls_verify(verify, insecure),
             timeout=timeout,
             transport=transport,

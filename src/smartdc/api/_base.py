@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Unpack, cast
 from urllib.parse import quote
 
@@ -36,6 +36,23 @@ def _id_of(value: Any, *keys: str) -> str:
 def _path(*segments: str) -> str:
     """A relative path with every segment URL-quoted (``/`` and ``:`` included)."""
     return "/".join(quote(segment, safe="") for segment in segments)
+
+
+def _fields(**fields: Any) -> JSONObject:
+    """The given fields without those that are ``None`` (not given)."""
+    return {name: value for name, value in fields.items() if value is not None}
+
+
+def _ids(values: Sequence[Ref], *keys: str) -> list[str]:
+    """Each value's identifier, as :func:`_id_of` finds it."""
+    return [_id_of(value, *keys) for value in values]
+
+
+def _str_list(value: str | Sequence[str] | None) -> list[str] | None:
+    """A list of strings from one string or several (``None`` stays ``None``)."""
+    if value is None:
+        return None
+    return [value] if isinstance(value, str) else list(value)
 
 
 def _check_names(operation: str, given: Mapping[str, Any], known: frozenset[str]) -> None:

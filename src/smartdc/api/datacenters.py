@@ -1,4 +1,4 @@
-"""Datacenter operations: ListDatacenters, GetDatacenter."""
+"""Datacenter and service operations: ListDatacenters, GetDatacenter, ListServices."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from smartdc.api._base import ApiBase, _path
 
 
 class DatacentersMixin(ApiBase):
-    """The datacenters of the cloud this endpoint belongs to."""
+    """The datacenters of the cloud this endpoint belongs to, and this one's services."""
 
     def list_datacenters(self) -> dict[str, str]:
         """ListDatacenters: ``GET /:login/datacenters``. Returns ``{name: cloudapi_url}``."""
@@ -30,3 +30,12 @@ class DatacentersMixin(ApiBase):
                 body=response.body,
             )
         return {"name": name, "url": location}
+
+    def list_services(self) -> dict[str, str]:
+        """ListServices: ``GET /:login/services``.
+
+        Returns ``{service name: url}`` for this datacenter (``cloudapi``, ``docker``,
+        ``manta`` ...); ``{}`` when none are configured.
+        """
+        services: dict[str, str] = self._request("GET", "services").body
+        return services

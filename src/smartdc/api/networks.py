@@ -1,10 +1,10 @@
-"""Network and network-config operations: ListNetworks, GetNetwork, GetConfig, UpdateConfig."""
+"""Network operations: networks, their IP addresses, and the account's default network."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from smartdc.api._base import ApiBase, JSONObject, Ref, _check_names, _id_of, _path
+from smartdc.api._base import ApiBase, JSONObject, Ref, _check_names, _fields, _id_of, _path
 
 #: Filters ListNetworks documents.
 NETWORK_FILTERS = frozenset({"fabric"})
@@ -25,6 +25,37 @@ class NetworksMixin(ApiBase):
     def get_network(self, id: Ref) -> JSONObject:
         """GetNetwork: ``GET /:login/networks/:id``."""
         return self._object("GET", _path("networks", _id_of(id, "id")))
+
+    def list_network_ips(
+        self, id: Ref, *, limit: int | None = None, offset: int | None = None
+    ) -> list[JSONObject]:
+        """ListNetworkIPs: ``GET /:login/networks/:id/ips``.
+
+        Lists the reserved or assigned addresses (on public networks only the account's own),
+        one page of at most ``limit`` (CloudAPI's default 1000) from ``offset``. Each is
+        ``{"ip", "reserved", "managed", "owner_uuid"?, "belongs_to_uuid"?}``.
+        """
+        params = _fields(limit=limit, offset=offset)
+        return self._objects("GET", _path("networks", _id_of(id, "id"), "ips"), params=params)
+
+    def get_network_ip(self, id: Ref, ip_address: Ref) -> JSONObject:
+        """GetNetworkIP: ``GET /:login/networks/:id/ips/:ip_address``.
+
+        ``ip_address`` is the address, or an IP dict (``{"ip": ...}``). Returns the IP.
+        """
+        return self._object("GET", self._ip_path(id, ip_address))
+
+    def update_network_ip(self, id: Ref, ip_address: Ref, *, reserved: bool) -> JSONObject:
+        """UpdateNetworkIP: ``PUT /:login/networks/:id/ips/:ip_address`` with ``reserved``.
+
+        Reserves (``True``) or releases (``False``) the address. Returns the IP.
+        """
+        if not isinstance(reserved, bool):
+            raise TypeError(f"reserved must be True or False, not {reserved!r}")
+        return self._object("PUT", self._ip_path(id, ip_address), json={"reserved": reserved})
+
+    def _ip_path(self, network: Ref, ip_address: Ref) -> str:
+        return _path("networks", _id_of(network, "id"), "ips", _id_of(ip_address, "ip"))
 
     def get_config(self) -> JSONObject:
         """GetConfig: ``GET /:login/config``. Returns ``{"default_network": uuid}`` or ``{}``."""

@@ -44,8 +44,6 @@ from smartdc.emulator.context import (
     EmulatorError,
     Reply,
     Route,
-    invalid_argument,
-    missing_parameter,
     not_found,
 )
 from smartdc.emulator.control import PREFIX as CONTROL_PREFIX
@@ -279,9 +277,7 @@ class CloudAPIApp:
         login = group.path_params.get("login")
         account = self._path_account(caller, login, request.path, operation)
         if route is None:
-            if action in (None, ""):
-                raise missing_parameter("action is required")
-            raise invalid_argument(f"{action} is not a valid action")
+            raise first.action_errors.error(action)
         call = self._call(request, group, inputs, now, account, caller.caller(request.client_ip))
         self._inject(UNAVAILABLE)
         return route.handler(call)

@@ -136,6 +136,28 @@ Handler = Callable[[Call], Reply]
 
 
 @dataclass(frozen=True)
+class ActionErrors:
+    """The 409 messages for a path served only by ``?action=`` routes when the request's
+    action is missing (``MissingParameter``) or no route serves it (``InvalidArgument``;
+    ``{action}`` is replaced). Machines and images word these differently."""
+
+    missing: str = "action is required"
+    unknown: str = "{action} is not a valid action"
+
+    def error(self, action: Any) -> EmulatorError:
+        """The error for this ``action`` (``None`` or ``""`` when none was given)."""
+        if action in (None, ""):
+            return missing_parameter(self.missing)
+        return invalid_argument(self.unknown.format(action=action))
+
+
+MACHINE_ACTION_ERRORS = ActionErrors()
+IMAGE_ACTION_ERRORS = ActionErrors(
+    missing="action is a required argument", unknown="action {action} is not a valid argument"
+)
+
+
+@dataclass(frozen=True)
 class Route:
     """One CloudAPI route: operation name, method, path template, handler.
 
@@ -147,6 +169,7 @@ class Route:
     ``content_types`` limits the request body types the route accepts (415 otherwise; a
     request without ``Content-Type`` counts as ``application/octet-stream``); empty: any.
     ``anonymous`` routes answer unsigned requests (a signature that is sent is still checked).
+    ``action_errors`` words the 409s for an action no route on the path serves.
     """
 
     operation: str
@@ -159,6 +182,7 @@ class Route:
     summary: str = ""
     content_types: tuple[str, ...] = ()
     anonymous: bool = False
+    action_errors: ActionErrors = MACHINE_ACTION_ERRORS
 
 
 _COLON_PLACEHOLDER = re.compile(r":([A-Za-z_][A-Za-z0-9_]*)")
@@ -172,6 +196,7 @@ def cloudapi_route(
     head: bool = False,
     content_types: tuple[str, ...] = (),
     anonymous: bool = False,
+    action_errors: ActionErrors = MACHINE_ACTION_ERRORS,
 ) -> Route:
     """The route serving CloudAPI operation ``name``: its method, path and ``?action=`` come
     from :data:`smartdc.operations.OPERATIONS`, so the route table cannot drift from it."""
@@ -186,4 +211,5 @@ def cloudapi_route(
         summary=summary,
         content_types=content_types,
         anonymous=anonymous,
+        action_errors=action_errors,
     )

@@ -1,18 +1,23 @@
-"""Image routes: ListImages and GetImage, over the catalog (digest §4.10)."""
+"""Image routes (digest §4.10): reads over the catalog, and the writes IMGAPI does for an
+account — create from a machine, update, share (``acl``), clone, export, import from another
+datacenter, delete."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from smartdc.emulator.context import (
+    IMAGE_ACTION_ERRORS,
     Call,
     EmulatorError,
+    Handler,
     Reply,
+    Route,
     cloudapi_route,
     invalid_argument,
-    not_found,
+    missing_parameter,
 )
-from smartdc.emulator.store import catalog
+from smartdc.emulator.store import images
 from smartdc.emulator.versions import entirely_below, reaches
 
 #: Fields images gained in API 7.1; older ranges do not see them.
@@ -78,26 +83,129 @@ def list_images(call: Call) -> Reply:
     wanted_type = call.params.get("type")
     if legacy and wanted_type not in (None, "") and wanted_type not in _LEGACY_TYPES:
         raise invalid_argument(f"image type {wanted_type} is not a valid type")
-    images = catalog.list_images(call.db, call.account_uuid)
-    body = [present_image(call, i) for i in images if _matches(i, call.params, legacy)]
+    found = images.list_visible(call.db, viewer(call))
+    body = [present_image(call, i) for i in found if _matches(i, call.params, legacy)]
     return Reply(200, body)
 
 
 def image_not_found(image_id: str) -> EmulatorError:
     """IMGAPI's 404 for a missing or invisible image."""
-    return not_found(f"image {image_id} not found")
+    return images.image_not_found(image_id)
+
+
+def viewer(call: Call) -> images.Viewer:
+    """The caller's account, datacenter and clock, for the image store."""
+    return images.Viewer(call.account_uuid, call.datacenter, call.now)
 
 
 def get_image(call: Call) -> Reply:
     """GetImage: one image by UUID; 404 if missing, invisible or destroyed."""
     image_id = call.path_params["id"]
-    image = catalog.get_image(call.db, call.account_uuid, image_id)
+    image = images.get_visible(call.db, viewer(call), image_id)
     if image is None:
         raise image_not_found(image_id)
     return Reply(200, present_image(call, image))
 
 
+def _manifest(call: Call) -> dict[str, Any]:
+    return images.check_manifest({f: call.params.get(f) for f in images.MANIFEST_FIELDS})
+
+
+def create_image(call: Call) -> Reply:
+    """CreateImageFromMachine: 201 with the new image (``creating``), ``Location`` and
+    ``x-joyent-jobid``; the image becomes ``active`` when its job is due."""
+    action = call.params.get("action")
+    if action not in (None, ""):
+        raise IMAGE_ACTION_ERRORS.error(action)
+    machine_id = call.params.get("machine")
+    if machine_id in (None, ""):
+        raise missing_parameter("machine is a required argument")
+    if call.params.get("name") in (None, ""):
+        raise missing_parameter("Image name is a required argument")
+    if call.params.get("version") in (None, ""):
+        raise missing_parameter("Image version is a required argument")
+    manifest = _manifest(call)
+    created = images.create_from_machine(
+        call.db,
+        viewer(call),
+        str(machine_id),
+        manifest,
+        provision_delay=call.config.provision_delay,
+    )
+    image_id = created.image["id"]
+    # CloudAPI answers with what it asked IMGAPI for, not the placeholder IMGAPI stored.
+    body: dict[str, Any] = {
+        "id": image_id,
+        "name": manifest["name"],
+        "version": manifest["version"],
+        "requirements": {},
+        **{f: manifest[f] for f in images.MANIFEST_FIELDS[2:] if f in manifest},
+        "state": "creating",
+    }
+    headers = {
+        "Location": f"/{call.login}/images/{image_id}",
+        "x-joyent-jobid": created.job_id,
+    }
+    return Reply(201, present_image(call, body), headers)
+
+
+def update_image(call: Call) -> Reply:
+    """UpdateImage: 200 with the image after the change; owner only."""
+    image = images.update_image(call.db, viewer(call), call.path_params["id"], _manifest(call))
+    return Reply(200, present_image(call, image))
+
+
+def delete_image(call: Call) -> Reply:
+    """DeleteImage: 204; 404 for an invisible image, 422 ``NotImageOwner`` for a visible one
+    the caller does not own."""
+    images.delete_image(call.db, viewer(call), call.path_params["id"])
+    return Reply(204)
+
+
+def clone_image(call: Call) -> Reply:
+    """CloneImage: 200 with a copy, owned by the caller, of an image shared with it."""
+    clone = images.clone_image(call.db, viewer(call), call.path_params["id"])
+    return Reply(200, present_image(call, clone))
+
+
+def export_image(call: Call) -> Reply:
+    """ExportImage: 200 ``{manta_url, image_path, manifest_path}``."""
+    manta_path = call.params.get("manta_path")
+    if manta_path in (None, ""):
+        raise missing_parameter("Image destination manta_path is a required argument")
+    body = images.export_image(
+        call.db, viewer(call), call.login, call.path_params["id"], str(manta_path)
+    )
+    return Reply(200, body)
+
+
+def import_image(call: Call) -> Reply:
+    """ImportImageFromDatacenter: 200 with the image, now also in this datacenter."""
+    datacenter = call.params.get("datacenter")
+    if datacenter in (None, ""):
+        raise missing_parameter("datacenter is a required argument")
+    image_id = str(call.params.get("id") or "")
+    if not images.is_uuid(image_id):
+        raise invalid_argument(f"id {image_id} must be a UUID")
+    if str(datacenter) not in call.config.datacenters:
+        raise images.invalid_parameter("datacenter", f'unknown datacenter "{datacenter}"')
+    image = images.import_from_datacenter(call.db, viewer(call), str(datacenter), image_id)
+    return Reply(200, present_image(call, image))
+
+
+def _image_action(name: str, handler: Handler, summary: str) -> Route:
+    return cloudapi_route(name, handler, summary=summary, action_errors=IMAGE_ACTION_ERRORS)
+
+
 ROUTES = [
     cloudapi_route("ListImages", list_images, head=True, summary="List images"),
     cloudapi_route("GetImage", get_image, head=True, summary="Get an image"),
+    cloudapi_route("CreateImageFromMachine", create_image, summary="Create an image"),
+    cloudapi_route(
+        "ImportImageFromDatacenter", import_image, summary="Import an image from a datacenter"
+    ),
+    cloudapi_route("DeleteImage", delete_image, summary="Delete an image"),
+    _image_action("UpdateImage", update_image, "Update an image"),
+    _image_action("ExportImage", export_image, "Export an image to Manta"),
+    _image_action("CloneImage", clone_image, "Clone a shared image"),
 ]

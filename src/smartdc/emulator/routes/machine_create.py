@@ -27,7 +27,7 @@ from smartdc.emulator.routes.machine_common import (
     present,
     scalar_values,
 )
-from smartdc.emulator.store import accounts, catalog, machines
+from smartdc.emulator.store import accounts, catalog, images, machines
 from smartdc.emulator.store.nics import NicRequest
 from smartdc.objects.refs import is_uuid
 
@@ -48,7 +48,9 @@ def resolve_image(call: Call) -> dict[str, Any]:
     text = str(image_id)
     if not lowercase_uuid(text):
         raise invalid_argument(f"{text} is not a valid image")
-    image = catalog.get_image(call.db, call.account_uuid, text)
+    image = images.get_visible(
+        call.db, images.Viewer(call.account_uuid, call.datacenter, call.now), text
+    )
     if image is None:
         raise image_not_found(text)
     if image["state"] != "active":

@@ -67,6 +67,11 @@ register_schema(
         provision_end_ip TEXT NOT NULL,
         doc TEXT NOT NULL
     );
+    CREATE TABLE IF NOT EXISTS image_locations (
+        image TEXT NOT NULL,
+        datacenter TEXT NOT NULL,
+        PRIMARY KEY (image, datacenter)
+    );
     CREATE TABLE IF NOT EXISTS account_config (
         account TEXT PRIMARY KEY,
         default_network TEXT NOT NULL
@@ -486,9 +491,30 @@ def _visible(owner: str, public: bool, account_uuid: str, acl: Iterable[str]) ->
     return public or owner == account_uuid or account_uuid in acl
 
 
-def list_images(db: Database, account_uuid: str) -> list[dict[str, Any]]:
-    """Every image the account may see, in any state, oldest ``published_at`` first."""
-    rows = db.query("SELECT doc FROM images ORDER BY published_at, name, version")
+#: Images with no ``image_locations`` row (the default catalog) are in every datacenter;
+#: images made through the API are only in the datacenters their rows name.
+_IN_DATACENTER = (
+    "(NOT EXISTS (SELECT 1 FROM image_locations l WHERE l.image = images.id)"
+    " OR EXISTS (SELECT 1 FROM image_locations l WHERE l.image = images.id"
+    " AND l.datacenter = ?))"
+)
+
+
+def _located(datacenter: str | None) -> tuple[str, tuple[Any, ...]]:
+    if datacenter is None:
+        return "1 = 1", ()
+    return _IN_DATACENTER, (datacenter,)
+
+
+def list_images(
+    db: Database, account_uuid: str, datacenter: str | None = None
+) -> list[dict[str, Any]]:
+    """Every image the account may see (in ``datacenter`` when given), in any state but
+    ``destroyed``, oldest ``published_at`` first."""
+    where, args = _located(datacenter)
+    rows = db.query(
+        f"SELECT doc FROM images WHERE {where} ORDER BY published_at, name, version", args
+    )
     images = [loads(r["doc"]) for r in rows]
     return [
         i
@@ -498,15 +524,30 @@ def list_images(db: Database, account_uuid: str) -> list[dict[str, Any]]:
     ]
 
 
-def get_image(db: Database, account_uuid: str, image_id: str) -> dict[str, Any] | None:
-    """The image if it exists, is not destroyed and the account may see it."""
-    row = db.one("SELECT doc FROM images WHERE id = ?", (image_id,))
+def find_image(db: Database, image_id: str, datacenter: str | None = None) -> dict[str, Any] | None:
+    """The image (in ``datacenter`` when given) whoever may see it, or ``None``."""
+    where, args = _located(datacenter)
+    row = db.one(f"SELECT doc FROM images WHERE id = ? AND {where}", (image_id, *args))
     if row is None:
         return None
     image: dict[str, Any] = loads(row["doc"])
-    if image["state"] == "destroyed":
-        return None
-    if not _visible(image["owner"], image["public"], account_uuid, image.get("acl", ())):
+    return image
+
+
+def image_visible(image: Mapping[str, Any], account_uuid: str) -> bool:
+    """Whether the account may see the image: public, its own, or shared with it (acl)."""
+    return image["state"] != "destroyed" and _visible(
+        image["owner"], image["public"], account_uuid, image.get("acl", ())
+    )
+
+
+def get_image(
+    db: Database, account_uuid: str, image_id: str, datacenter: str | None = None
+) -> dict[str, Any] | None:
+    """The image if it exists (in ``datacenter`` when given), is not destroyed and the account
+    may see it."""
+    image = find_image(db, image_id, datacenter)
+    if image is None or not image_visible(image, account_uuid):
         return None
     return image
 

@@ -1,0 +1,193 @@
+"""RBAC role, policy and role-tag operations."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from smartdc.api._base import ApiBase, JSONObject, Ref, _fields, _id_of, _path, _str_list
+
+#: A role member: a sub-user login, or ``{"type": "subuser"|"account", "id"|"login",
+#: "default"?}``.
+Member = str | Mapping[str, Any]
+
+#: The resource collections whose role tags SetRoleTags can set (besides the account).
+ROLE_TAG_RESOURCES = frozenset(
+    {
+        "machines",
+        "users",
+        "roles",
+        "packages",
+        "images",
+        "policies",
+        "keys",
+        "datacenters",
+        "fwrules",
+        "networks",
+        "services",
+    }
+)
+
+
+def _policy_ref(policy: Ref) -> dict[str, str]:
+    """A role's policy entry: a name as ``{"name"}``, a policy dict as its ``id``/``name``."""
+    if isinstance(policy, str):
+        return {"name": _id_of(policy, "name")}
+    entry = {key: policy[key] for key in ("id", "name") if isinstance(policy.get(key), str)}
+    if not entry:
+        raise TypeError(f"expected a policy name or a dict with 'id' or 'name', got {policy!r}")
+    return {"id": entry["id"]} if "id" in entry else entry
+
+
+def _member(member: Member) -> dict[str, Any]:
+    """A role member entry: a login becomes a sub-user member; dicts are sent as given."""
+    if isinstance(member, str):
+        return {"type": "subuser", "login": _id_of(member, "login")}
+    if not ({"id", "login"} & set(member)):
+        raise TypeError(f"a role member needs 'id' or 'login', got {member!r}")
+    return {"type": "subuser", **member}
+
+
+def _role_fields(
+    name: str | None, policies: Sequence[Ref] | None, members: Sequence[Member] | None
+) -> JSONObject:
+    return _fields(
+        name=name,
+        policies=None if policies is None else [_policy_ref(p) for p in policies],
+        members=None if members is None else [_member(m) for m in members],
+    )
+
+
+def role_tag_path(resource: str, account: str) -> str:
+    """The relative path SetRoleTags writes to, checked: ``""`` is the account itself.
+
+    ``resource`` is ``machines``, ``machines/<id>``, ``users/<login>/keys/<key>`` and so
+    on, optionally starting with ``/my/`` or ``/<account>/``.
+    """
+    segments = [segment for segment in resource.split("/") if segment]
+    if segments and segments[0] in ("my", account):
+        segments = segments[1:]
+    if not segments:
+        return ""
+    kind = segments[0]
+    nested_key = kind == "users" and len(segments) in (3, 4) and segments[2] == "keys"
+    if kind not in ROLE_TAG_RESOURCES or (len(segments) > 2 and not nested_key):
+        raise ValueError(
+            f"{resource!r} is not a resource that takes role tags; expected '' (the account), "
+            "'<kind>' or '<kind>/<id>' with kind one of: "
+            + ", ".join(sorted(ROLE_TAG_RESOURCES))
+            + ", or 'users/<user>/keys[/<key>]'"
+        )
+    return _path(*segments)
+
+
+class RolesMixin(ApiBase):
+    """Roles, the policies they grant, and role tags on resources (RBAC)."""
+
+    # --- roles -------------------------------------------------------------------------------
+
+    def list_roles(self) -> list[JSONObject]:
+        """ListRoles: ``GET /:account/roles``."""
+        return self._objects("GET", "roles")
+
+    def get_role(self, role: Ref) -> JSONObject:
+        """GetRole: ``GET /:account/roles/:role`` (``role`` is an id, a name or a role dict)."""
+        return self._object("GET", _path("roles", _id_of(role, "id", "name")))
+
+    def create_role(
+        self,
+        *,
+        name: str,
+        policies: Sequence[Ref] | None = None,
+        members: Sequence[Member] | None = None,
+    ) -> JSONObject:
+        """CreateRole: ``POST /:account/roles``.
+
+        ``policies`` are policy names or policy dicts (sent as ``{"id"}`` or ``{"name"}``);
+        ``members`` are sub-user logins or member dicts such as ``{"type": "subuser",
+        "login": "bob", "default": True}`` (``type`` defaults to ``subuser``). Returns the new
+        role.
+        """
+        if not name:
+            raise ValueError("create_role() needs a non-empty name")
+        return self._object("POST", "roles", json=_role_fields(name, policies, members))
+
+    def update_role(
+        self,
+        role: Ref,
+        *,
+        name: str | None = None,
+        policies: Sequence[Ref] | None = None,
+        members: Sequence[Member] | None = None,
+    ) -> JSONObject:
+        """UpdateRole: ``POST /:account/roles/:role``.
+
+        Each field given (``name``, ``policies``, ``members``, as in :meth:`create_role`)
+        replaces the old value; ``[]`` empties a list. Returns the updated role.
+        """
+        body = _role_fields(name, policies, members)
+        if not body:
+            raise ValueError("update_role() needs name, policies or members")
+        return self._object("POST", _path("roles", _id_of(role, "id", "name")), json=body)
+
+    def delete_role(self, role: Ref) -> None:
+        """DeleteRole: ``DELETE /:account/roles/:role``."""
+        self._none("DELETE", _path("roles", _id_of(role, "id", "name")))
+
+    # --- policies ----------------------------------------------------------------------------
+
+    def list_policies(self) -> list[JSONObject]:
+        """ListPolicies: ``GET /:account/policies``."""
+        return self._objects("GET", "policies")
+
+    def get_policy(self, policy: Ref) -> JSONObject:
+        """GetPolicy: ``GET /:account/policies/:policy`` (an id, a name or a policy dict)."""
+        return self._object("GET", _path("policies", _id_of(policy, "id", "name")))
+
+    def create_policy(
+        self, *, name: str, rules: str | Sequence[str], description: str | None = None
+    ) -> JSONObject:
+        """CreatePolicy: ``POST /:account/policies``.
+
+        ``rules`` are Aperture sentences, such as ``"CAN listmachines and getmachine"``.
+        Returns the new policy.
+        """
+        body = _fields(name=name, rules=_str_list(rules), description=description)
+        return self._object("POST", "policies", json=body)
+
+    def update_policy(
+        self,
+        policy: Ref,
+        *,
+        name: str | None = None,
+        rules: str | Sequence[str] | None = None,
+        description: str | None = None,
+    ) -> JSONObject:
+        """UpdatePolicy: ``POST /:account/policies/:policy``.
+
+        Changes the given ``name``, ``rules`` (replacing them all) or ``description``
+        (``""`` removes it). Returns the updated policy.
+        """
+        body = _fields(name=name, rules=_str_list(rules), description=description)
+        if not body:
+            raise ValueError("update_policy() needs name, rules or description")
+        return self._object("POST", _path("policies", _id_of(policy, "id", "name")), json=body)
+
+    def delete_policy(self, policy: Ref) -> None:
+        """DeletePolicy: ``DELETE /:account/policies/:policy``."""
+        self._none("DELETE", _path("policies", _id_of(policy, "id", "name")))
+
+    # --- role tags ---------------------------------------------------------------------------
+
+    def set_role_tags(self, resource: str, role_tags: Sequence[str]) -> JSONObject:
+        """SetRoleTags: ``PUT /:account/<resource>`` with ``{"role-tag": [role names]}``.
+
+        ``resource`` names what to tag, relative to the account: ``""`` (the account),
+        ``"machines"`` (the collection), ``"machines/<id>"``, ``"users/<login>/keys/<key>"``
+        ... (see :data:`ROLE_TAG_RESOURCES`). ``[]`` clears the tags. Returns
+        ``{"name": <resource path>, "role-tag": [names]}``.
+        """
+        if isinstance(role_tags, str):
+            raise TypeError("role_tags must be a list of role names, not one string")
+        path = role_tag_path(resource, self._account)
+        return self._object("PUT", path, json={"role-tag": list(role_tags)})

@@ -1,0 +1,109 @@
+"""The WebSocket operations: ConnectMachineVNC and GetChangefeed.
+
+No socket is opened here: each method returns a :class:`WebSocketRequest`, the URL and
+signed headers a WebSocket client needs to connect (for instance
+``websockets.connect(req.url, additional_headers=req.headers, subprotocols=...)``). The
+signature covers ``(request-target)`` and ``date`` for ``GET`` on the exact path, as
+``triton`` signs these upgrades, and like any signed request it must be used within five
+minutes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from smartdc.api._base import ApiBase, Ref, _id_of, _path
+from smartdc.auth.signers import RequestSigner
+
+#: What a changefeed subscription may ask for (its ``subResources``).
+CHANGEFEED_SUB_RESOURCES = (
+    "alias",
+    "customer_metadata",
+    "destroyed",
+    "nics",
+    "owner_uuid",
+    "server_uuid",
+    "state",
+    "tags",
+)
+
+
+@dataclass(frozen=True)
+class WebSocketRequest:
+    """Where and how to open one CloudAPI WebSocket."""
+
+    #: ``wss://`` (or ``ws://`` for an ``http://`` endpoint) URL of the route.
+    url: str
+    #: ``Date``, ``Authorization``, ``Accept-Version`` and ``User-Agent`` to send.
+    headers: dict[str, str]
+    #: WebSocket sub-protocols to offer (VNC: ``binary`` and ``rfb``).
+    subprotocols: tuple[str, ...] = field(default=())
+
+
+def changefeed_subscription(
+    sub_resources: tuple[str, ...] | list[str] = CHANGEFEED_SUB_RESOURCES,
+    vms: tuple[Ref, ...] | list[Ref] | None = None,
+) -> dict[str, Any]:
+    """The first message to send on a changefeed socket: what changes to receive.
+
+    ``sub_resources`` must be a non-empty subset of :data:`CHANGEFEED_SUB_RESOURCES`;
+    ``vms`` (ids or machine dicts) limits the feed to those machines. CloudAPI silently
+    ignores an invalid subscription, so it is checked here.
+    """
+    wanted = list(sub_resources)
+    unknown = sorted(set(wanted) - set(CHANGEFEED_SUB_RESOURCES))
+    if not wanted or unknown:
+        raise ValueError(
+            f"sub_resources must be a non-empty subset of {', '.join(CHANGEFEED_SUB_RESOURCES)}"
+            + (f"; unknown: {', '.join(unknown)}" if unknown else "")
+        )
+    message: dict[str, Any] = {"resource": "vm", "subResources": wanted}
+    if vms is not None:
+        message["vms"] = [_id_of(vm, "id") for vm in vms]
+    return message
+
+
+class WebSocketsMixin(ApiBase):
+    """Signed connection details for CloudAPI's WebSocket routes."""
+
+    _url: str
+    _request_signer: RequestSigner
+    _websocket_headers: Mapping[str, str]
+
+    def _websocket(self, relative: str, subprotocols: tuple[str, ...] = ()) -> WebSocketRequest:
+        base = httpx.URL(self._url)
+        prefix = base.raw_path.decode("ascii").rstrip("/")
+        target = f"{prefix}/{_path(self._account)}/{relative}"
+        scheme = "wss" if base.scheme == "https" else "ws"
+        headers = dict(self._websocket_headers)
+        host = base.netloc.decode("ascii")
+        headers.update(
+            self._request_signer.headers_for("GET", target, extra={"host": host, **headers})
+        )
+        return WebSocketRequest(f"{scheme}://{host}{target}", headers, subprotocols)
+
+    def connect_machine_vnc(self, id: Ref) -> WebSocketRequest:
+        """ConnectMachineVNC: ``GET /:login/machines/:id/vnc`` (WebSocket upgrade).
+
+        Returns the URL and signed headers for the socket; this method does not connect.
+        Offer the ``binary`` sub-protocol (listed in ``subprotocols``); binary frames then
+        carry the machine console's raw RFB (VNC) stream. Only running bhyve and kvm
+        machines have a console.
+        """
+        path = _path("machines", _id_of(id, "id"), "vnc")
+        return self._websocket(path, ("binary", "rfb"))
+
+    def get_changefeed(self) -> WebSocketRequest:
+        """GetChangefeed: ``GET /:login/changefeed`` (WebSocket upgrade; CloudAPI 9.14+).
+
+        Returns the URL and signed headers for the socket; this method does not connect.
+        Once connected, send :func:`changefeed_subscription` as one JSON text frame; the
+        server then sends one JSON text frame per matching machine change
+        (``changeKind``, ``changedResourceId``, ``published``, ``resourceState``,
+        ``resourceObject``).
+        """
+        return self._websocket("changefeed")

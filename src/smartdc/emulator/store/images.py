@@ -1,0 +1,387 @@
+"""Images made through the API, as IMGAPI keeps them: created from a stopped machine, updated,
+shared (``acl``), cloned, exported, imported from another datacenter, deleted.
+
+An image made from a machine starts ``creating`` and becomes ``active`` when its job is due;
+like machine jobs, creations settle lazily on the next read at the caller's clock. API-made
+images live in the datacenter they were made in (``image_locations``); the default catalog is
+in every datacenter.
+
+HTTP-free: functions take a :class:`Database` and return CloudAPI-shaped dicts (digest §7).
+IMGAPI's refusals are raised as :class:`EmulatorError` with IMGAPI's status and code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from smartdc.emulator.context import EmulatorError, not_found
+from smartdc.emulator.db import Database, dumps, loads, register_schema
+from smartdc.emulator.store import catalog, machines
+from smartdc.emulator.store.timestamps import iso_ms, to_ms
+
+register_schema(
+    """
+    CREATE TABLE IF NOT EXISTS image_creations (
+        image TEXT PRIMARY KEY,
+        job TEXT NOT NULL,
+        machine TEXT NOT NULL,
+        finish_ms INTEGER NOT NULL,
+        settled INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX IF NOT EXISTS image_creations_due ON image_creations (settled, finish_ms);
+    """
+)
+
+#: Manifest fields a caller may set at creation and with UpdateImage.
+MANIFEST_FIELDS = ("name", "version", "description", "homepage", "eula", "acl", "tags")
+#: Where ExportImage says the files went.
+MANTA_URL = "https://manta.smartdc-emulator.invalid"
+#: An image takes this many provision delays to create (it snapshots and sends the disk).
+_CREATION_DELAYS = 2
+_MIN_CREATION_MS = 1
+_MAX_NAME = 512
+_MAX_VERSION = 128
+
+
+# --- IMGAPI's errors -----------------------------------------------------------------------
+
+
+def invalid_parameter(field: str, message: str) -> EmulatorError:
+    """IMGAPI's 422 ``InvalidParameter`` naming the bad field."""
+    body = {
+        "code": "InvalidParameter",
+        "message": message,
+        "errors": [{"field": field, "code": "Invalid", "message": message}],
+    }
+    return EmulatorError(422, "InvalidParameter", message, body=body)
+
+
+def image_not_found(image_id: str) -> EmulatorError:
+    """The 404 for an image that is missing, destroyed, or invisible to the caller."""
+    return not_found(f"image {image_id} not found")
+
+
+def not_image_owner(account_uuid: str, image_id: str) -> EmulatorError:
+    """IMGAPI's 422 for a change to an image the caller may see but does not own."""
+    return EmulatorError(
+        422, "NotImageOwner", f"account {account_uuid} is not the owner of image {image_id}"
+    )
+
+
+# --- manifest checks -----------------------------------------------------------------------
+
+
+def _check_text(field: str, value: Any, limit: int | None = None) -> str:
+    if not isinstance(value, str) or not value:
+        raise invalid_parameter(field, f'invalid image "{field}": must be a non-empty string')
+    if limit is not None and len(value) > limit:
+        raise invalid_parameter(
+            field, f'invalid image "{field}": must be at most {limit} characters'
+        )
+    return value
+
+
+def _check_acl(value: Any) -> list[str]:
+    items = value if isinstance(value, list) else [value] if isinstance(value, str) else None
+    if items is None or not all(isinstance(i, str) and is_uuid(i) for i in items):
+        raise invalid_parameter("acl", 'invalid image "acl": must be an array of account UUIDs')
+    return list(dict.fromkeys(items))
+
+
+def _check_tags(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise invalid_parameter("tags", 'invalid image "tags": must be an object')
+    return dict(value)
+
+
+def is_uuid(text: str) -> bool:
+    try:
+        return str(uuid.UUID(text)) == text.lower()
+    except ValueError:
+        return False
+
+
+def check_manifest(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The manifest fields given (``None`` values dropped), checked as IMGAPI checks them."""
+    checked: dict[str, Any] = {}
+    for field in MANIFEST_FIELDS:
+        value = fields.get(field)
+        if value is None:
+            continue
+        if field == "acl":
+            checked[field] = _check_acl(value)
+        elif field == "tags":
+            checked[field] = _check_tags(value)
+        elif field == "name":
+            checked[field] = _check_text(field, value, _MAX_NAME)
+        elif field == "version":
+            checked[field] = _check_text(field, value, _MAX_VERSION)
+        else:
+            checked[field] = _check_text(field, value)
+    return checked
+
+
+# --- storage -------------------------------------------------------------------------------
+
+
+def _save(conn: sqlite3.Connection, image: Mapping[str, Any], published_at: str) -> None:
+    conn.execute(
+        "INSERT OR REPLACE INTO images (id, name, version, owner, state, public, published_at,"
+        " doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            image["id"],
+            image["name"],
+            image["version"],
+            image["owner"],
+            image["state"],
+            int(bool(image["public"])),
+            published_at,
+            dumps(dict(image)),
+        ),
+    )
+
+
+def _place(conn: sqlite3.Connection, image_id: str, datacenter: str) -> None:
+    conn.execute(
+        "INSERT OR IGNORE INTO image_locations (image, datacenter) VALUES (?, ?)",
+        (image_id, datacenter),
+    )
+
+
+def _files(image_id: str, image_type: str) -> list[dict[str, Any]]:
+    digest = hashlib.sha1(image_id.encode(), usedforsecurity=False).hexdigest()
+    size = 1_073_741_824 if image_type == "zvol" else 186_924_351
+    return [{"compression": "gzip", "sha1": digest, "size": size}]
+
+
+def settle(db: Database, now: float) -> None:
+    """Finish every image creation due at ``now``: the image becomes ``active``."""
+    now_ms = to_ms(now)
+    with db.transaction() as conn:
+        due = conn.execute(
+            "SELECT image, finish_ms FROM image_creations WHERE settled = 0 AND finish_ms <= ?",
+            (now_ms,),
+        ).fetchall()
+        for row in due:
+            found = conn.execute("SELECT doc FROM images WHERE id = ?", (row["image"],)).fetchone()
+            if found is not None:
+                image: dict[str, Any] = loads(found["doc"])
+                if image["state"] == "creating":
+                    published = iso_ms(row["finish_ms"])
+                    image.update(
+                        state="active",
+                        published_at=published,
+                        files=_files(image["id"], str(image.get("type", ""))),
+                    )
+                    _save(conn, image, published)
+            conn.execute("UPDATE image_creations SET settled = 1 WHERE image = ?", (row["image"],))
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who asks, where, and when: the account, its datacenter, and the clock reading."""
+
+    account: str
+    datacenter: str
+    now: float
+
+
+def list_visible(db: Database, viewer: Viewer) -> list[dict[str, Any]]:
+    """Every image the account may see in its datacenter, creations settled first."""
+    settle(db, viewer.now)
+    return catalog.list_images(db, viewer.account, viewer.datacenter)
+
+
+def get_visible(db: Database, viewer: Viewer, image_id: str) -> dict[str, Any] | None:
+    """The image if the account may see it in its datacenter, creations settled first."""
+    settle(db, viewer.now)
+    return catalog.get_image(db, viewer.account, image_id, viewer.datacenter)
+
+
+def _owned(db: Database, viewer: Viewer, image_id: str) -> dict[str, Any]:
+    image = get_visible(db, viewer, image_id)
+    if image is None:
+        raise image_not_found(image_id)
+    if image["owner"] != viewer.account:
+        raise not_image_owner(viewer.account, image_id)
+    return image
+
+
+# --- writes --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Creation:
+    """A new image from a machine: what CreateImageFromMachine answers."""
+
+    image: dict[str, Any]
+    job_id: str
+
+
+def create_from_machine(
+    db: Database,
+    viewer: Viewer,
+    machine_id: str,
+    manifest: Mapping[str, Any],
+    *,
+    provision_delay: float,
+) -> Creation:
+    """Start making an image from the caller's stopped machine; it is ``creating`` until its
+    job is due. ``manifest`` holds checked :data:`MANIFEST_FIELDS` with name and version.
+
+    Raises 422 ``InvalidParameter`` when the machine cannot be had and 409 ``VmNotStopped``
+    when it is not stopped.
+    """
+    owner = machines.Owner(viewer.account, viewer.datacenter)
+    try:
+        machine = machines.get_machine(db, owner, machine_id, viewer.now)
+    except EmulatorError as exc:
+        if exc.status != 404:
+            raise
+        machine = None
+    if machine is None or machine["state"] == "deleted":
+        raise invalid_parameter("vm_uuid", f'could not get VM "{machine_id}" details')
+    if machine["state"] != "stopped":
+        raise EmulatorError(
+            409,
+            "VmNotStopped",
+            f"VM {machine_id} must be stopped to create an image from it"
+            f" (it is {machine['state']})",
+        )
+    source = catalog.find_image(db, str(machine["image"])) or {}
+    image_id = str(uuid.uuid4())
+    job_id = str(uuid.uuid4())
+    image: dict[str, Any] = {
+        "id": image_id,
+        "name": manifest["name"],
+        "version": manifest["version"],
+        "os": source.get("os", "other"),
+        "type": source.get("type", "other"),
+        "requirements": dict(source.get("requirements", {})),
+    }
+    for field in ("description", "homepage", "eula", "tags", "acl"):
+        if field in manifest:
+            image[field] = manifest[field]
+    if "image_size" in source:
+        image["image_size"] = source["image_size"]
+    image.update(owner=viewer.account, public=False, state="creating")
+    if source.get("id"):
+        image["origin"] = source["id"]
+    now_ms = to_ms(viewer.now)
+    duration = max(_MIN_CREATION_MS, round(provision_delay * _CREATION_DELAYS * 1000))
+    with db.transaction() as conn:
+        _save(conn, image, iso_ms(now_ms))
+        _place(conn, image_id, viewer.datacenter)
+        conn.execute(
+            "INSERT INTO image_creations (image, job, machine, finish_ms) VALUES (?, ?, ?, ?)",
+            (image_id, job_id, machine_id, now_ms + duration),
+        )
+    return Creation(image, job_id)
+
+
+def update_image(
+    db: Database, viewer: Viewer, image_id: str, changes: Mapping[str, Any]
+) -> dict[str, Any]:
+    """UpdateImage: set the checked manifest ``changes`` on an image the caller owns."""
+    image = _owned(db, viewer, image_id)
+    image.update(changes)
+    with db.transaction() as conn:
+        row = conn.execute("SELECT published_at FROM images WHERE id = ?", (image_id,)).fetchone()
+        _save(conn, image, str(row["published_at"]))
+    return image
+
+
+def delete_image(db: Database, viewer: Viewer, image_id: str) -> None:
+    """DeleteImage: remove an image the caller owns from this datacenter (from every
+    datacenter once no other holds a copy)."""
+    image = _owned(db, viewer, image_id)
+    with db.transaction() as conn:
+        conn.execute(
+            "DELETE FROM image_locations WHERE image = ? AND datacenter = ?",
+            (image["id"], viewer.datacenter),
+        )
+        left = conn.execute(
+            "SELECT 1 FROM image_locations WHERE image = ?", (image["id"],)
+        ).fetchone()
+        if left is None:
+            conn.execute("DELETE FROM images WHERE id = ?", (image["id"],))
+            conn.execute("DELETE FROM image_creations WHERE image = ?", (image["id"],))
+
+
+def clone_image(db: Database, viewer: Viewer, image_id: str) -> dict[str, Any]:
+    """CloneImage: a private copy, with a new id, of an image shared with the caller.
+
+    Raises 404 for an image the caller cannot see and 422 ``ImageNotShared`` for one that is
+    public or the caller's own (only images shared through ``acl`` can be cloned).
+    """
+    image = get_visible(db, viewer, image_id)
+    if image is None:
+        raise image_not_found(image_id)
+    if viewer.account not in image.get("acl", ()) or image["owner"] == viewer.account:
+        raise EmulatorError(
+            422,
+            "ImageNotShared",
+            f"image {image_id} is not shared with account {viewer.account}",
+        )
+    if image["state"] != "active":
+        raise EmulatorError(
+            422, "ImageNotActive", f"image {image_id} is not active (state {image['state']})"
+        )
+    clone = {k: v for k, v in image.items() if k != "acl"}
+    clone.update(id=str(uuid.uuid4()), owner=viewer.account, public=False)
+    with db.transaction() as conn:
+        _save(conn, clone, str(clone.get("published_at", iso_ms(to_ms(viewer.now)))))
+        _place(conn, clone["id"], viewer.datacenter)
+    return clone
+
+
+def import_from_datacenter(
+    db: Database, viewer: Viewer, source_datacenter: str, image_id: str
+) -> dict[str, Any]:
+    """ImportImageFromDatacenter: copy an image the caller owns from another datacenter of
+    the region into this one, keeping its id.
+
+    Raises 404 when ``source_datacenter`` has no such image for the caller, 422
+    ``NotImageOwner`` for another account's image, and 409 ``ImageUuidAlreadyExists`` when
+    this datacenter already holds it.
+    """
+    source = Viewer(viewer.account, source_datacenter, viewer.now)
+    image = _owned(db, source, image_id)
+    if catalog.find_image(db, image_id, viewer.datacenter) is not None:
+        raise EmulatorError(
+            409, "ImageUuidAlreadyExists", f'image uuid "{image_id}" already exists'
+        )
+    if image["state"] != "active":
+        raise EmulatorError(
+            422, "ImageNotActive", f"image {image_id} is not active (state {image['state']})"
+        )
+    with db.transaction() as conn:
+        _place(conn, image_id, viewer.datacenter)
+    return image
+
+
+def export_image(
+    db: Database, viewer: Viewer, login: str, image_id: str, manta_path: str
+) -> dict[str, str]:
+    """ExportImage: where the image file and manifest go under the caller's Manta ``manta_path``
+    (``~~`` is the caller's Manta home; a path ending in ``/`` is a directory)."""
+    image = _owned(db, viewer, image_id)
+    path = f"/{login}{manta_path[2:]}" if manta_path.startswith("~~") else manta_path
+    if not path.startswith(f"/{login}/"):
+        raise EmulatorError(
+            422,
+            "NotMantaPathOwner",
+            f"account {login} is not the owner of Manta path {manta_path}",
+        )
+    if path.endswith("/"):
+        path = f"{path}{image['name']}-{image['version']}"
+    return {
+        "manta_url": MANTA_URL,
+        "image_path": f"{path}.zfs.gz",
+        "manifest_path": f"{path}.imgmanifest",
+    }
