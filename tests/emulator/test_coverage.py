@@ -16,7 +16,7 @@ from smartdc.operations import OPERATIONS, operation
 #: Operations the emulator serves (digest scope: account, keys, datacenters, images,
 #: packages, networks, config, machines and their actions, snapshots, metadata, tags, audit,
 #: and image writes: create from a machine, update, delete, clone, export, import).
-IMPLEMENTED_COUNT = 55
+IMPLEMENTED_COUNT = 81
 
 
 def _placeholders_as_colons(path: str) -> str:
@@ -86,7 +86,8 @@ def test_markdown_table_has_a_row_per_operation(capsys: pytest.CaptureFixture[st
     assert len(rows) == 126
     assert "| CreateMachine | POST | `/:login/machines` | yes |" in rows
     assert "| StartMachine | POST | `/:login/machines/:id?action=start` | yes |" in rows
-    assert "| ListFirewallRules | GET | `/:login/fwrules` | no |" in rows
+    assert "| ListFirewallRules | GET | `/:login/fwrules` | yes |" in rows
+    assert "| ListUsers | GET | `/:account/users` | no |" in rows
     assert sum(row.endswith("| yes |") for row in rows) == IMPLEMENTED_COUNT
     assert lines[-1] == f"{IMPLEMENTED_COUNT} of 126 implemented"
 

@@ -128,7 +128,11 @@ def test_packages(client: SignedClient) -> None:
 
 def test_networks_and_config(client: SignedClient) -> None:
     networks = client.get(f"/{ACCOUNT}/networks").json()
-    assert [n["name"] for n in networks] == ["Joyent-SDC-Public", "Joyent-SDC-Private"]
+    assert [n["name"] for n in networks] == [
+        "Joyent-SDC-Public",
+        "Joyent-SDC-Private",
+        "My-Fabric-Network",  # the account's default fabric network
+    ]
     assert client.get(f"/{ACCOUNT}/networks/{networks[1]['id']}").json() == networks[1]
     assert client.get(f"/{ACCOUNT}/networks/{uuid.uuid4()}").status_code == 404
     assert client.get(f"/{ACCOUNT}/config").json() == {"default_network": networks[0]["id"]}

@@ -17,12 +17,12 @@ The rules, which are the whole state machine (digest §3.5 and §5):
 4. A provision job that fails leaves the machine ``failed``; a failed machine can only be
    destroyed.
 5. A job lasts a fraction of the configured provision delay (:data:`DELAY_FRACTIONS`):
-   provision 1, power actions (start, stop, reboot, destroy, snapshot rollback) 1/2, every
-   other job (updates and snapshots) 1/5. Every job lasts at least 1 ms, so a job finishes
-   strictly after the request that queued it even with a delay of 0; ``triton reboot -w`` looks
-   for an audit time later than the response's ``Date`` header. Metadata jobs last at least
-   0.5 s: ``triton metadata set -w`` compares the audit time with a clock it reads *after* the
-   response arrives.
+   provision 1, power actions (start, stop, reboot, destroy, snapshot rollback, NIC changes)
+   1/2, every other job (updates and snapshots) 1/5. Every job lasts at least 1 ms, so a job
+   finishes strictly after the request that queued it even with a delay of 0;
+   ``triton reboot -w`` looks for an audit time later than the response's ``Date`` header.
+   Metadata jobs last at least 0.5 s: ``triton metadata set -w`` compares the audit time with
+   a clock it reads *after* the response arrives.
 6. A finished job becomes an audit entry whose ``time`` is the finish time.
 7. Nothing runs in the background: the store applies due starts and finishes whenever it
    reads a machine, using the caller's clock, so tests control time completely.
@@ -89,6 +89,9 @@ TRANSITIONS: dict[str, dict[str, Step]] = {
         FAILED: Step(None, DELETED),
     },
     "rollback_snapshot": {RUNNING: Step(STOPPING, RUNNING), STOPPED: Step(None, RUNNING)},
+    # Plugging a NIC in or out reboots a running machine; a stopped one stays stopped.
+    "add_nics": {RUNNING: Step(STOPPING, RUNNING), STOPPED: _UNCHANGED},
+    "remove_nics": {RUNNING: Step(STOPPING, RUNNING), STOPPED: _UNCHANGED},
     **{action: _UPDATE_FROM for action in UPDATE_ACTIONS},
 }
 
@@ -100,6 +103,8 @@ DELAY_FRACTIONS: dict[str, float] = {
     "reboot": 0.5,
     "destroy": 0.5,
     "rollback_snapshot": 0.5,
+    "add_nics": 0.5,
+    "remove_nics": 0.5,
 }
 DEFAULT_FRACTION = 0.2
 
@@ -125,6 +130,8 @@ _VMAPI_ACTION: dict[str, str] = {
     "create_snapshot": "create_snapshot",
     "rollback_snapshot": "rollback_snapshot",
     "delete_snapshot": "delete_snapshot",
+    "add_nics": "add_nics",
+    "remove_nics": "remove_nics",
 }
 
 

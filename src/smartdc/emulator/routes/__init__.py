@@ -6,14 +6,17 @@ from smartdc.emulator.context import Route
 from smartdc.emulator.routes import (
     account,
     datacenters,
+    fabrics,
+    firewall,
     images,
     keys,
     machines,
     networks,
+    nics,
     packages,
 )
 
-_AREAS = (account, keys, datacenters, images, packages, networks, machines)
+_AREAS = (account, keys, datacenters, images, packages, networks, fabrics, machines, nics, firewall)
 
 
 def all_routes() -> list[Route]:

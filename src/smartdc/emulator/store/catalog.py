@@ -15,6 +15,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import ipaddress
+import sqlite3
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -659,6 +660,31 @@ def _network_from_row(row: Any) -> NetworkRecord:
     )
 
 
+def network_row(record: NetworkRecord, owner: str | None) -> dict[str, Any]:
+    """The ``networks`` row holding ``record`` (``owner`` ``None``: shared by every account)."""
+    return {
+        "id": record.id,
+        "name": record.network["name"],
+        "public": record.public,
+        "owner": owner,
+        "subnet": record.subnet,
+        "gateway": record.gateway,
+        "provision_start_ip": record.provision_start_ip,
+        "provision_end_ip": record.provision_end_ip,
+        "doc": dumps(record.network),
+    }
+
+
+def save_network(conn: sqlite3.Connection, record: NetworkRecord, owner: str | None) -> None:
+    """Insert or replace the network (in the caller's transaction)."""
+    row = network_row(record, owner)
+    marks = ", ".join("?" for _ in row)
+    conn.execute(
+        f"INSERT OR REPLACE INTO networks ({', '.join(row)}) VALUES ({marks})",
+        tuple(row.values()),
+    )
+
+
 def list_networks(db: Database, account_uuid: str) -> list[NetworkRecord]:
     """Networks the account may provision on: shared ones first, then its own."""
     rows = db.query(
@@ -675,6 +701,12 @@ def get_network(db: Database, account_uuid: str, network_id: str) -> NetworkReco
         (network_id, account_uuid),
     )
     return None if row is None else _network_from_row(row)
+
+
+def configured_default_network(db: Database, account_uuid: str) -> str | None:
+    """The default network the account set with UpdateConfig, if any."""
+    row = db.one("SELECT default_network FROM account_config WHERE account = ?", (account_uuid,))
+    return None if row is None else str(row["default_network"])
 
 
 def default_network_id(db: Database, account_uuid: str) -> str | None:

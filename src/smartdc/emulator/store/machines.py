@@ -265,6 +265,18 @@ def _snapshot_deleted(
     )
 
 
+def _nic_plugged(
+    conn: sqlite3.Connection, m: _Machine, params: dict[str, Any], _job: dict[str, Any]
+) -> None:
+    nics.plug_nic(conn, str(params["mac"]), bool(params.get("primary")))
+
+
+def _nic_unplugged(
+    conn: sqlite3.Connection, m: _Machine, params: dict[str, Any], _job: dict[str, Any]
+) -> None:
+    nics.delete_nic(conn, str(params["mac"]))
+
+
 def _no_effect(
     conn: sqlite3.Connection, m: _Machine, _params: dict[str, Any], _job: dict[str, Any]
 ) -> None:
@@ -286,6 +298,8 @@ _EFFECTS: dict[str, Effect] = {
     "disable_deletion_protection": _flag_effect("deletion_protection", False),
     "unknown": _flag_effect("firewall_enabled", None),
     "delete_snapshot": _snapshot_deleted,
+    "add_nics": _nic_plugged,
+    "remove_nics": _nic_unplugged,
 }
 
 
@@ -348,6 +362,8 @@ def _settle(conn: sqlite3.Connection, now_ms: int, where: str, args: tuple[Any, 
                 _EFFECTS.get(action, _no_effect)(conn, machine, params, job)
             elif action == "provision":
                 nics.release_nics(conn, machine.id)
+            elif action == "add_nics":  # a NIC that could not be plugged in is gone
+                nics.delete_nic(conn, str(params["mac"]))
             machine.updated_ms = job["finish_ms"]
             job["phase"] = SUCCEEDED if ok else FAILED_JOB
         conn.execute(
@@ -364,6 +380,12 @@ def _settle_machine(conn: sqlite3.Connection, machine_id: str, now_ms: int) -> N
 
 def _settle_owner(conn: sqlite3.Connection, owner: Owner, now_ms: int) -> None:
     _settle(conn, now_ms, "m.account = ? AND m.datacenter = ?", (owner.account, owner.datacenter))
+
+
+def settle_account(db: Database, account: str, now: float) -> None:
+    """Apply the jobs due at ``now`` on every machine of the account, in every datacenter."""
+    with db.transaction() as conn:
+        _settle(conn, to_ms(now), "m.account = ?", (account,))
 
 
 @contextmanager
@@ -418,14 +440,9 @@ def machine_type(brand: str) -> str:
     return "virtualmachine" if brand in HVM_BRANDS else "smartmachine"
 
 
-def _nic_state(machine_state: str) -> str:
-    if machine_state == lifecycle.PROVISIONING:
-        return "provisioning"
-    return "stopped" if machine_state == lifecycle.STOPPED else "running"
-
-
 def _render(m: _Machine, nic_rows: Sequence[Any]) -> dict[str, Any]:
-    shown = [] if m.state in (lifecycle.PROVISIONING, lifecycle.FAILED) else list(nic_rows)
+    settled = [row for row in nic_rows if not row["pending"]]
+    shown = [] if m.state in (lifecycle.PROVISIONING, lifecycle.FAILED) else settled
     doc = m.doc
     machine: dict[str, Any] = {
         "id": m.id,
@@ -452,8 +469,7 @@ def _render(m: _Machine, nic_rows: Sequence[Any]) -> dict[str, Any]:
         machine["compute_node"] = doc["compute_node"]
     machine["package"] = doc.get("package_name", "")
     if shown:
-        state = _nic_state(m.state)
-        machine["nics"] = [nics.render_nic(row, state) for row in shown]
+        machine["nics"] = [nics.render_nic(row, nics.nic_state(row, m.state)) for row in shown]
     if doc.get("flexible"):
         machine["flexible"] = True
         machine["disks"] = [dict(d) for d in doc.get("disks", [])]

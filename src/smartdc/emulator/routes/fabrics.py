@@ -1,0 +1,144 @@
+"""Fabric routes (digest §4.20): the account's VLANs and the networks on them; API versions
+7.3.0 and up. The datacenter has fabrics enabled.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from smartdc.emulator.context import Call, Handler, Reply, Route, cloudapi_route, invalid_argument
+from smartdc.emulator.routes import fabric_params
+from smartdc.emulator.store import catalog, fabrics, machines
+
+FABRIC_VERSIONS = ("7.3.0", "8.0.0", "9.0.0")
+_VLAN_PROPERTIES = frozenset({"vlan_id", "name", "description"})
+
+
+def _vlan_id(call: Call) -> int:
+    """The path's VLAN id; anything but a VLAN number is a VLAN the account does not have."""
+    text = call.path_params["vlan_id"]
+    if not text.isdigit():
+        raise fabrics.vlan_not_found()
+    return int(text)
+
+
+def _account(call: Call) -> str:
+    fabrics.ensure_account_fabric(call.db, call.account_uuid)
+    return call.account_uuid
+
+
+# --- VLANs ---------------------------------------------------------------------------------
+
+
+def list_vlans(call: Call) -> Reply:
+    """ListFabricVLANs: the account's VLANs (VLAN 2 is there from the start)."""
+    return Reply(200, fabrics.list_vlans(call.db, _account(call)))
+
+
+def create_vlan(call: Call) -> Reply:
+    """CreateFabricVLAN: 201 with the VLAN."""
+    params = call.params
+    fabric_params.reject_unknown(params, _VLAN_PROPERTIES)
+    fabric_params.require(params, "name", "vlan_id")
+    name = fabric_params.name_value(params)
+    vlan_id = fabric_params.vlan_id_value(params["vlan_id"])
+    description = fabric_params.description_value(params)
+    vlan = fabrics.create_vlan(call.db, _account(call), vlan_id, name, description)
+    return Reply(201, vlan)
+
+
+def get_vlan(call: Call) -> Reply:
+    """GetFabricVLAN: one VLAN; 404 "vlan not found"."""
+    return Reply(200, fabrics.get_vlan(call.db, _account(call), _vlan_id(call)))
+
+
+def update_vlan(call: Call) -> Reply:
+    """UpdateFabricVLAN: 202 with the updated VLAN."""
+    params = call.params
+    vlan_id = _vlan_id(call)
+    fabric_params.reject_unknown(params, _VLAN_PROPERTIES)
+    changes: dict[str, str] = {}
+    if params.get("name") is not None:
+        changes["name"] = fabric_params.name_value(params)
+    description = fabric_params.description_value(params)
+    if description is not None:
+        changes["description"] = description
+    return Reply(202, fabrics.update_vlan(call.db, _account(call), vlan_id, changes))
+
+
+def delete_vlan(call: Call) -> Reply:
+    """DeleteFabricVLAN: 204; 409 while networks are on it."""
+    fabrics.delete_vlan(call.db, _account(call), _vlan_id(call))
+    return Reply(204)
+
+
+# --- networks ------------------------------------------------------------------------------
+
+
+def list_networks(call: Call) -> Reply:
+    """ListFabricNetworks: the networks on one VLAN."""
+    return Reply(200, fabrics.list_networks(call.db, _account(call), _vlan_id(call)))
+
+
+def create_network(call: Call) -> Reply:
+    """CreateFabricNetwork: 201 with the Network."""
+    vlan_id = _vlan_id(call)
+    account = _account(call)
+    fabrics.get_vlan(call.db, account, vlan_id)
+    spec = fabric_params.network_spec(call.params)
+    return Reply(201, fabrics.create_network(call.db, account, vlan_id, spec))
+
+
+def get_network(call: Call) -> Reply:
+    """GetFabricNetwork: one network of the VLAN; 404 "network not found"."""
+    network_id = call.path_params["id"]
+    return Reply(200, fabrics.get_network(call.db, _account(call), _vlan_id(call), network_id))
+
+
+def update_network(call: Call) -> Reply:
+    """UpdateFabricNetwork: 200 with the updated Network."""
+    vlan_id = _vlan_id(call)
+    account = _account(call)
+    network_id = call.path_params["id"]
+    current = fabrics.get_network(call.db, account, vlan_id, network_id)
+    spec = fabric_params.network_update(call.params, fabrics.spec_of(current))
+    return Reply(200, fabrics.update_network(call.db, account, vlan_id, network_id, spec))
+
+
+def _default_network(call: Call, account: str) -> str:
+    """The account's default network: as configured, else its default fabric network (which
+    Triton makes the default when it sets the fabric up)."""
+    configured = catalog.configured_default_network(call.db, account)
+    return configured or fabrics.default_network_id(account)
+
+
+def delete_network(call: Call) -> Reply:
+    """DeleteFabricNetwork: 204; 409 for the default network and for a network in use."""
+    vlan_id = _vlan_id(call)
+    account = _account(call)
+    network_id = call.path_params["id"]
+    fabrics.get_network(call.db, account, vlan_id, network_id)
+    if network_id == _default_network(call, account):
+        raise invalid_argument("cannot delete default network")
+    machines.settle_account(call.db, account, call.now)  # NICs of destroyed machines go
+    fabrics.delete_network(call.db, account, vlan_id, network_id)
+    return Reply(204)
+
+
+def _fabric_route(name: str, handler: Handler, summary: str, head: bool = False) -> Route:
+    route = cloudapi_route(name, handler, summary=summary, head=head)
+    return dataclasses.replace(route, versions=FABRIC_VERSIONS)
+
+
+ROUTES = [
+    _fabric_route("ListFabricVLANs", list_vlans, "List fabric VLANs", head=True),
+    _fabric_route("CreateFabricVLAN", create_vlan, "Create a fabric VLAN"),
+    _fabric_route("GetFabricVLAN", get_vlan, "Get a fabric VLAN", head=True),
+    _fabric_route("UpdateFabricVLAN", update_vlan, "Update a fabric VLAN"),
+    _fabric_route("DeleteFabricVLAN", delete_vlan, "Delete a fabric VLAN"),
+    _fabric_route("ListFabricNetworks", list_networks, "List fabric networks", head=True),
+    _fabric_route("CreateFabricNetwork", create_network, "Create a fabric network"),
+    _fabric_route("GetFabricNetwork", get_network, "Get a fabric network", head=True),
+    _fabric_route("UpdateFabricNetwork", update_network, "Update a fabric network"),
+    _fabric_route("DeleteFabricNetwork", delete_network, "Delete a fabric network"),
+]

@@ -1,0 +1,332 @@
+"""Firewall rules as FWAPI keeps them: per datacenter, owned by one account or global.
+
+An account sees its own rules and the datacenter's global rules (which operators make and
+accounts cannot change). Rule text is stored in its canonical form (:mod:`..fwrule`).
+
+HTTP-free: functions take a :class:`Database` and return CloudAPI-shaped FwRule dicts
+(digest §7). FWAPI's refusals are raised as :class:`EmulatorError` with FWAPI's status and
+body: 422 ``InvalidParameters`` with ``errors``, 404 ``ResourceNotFound``, 403 ``Forbidden``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from smartdc.emulator.context import EmulatorError, not_found
+from smartdc.emulator.db import Database, register_schema
+from smartdc.emulator.fwrule import FwRule, RuleSyntaxError, parse_rule
+from smartdc.emulator.store.timestamps import to_ms
+
+register_schema(
+    """
+    CREATE TABLE IF NOT EXISTS fwrules (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        owner TEXT,
+        datacenter TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        enabled INTEGER NOT NULL,
+        log INTEGER NOT NULL,
+        description TEXT,
+        created_ms INTEGER NOT NULL,
+        updated_ms INTEGER NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS fwrules_by_owner ON fwrules (datacenter, owner, seq);
+    """
+)
+
+#: FWAPI's limit on ``description``.
+MAX_DESCRIPTION = 255
+INVALID_MESSAGE = "Invalid parameters"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose rules, where: one account in one datacenter."""
+
+    account: str
+    datacenter: str
+
+
+@dataclass(frozen=True)
+class RuleChanges:
+    """The fields an update sets; ``None`` leaves a field as it is."""
+
+    rule: Any = None
+    enabled: Any = None
+    log: Any = None
+    description: Any = None
+
+
+# --- FWAPI's errors ------------------------------------------------------------------------
+
+
+def invalid_parameters(errors: Sequence[Mapping[str, str]]) -> EmulatorError:
+    """FWAPI's 422 ``InvalidParameters`` with one entry per bad field."""
+    body = {
+        "code": "InvalidParameters",
+        "message": INVALID_MESSAGE,
+        "errors": [dict(e) for e in errors],
+    }
+    return EmulatorError(422, "InvalidParameters", INVALID_MESSAGE, body=body)
+
+
+def _field_error(field: str, message: str) -> dict[str, str]:
+    return {"field": field, "code": "InvalidParameter", "message": message}
+
+
+def rule_not_found() -> EmulatorError:
+    """FWAPI's 404 for a rule that does not exist in this datacenter."""
+    return not_found("Rule not found")
+
+
+def owner_mismatch() -> EmulatorError:
+    """FWAPI's 403 for another account's rule, or a change to a global rule."""
+    message = "owner does not match"
+    body = {
+        "code": "Forbidden",
+        "message": message,
+        "errors": [_field_error("owner_uuid", "owner_uuid does not match")],
+    }
+    return EmulatorError(403, "Forbidden", message, body=body)
+
+
+# --- checks --------------------------------------------------------------------------------
+
+
+def _check_id(rule_id: str) -> None:
+    try:
+        valid = str(uuid.UUID(rule_id)) == rule_id.lower()
+    except ValueError:
+        valid = False
+    if not valid:
+        raise invalid_parameters([_field_error("uuid", "Invalid UUID")])
+
+
+def _parsed(text: Any, errors: list[dict[str, str]]) -> FwRule | None:
+    if not isinstance(text, str) or not text.strip():
+        errors.append(_field_error("rule", "No rule specified"))
+        return None
+    try:
+        return parse_rule(text)
+    except RuleSyntaxError as exc:
+        errors.append(_field_error("rule", str(exc)))
+        return None
+
+
+def _flag(name: str, value: Any, errors: list[dict[str, str]]) -> bool:
+    if value in (True, "true"):
+        return True
+    if value in (False, "false"):
+        return False
+    errors.append(_field_error(name, f"{name} must be true or false"))
+    return False
+
+
+def _description(value: Any, errors: list[dict[str, str]]) -> str:
+    if not isinstance(value, str):
+        errors.append(_field_error("description", "description must be a string"))
+        return ""
+    if len(value) > MAX_DESCRIPTION:
+        errors.append(
+            _field_error(
+                "description", f"description must be shorter than {MAX_DESCRIPTION} characters"
+            )
+        )
+    return value
+
+
+# --- rows ----------------------------------------------------------------------------------
+
+
+def render(row: Any) -> dict[str, Any]:
+    """A fwrules row as CloudAPI shows it: ``global`` only when true, ``description`` only
+    when set."""
+    shown: dict[str, Any] = {
+        "id": row["id"],
+        "rule": row["rule"],
+        "enabled": bool(row["enabled"]),
+        "log": bool(row["log"]),
+    }
+    if row["owner"] is None:
+        shown["global"] = True
+    if row["description"]:
+        shown["description"] = row["description"]
+    return shown
+
+
+def _visible_rows(conn: sqlite3.Connection, scope: Scope) -> list[Any]:
+    return conn.execute(
+        "SELECT * FROM fwrules WHERE datacenter = ? AND (owner = ? OR owner IS NULL) ORDER BY seq",
+        (scope.datacenter, scope.account),
+    ).fetchall()
+
+
+def _row(conn: sqlite3.Connection, scope: Scope, rule_id: str) -> Any:
+    """The rule the account may see: 422 for a bad id, 404 when missing, 403 when it is
+    another account's."""
+    _check_id(rule_id)
+    row = conn.execute(
+        "SELECT * FROM fwrules WHERE id = ? AND datacenter = ?", (rule_id.lower(), scope.datacenter)
+    ).fetchone()
+    if row is None:
+        raise rule_not_found()
+    if row["owner"] is not None and row["owner"] != scope.account:
+        raise owner_mismatch()
+    return row
+
+
+def _owned_row(conn: sqlite3.Connection, scope: Scope, rule_id: str) -> Any:
+    """As :func:`_row`, and 403 for a global rule (FWAPI refuses owner changes to those)."""
+    row = _row(conn, scope, rule_id)
+    if row["owner"] is None:
+        raise owner_mismatch()
+    return row
+
+
+# --- reads ---------------------------------------------------------------------------------
+
+
+def list_rules(db: Database, scope: Scope) -> list[dict[str, Any]]:
+    """The account's rules and the datacenter's global rules, oldest first."""
+    with db.transaction() as conn:
+        return [render(row) for row in _visible_rows(conn, scope)]
+
+
+def get_rule(db: Database, scope: Scope, rule_id: str) -> dict[str, Any]:
+    """One rule the account may see (its own, or global)."""
+    with db.transaction() as conn:
+        return render(_row(conn, scope, rule_id))
+
+
+def parsed_rule(db: Database, scope: Scope, rule_id: str) -> FwRule:
+    """The parsed text of a rule the account may see."""
+    with db.transaction() as conn:
+        return parse_rule(str(_row(conn, scope, rule_id)["rule"]))
+
+
+def rules_for_machine(
+    db: Database, scope: Scope, machine_id: str, tags: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """Every visible rule, enabled or not, that names the machine: by ``vm <id>``, by one of
+    its tags (with the tag's value when the rule gives one), or by ``all vms``."""
+    with db.transaction() as conn:
+        rows = _visible_rows(conn, scope)
+    return [render(r) for r in rows if parse_rule(str(r["rule"])).affects(machine_id, tags)]
+
+
+# --- writes --------------------------------------------------------------------------------
+
+
+def create_rule(
+    db: Database,
+    scope: Scope,
+    text: Any,
+    *,
+    enabled: Any = False,
+    log: Any = False,
+    description: Any = None,
+    now: float,
+) -> dict[str, Any]:
+    """Create a rule owned by the account; 422 ``InvalidParameters`` naming every bad field."""
+    return _insert(db, scope.account, scope.datacenter, text, enabled, log, description, now)
+
+
+def create_global_rule(
+    db: Database,
+    datacenter: str,
+    text: Any,
+    *,
+    enabled: Any = False,
+    description: Any = None,
+    now: float,
+) -> dict[str, Any]:
+    """Create a global rule, as an operator does: every account of the datacenter sees it
+    and none may change it."""
+    return _insert(db, None, datacenter, text, enabled, False, description, now)
+
+
+def _insert(
+    db: Database,
+    owner: str | None,
+    datacenter: str,
+    text: Any,
+    enabled: Any,
+    log: Any,
+    description: Any,
+    now: float,
+) -> dict[str, Any]:
+    errors: list[dict[str, str]] = []
+    parsed = _parsed(text, errors)
+    is_enabled = _flag("enabled", enabled, errors)
+    is_logged = _flag("log", log, errors)
+    note = None if description in (None, "") else _description(description, errors)
+    if errors or parsed is None:
+        raise invalid_parameters(errors)
+    rule_id = str(uuid.uuid4())
+    now_ms = to_ms(now)
+    with db.transaction() as conn:
+        conn.execute(
+            "INSERT INTO fwrules (id, owner, datacenter, rule, enabled, log, description,"
+            " created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                rule_id,
+                owner,
+                datacenter,
+                parsed.text(),
+                int(is_enabled),
+                int(is_logged),
+                note,
+                now_ms,
+                now_ms,
+            ),
+        )
+        row = conn.execute("SELECT * FROM fwrules WHERE id = ?", (rule_id,)).fetchone()
+    return render(row)
+
+
+def is_global(db: Database, scope: Scope, rule_id: str) -> bool:
+    """Whether a rule the account may see is a global one."""
+    with db.transaction() as conn:
+        return _row(conn, scope, rule_id)["owner"] is None
+
+
+def update_rule(
+    db: Database, scope: Scope, rule_id: str, changes: RuleChanges, *, now: float
+) -> dict[str, Any]:
+    """Set the given fields on one of the account's rules; 403 for a global rule."""
+    with db.transaction() as conn:
+        row = _owned_row(conn, scope, rule_id)
+        errors: list[dict[str, str]] = []
+        text = row["rule"]
+        if changes.rule is not None:
+            parsed = _parsed(changes.rule, errors)
+            text = parsed.text() if parsed is not None else text
+        enabled = row["enabled"]
+        if changes.enabled is not None:
+            enabled = int(_flag("enabled", changes.enabled, errors))
+        logged = row["log"]
+        if changes.log is not None:
+            logged = int(_flag("log", changes.log, errors))
+        description = row["description"]
+        if changes.description is not None:
+            description = _description(changes.description, errors) or None
+        if errors:
+            raise invalid_parameters(errors)
+        conn.execute(
+            "UPDATE fwrules SET rule = ?, enabled = ?, log = ?, description = ?, updated_ms = ?"
+            " WHERE id = ?",
+            (text, enabled, logged, description, to_ms(now), row["id"]),
+        )
+        return render(_row(conn, scope, row["id"]))
+
+
+def delete_rule(db: Database, scope: Scope, rule_id: str) -> None:
+    """Delete one of the account's rules; 403 for a global rule."""
+    with db.transaction() as conn:
+        row = _owned_row(conn, scope, rule_id)
+        conn.execute("DELETE FROM fwrules WHERE id = ?", (row["id"],))
