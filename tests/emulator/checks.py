@@ -12,7 +12,7 @@ def error_of(response: httpx.Response) -> tuple[int, str, str]:
 
 
 def assert_reduced_headers(response: httpx.Response) -> None:
-    """Early errors carry no CloudAPI headers (digest §1.5)."""
+    """Early errors carry no CloudAPI headers."""
     for name in (
         "server",
         "request-id",

@@ -1,4 +1,4 @@
-"""Fabric VLANs and networks over HTTP (digest §4.20), and their use by machines.
+"""Fabric VLANs and networks over HTTP, and their use by machines.
 
 A private emulator per module: fabrics are account-wide state.
 """

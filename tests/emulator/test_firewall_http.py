@@ -1,4 +1,4 @@
-"""Firewall rule routes over HTTP (digest §4.19): FWAPI's statuses, bodies and errors.
+"""Firewall rule routes over HTTP: FWAPI's statuses, bodies and errors.
 
 A private emulator with two accounts and two datacenters keeps the rule and machine lists
 these tests check free of other modules' objects.
@@ -332,7 +332,7 @@ def test_rule_machines_leave_out_destroyed_machines(client: SignedClient) -> Non
     assert client.delete(f"/my/machines/{doomed['id']}").status_code == 204
     time.sleep(0.01)
     assert client.get(f"/my/fwrules/{rule['id']}/machines").json() == []
-    # A deleted machine's own rules can still be read (digest §3.4).
+    # A deleted machine's own rules can still be read.
     listed = client.get(f"/my/machines/{doomed['id']}/fwrules")
     assert listed.status_code == 200
     assert rule["id"] in {r["id"] for r in listed.json()}

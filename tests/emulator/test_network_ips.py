@@ -1,4 +1,4 @@
-"""ListNetworkIPs, GetNetworkIP and UpdateNetworkIP over HTTP (digest §4.21).
+"""ListNetworkIPs, GetNetworkIP and UpdateNetworkIP over HTTP.
 
 A private emulator: reservations are account-wide state.
 """

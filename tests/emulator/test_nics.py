@@ -1,4 +1,4 @@
-"""ListNics, GetNic, AddNic and RemoveNic over HTTP (digest §4.22).
+"""ListNics, GetNic, AddNic and RemoveNic over HTTP.
 
 Adding or removing a NIC is a reboot job; with a provision delay of 0 it lands within
 milliseconds, so a short sleep shows the outcome.

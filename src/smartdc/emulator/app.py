@@ -1,6 +1,6 @@
 """The emulator's ASGI application: one per datacenter, all sharing one :class:`Database`.
 
-A request goes through CloudAPI's steps in CloudAPI's order (digest §1.8), so that the
+A request goes through CloudAPI's steps in CloudAPI's order, so that the
 error a client sees is the one CloudAPI would send:
 
 1. routing (404, 405, 400 ``InvalidVersion``, 415),
@@ -27,6 +27,7 @@ for tests and tools, with no authentication (:mod:`smartdc.emulator.control`).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 import uuid
@@ -244,6 +245,8 @@ class CloudAPIApp:
             log.exception("unhandled error in %s %s", request.method, request.path)
             crash = EmulatorError(500, "InternalError", "Internal error")
             return full_response(500, None, {}, context, now=now, error=crash)
+        if reply.content_type is not None:
+            context = dataclasses.replace(context, media_type=reply.content_type)
         return full_response(reply.status, reply.body, reply.headers, context, now=now)
 
     def _authorised_reply(

@@ -1,6 +1,6 @@
-"""Authenticating CloudAPI requests: the emulator's side of HTTP Signature (digest §2).
+"""Authenticating CloudAPI requests: the emulator's side of HTTP Signature.
 
-Three steps, run at the points of the request pipeline where CloudAPI runs them (§1.8):
+Three steps, run at the points of the request pipeline where CloudAPI runs them:
 
 1. :func:`parse_credentials` reads the ``Authorization`` header and checks the clock skew
    (400 ``InvalidHeader``);
@@ -31,7 +31,7 @@ from smartdc.errors import SmartDCError
 #: Largest accepted difference between the request's Date and the server clock, seconds.
 CLOCK_SKEW = httpsig.MAX_CLOCK_SKEW
 
-#: Algorithms the verifier accepts once upper-cased (digest §2.2).
+#: Algorithms the verifier accepts once upper-cased.
 SUPPORTED_ALGORITHMS = frozenset(
     {
         "RSA-SHA1",
@@ -125,7 +125,7 @@ def authenticate(
     """Verify the request's signature against the account key its keyId names.
 
     ``target`` is the raw request URL including the query string. Raises 401
-    ``InvalidCredentials`` in every case CloudAPI does (digest §2.4).
+    ``InvalidCredentials`` in every case CloudAPI does.
     """
     if parsed is None:
         raise invalid_credentials(MUST_AUTHENTICATE)

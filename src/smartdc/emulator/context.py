@@ -19,7 +19,7 @@ from smartdc.operations import operation
 if TYPE_CHECKING:
     from smartdc.emulator.db import Database
 
-#: Every API version the emulated CloudAPI serves, ascending (digest §1.3).
+#: Every API version the emulated CloudAPI serves, ascending.
 API_VERSIONS: tuple[str, ...] = ("7.0.0", "7.1.0", "7.2.0", "7.3.0", "8.0.0", "9.0.0")
 SERVER_VERSION = "cloudapi/9.20.0"
 #: Seconds a provision takes unless told otherwise: about what a SmartOS container takes on
@@ -80,11 +80,16 @@ def validation_failed(
 
 @dataclass
 class Reply:
-    """A handler's answer. ``body=None`` with status 202/204 sends no body."""
+    """A handler's answer. ``body=None`` with status 202/204 sends no body.
+
+    ``content_type`` overrides the negotiated media type; ``body`` is then sent as it is
+    (bytes), e.g. newline-delimited JSON as ``application/x-json-stream``.
+    """
 
     status: int = 200
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    content_type: str | None = None
 
 
 @dataclass(frozen=True)
@@ -162,7 +167,7 @@ class Route:
     """One CloudAPI route: operation name, method, path template, handler.
 
     Path templates use ``{name}`` placeholders and always start with ``/{login}``.
-    ``versions`` lists the API versions the route serves (digest §1.3).
+    ``versions`` lists the API versions the route serves.
     ``head`` also registers HEAD with GET's semantics and no body.
     ``query_action`` restricts a route to requests with ``?action=<value>`` (CloudAPI routes
     machine and image actions this way); routes without it match any action.

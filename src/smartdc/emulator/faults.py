@@ -5,10 +5,11 @@ A :class:`FaultPlan` counts, per kind, how many of the coming events go wrong:
 ``fail_provision``
     The next N CreateMachine requests that create a machine queue a provision job that
     fails: the machine ends ``failed`` and its audit says ``provision`` ``success: "no"``,
-    as when a datacenter runs out of capacity. Refused creates do not use one up.
+    as when a datacenter runs out of capacity. CreateVolume uses the same count: the volume
+    ends ``failed``. Refused creates do not use one up.
 ``throttle``
     The next N authenticated CloudAPI requests answer 429 ``TooManyRequestsError`` "You have
-    exceeded your request rate of 10 r/s.", as CloudAPI's throttle does (digest §1.8), with no
+    exceeded your request rate of 10 r/s.", as CloudAPI's throttle does, with no
     ``Retry-After``.
 ``unavailable``
     The next N authenticated CloudAPI requests answer 503 ``ServiceUnavailableError`` with

@@ -1,6 +1,6 @@
 """Machine lifecycle: one table says what every job does to a machine's state.
 
-The rules, which are the whole state machine (digest §3.5 and §5):
+The rules, which are the whole state machine:
 
 1. Every change to a machine is a *job* with an action name, the name MachineAudit shows
    (``provision``, ``start``, ``stop``, ``reboot``, ``destroy``, ``rename``, ``set_tags`` ...).
@@ -76,6 +76,15 @@ UPDATE_ACTIONS: tuple[str, ...] = (
     "delete_snapshot",
 )
 
+#: Migration phases run on a settled machine and leave its state alone; the
+#: switch moves it to another compute node.
+MIGRATION_ACTIONS: tuple[str, ...] = (
+    "migrate-begin",
+    "migrate-sync",
+    "migrate-switch",
+    "migrate-abort",
+)
+
 #: action -> {state when the job starts -> Step}. A state that is absent fails the job.
 TRANSITIONS: dict[str, dict[str, Step]] = {
     "provision": {PROVISIONING: Step(None, RUNNING)},
@@ -92,7 +101,10 @@ TRANSITIONS: dict[str, dict[str, Step]] = {
     # Plugging a NIC in or out reboots a running machine; a stopped one stays stopped.
     "add_nics": {RUNNING: Step(STOPPING, RUNNING), STOPPED: _UNCHANGED},
     "remove_nics": {RUNNING: Step(STOPPING, RUNNING), STOPPED: _UNCHANGED},
+    # Disks of a bhyve machine change only while it is stopped.
+    **{action: {STOPPED: _UNCHANGED} for action in ("create_disk", "resize_disk", "delete_disk")},
     **{action: _UPDATE_FROM for action in UPDATE_ACTIONS},
+    **{action: _UPDATE_FROM for action in MIGRATION_ACTIONS},
 }
 
 #: Share of the provision delay each action takes; actions not listed take 1/5.
@@ -105,6 +117,9 @@ DELAY_FRACTIONS: dict[str, float] = {
     "rollback_snapshot": 0.5,
     "add_nics": 0.5,
     "remove_nics": 0.5,
+    "migrate-begin": 0.5,
+    "migrate-sync": 0.5,
+    "migrate-switch": 0.5,
 }
 DEFAULT_FRACTION = 0.2
 
@@ -132,6 +147,10 @@ _VMAPI_ACTION: dict[str, str] = {
     "delete_snapshot": "delete_snapshot",
     "add_nics": "add_nics",
     "remove_nics": "remove_nics",
+    "create_disk": "create_disk",
+    "resize_disk": "resize_disk",
+    "delete_disk": "delete_disk",
+    **{action: "migrate" for action in MIGRATION_ACTIONS},
 }
 
 

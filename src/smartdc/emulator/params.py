@@ -1,4 +1,4 @@
-"""Request parameters the way CloudAPI's restify 4 plugins build them (digest §1.4).
+"""Request parameters the way CloudAPI's restify 4 plugins build them.
 
 The query string, form bodies and JSON bodies merge into one parameter set; body keys win.
 Query values stay strings (a repeated key gives a list), dotted keys stay literal

@@ -1,6 +1,6 @@
 """Turning bodies and errors into bytes and headers the way CloudAPI (restify 4) does.
 
-Two header sets exist (digest §1.5): the full set CloudAPI adds to every response once a
+Two header sets exist: the full set CloudAPI adds to every response once a
 request has got past routing and the early checks, and the reduced set of errors raised
 before that point (routing, Accept, Authorization parse, Date check, body parsing), which
 carry only ``Content-Type`` and ``Content-Length`` (plus ``Allow`` on 405) besides the
@@ -142,7 +142,7 @@ def _content_type(media_type: str) -> str:
 
 
 def early_error(error: EmulatorError, *, now: float, media_type: str = DEFAULT_TYPE) -> Outgoing:
-    """An error sent before CloudAPI's standard headers are added (digest §1.5)."""
+    """An error sent before CloudAPI's standard headers are added."""
     data = encode_error(error, media_type)
     headers = [
         ("Content-Type", _content_type(media_type)),

@@ -1,6 +1,6 @@
 """Matching requests to :class:`Route` entries, with restify 4's routing errors.
 
-Routing is the first step of every request (digest §1.8). It yields either a
+Routing is the first step of every request. It yields either a
 :class:`RouteGroup` — every route sharing the request's method and path, which differ only by
 ``?action=`` — or one of the early errors: 404 ``ResourceNotFound``, 405
 ``MethodNotAllowedError`` (with ``Allow``) or 400 ``InvalidVersion``. The final choice among

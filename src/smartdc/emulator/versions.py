@@ -1,4 +1,4 @@
-"""API version negotiation, as restify 4 does it for CloudAPI (digest §1.3).
+"""API version negotiation, as restify 4 does it for CloudAPI.
 
 A request names a semver range in ``Accept-Version`` (else ``X-Api-Version``; absent means
 ``*``). Each route serves a list of versions; the router picks the highest one the range

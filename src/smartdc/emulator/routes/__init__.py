@@ -6,17 +6,34 @@ from smartdc.emulator.context import Route
 from smartdc.emulator.routes import (
     account,
     datacenters,
+    disks,
     fabrics,
     firewall,
     images,
     keys,
     machines,
+    migrations,
     networks,
     nics,
     packages,
+    volumes,
 )
 
-_AREAS = (account, keys, datacenters, images, packages, networks, fabrics, machines, nics, firewall)
+_AREAS = (
+    account,
+    keys,
+    datacenters,
+    images,
+    packages,
+    networks,
+    fabrics,
+    machines,
+    nics,
+    disks,
+    firewall,
+    migrations,
+    volumes,
+)
 
 
 def all_routes() -> list[Route]:

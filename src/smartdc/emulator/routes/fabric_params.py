@@ -1,5 +1,5 @@
 """Input checks for the fabric routes, worded as CloudAPI's JSON-schema validation words them
-(409 ``InvalidArgument`` 'property "<name>": <problem>'; digest §4.20)."""
+(409 ``InvalidArgument`` 'property "<name>": <problem>')."""
 
 from __future__ import annotations
 

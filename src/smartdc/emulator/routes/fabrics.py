@@ -1,4 +1,4 @@
-"""Fabric routes (digest §4.20): the account's VLANs and the networks on them; API versions
+"""Fabric routes: the account's VLANs and the networks on them; API versions
 7.3.0 and up. The datacenter has fabrics enabled.
 """
 

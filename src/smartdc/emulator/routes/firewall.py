@@ -1,4 +1,4 @@
-"""Firewall rule routes (digest §4.19): the account's rules in this datacenter, as FWAPI keeps
+"""Firewall rule routes: the account's rules in this datacenter, as FWAPI keeps
 them, and the machines each rule applies to."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Image routes (digest §4.10): reads over the catalog, and the writes IMGAPI does for an
+"""Image routes: reads over the catalog, and the writes IMGAPI does for an
 account — create from a machine, update, share (``acl``), clone, export, import from another
 datacenter, delete."""
 
@@ -31,7 +31,7 @@ def legacy_type(image_type: str) -> str:
 
 
 def present_image(call: Call, image: dict[str, Any]) -> dict[str, Any]:
-    """The image as this request's API version shows it (digest §1.3)."""
+    """The image as this request's API version shows it."""
     shown = dict(image)
     if entirely_below(call.version_range, "8.0.0"):
         shown["type"] = legacy_type(str(image["type"]))

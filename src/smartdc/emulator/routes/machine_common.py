@@ -8,7 +8,7 @@ from smartdc.emulator.context import Call, EmulatorError, invalid_argument, vali
 from smartdc.emulator.store import machines
 from smartdc.objects.refs import is_uuid
 
-#: Ranges for which CloudAPI leaves ``networks`` out of machine objects (digest §1.3).
+#: Ranges for which CloudAPI leaves ``networks`` out of machine objects.
 _NO_NETWORKS_RANGES = frozenset({"7.0", "~7.0", "7.0.x"})
 #: Request parameters CloudAPI never copies into tags or metadata.
 RESERVED_PARAMS = frozenset({"account", "machine", "uuid", "owner_uuid", "context", "image"})
@@ -35,7 +35,7 @@ def present(call: Call, machine: dict[str, Any]) -> dict[str, Any]:
 
 
 def gone(call: Call, machine: dict[str, Any]) -> EmulatorError:
-    """410 Gone whose body is the deleted machine (digest §3.4)."""
+    """410 Gone whose body is the deleted machine."""
     return EmulatorError(410, None, "Gone", body=present(call, machine))
 
 

@@ -1,4 +1,4 @@
-"""CreateMachine: CloudAPI's input checks, in its order (digest §4.12), then the store.
+"""CreateMachine: CloudAPI's input checks, in its order, then the store.
 
 1. ``image`` and ``dataset`` together; 2. the image; 3. the package; 5. SSH keys;
 7. brand and the shape of ``networks``; 8. the package's RAM against the image's

@@ -1,4 +1,4 @@
-"""Machine metadata routes (digest §4.15). Changes are jobs: they land when the job finishes."""
+"""Machine metadata routes. Changes are jobs: they land when the job finishes."""
 
 from __future__ import annotations
 

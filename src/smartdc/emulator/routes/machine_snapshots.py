@@ -1,4 +1,4 @@
-"""Machine snapshot routes (digest §4.13).
+"""Machine snapshot routes.
 
 A snapshot's ``state`` follows its creating job: ``queued``, ``running``, then ``created``
 (or ``failed``); once deleted, GetMachineSnapshot says ``deleted``.

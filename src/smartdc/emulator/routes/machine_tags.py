@@ -1,4 +1,4 @@
-"""Machine tag routes (digest §4.16). Changes are jobs: they land when the job finishes.
+"""Machine tag routes. Changes are jobs: they land when the job finishes.
 
 Every request parameter except a few reserved names becomes a tag, stray query parameters
 included, as in CloudAPI.

@@ -1,7 +1,6 @@
 """Machine routes: list, get, create, delete, the ``?action=`` actions, and audit.
 
 Tags, metadata and snapshots live in their own modules; :data:`ROUTES` gathers them all.
-Digest §4.12 and §4.17.
 """
 
 from __future__ import annotations

@@ -1,7 +1,5 @@
 """Network routes: ListNetworks, GetNetwork, the IPs of a network, and the account's default
 network (config).
-
-Digest §4.8 and §4.21.
 """
 
 from __future__ import annotations

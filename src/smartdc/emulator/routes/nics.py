@@ -1,4 +1,4 @@
-"""NIC routes (digest §4.22): ListNics, GetNic, AddNic, RemoveNic; API versions 7.2.0 and up.
+"""NIC routes: ListNics, GetNic, AddNic, RemoveNic; API versions 7.2.0 and up.
 
 Adding or removing a NIC reboots the machine; an added NIC is ``provisioning`` until then.
 """

@@ -1,4 +1,4 @@
-"""Package routes: ListPackages with PAPI's filters, and GetPackage (digest §4.11)."""
+"""Package routes: ListPackages with PAPI's filters, and GetPackage."""
 
 from __future__ import annotations
 

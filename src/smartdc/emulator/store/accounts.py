@@ -1,6 +1,6 @@
 """Accounts and their SSH keys, as UFDS keeps them for CloudAPI.
 
-HTTP-free: functions take a :class:`Database` and return CloudAPI-shaped dicts (digest §7).
+HTTP-free: functions take a :class:`Database` and return CloudAPI-shaped dicts.
 Accounts and keys registered when the emulator starts are marked ``registered``; a reset of
 the emulator's state keeps them and forgets everything created through the API.
 """

@@ -7,7 +7,7 @@ and across datacenters. The seed statements are registered with the schema and u
 ``INSERT OR REPLACE``, which makes them idempotent and keeps an old data directory in step
 with the current catalog.
 
-HTTP-free: functions take a :class:`Database` and return CloudAPI-shaped dicts (digest §7).
+HTTP-free: functions take a :class:`Database` and return CloudAPI-shaped dicts.
 """
 
 from __future__ import annotations

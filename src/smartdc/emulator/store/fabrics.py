@@ -65,7 +65,7 @@ class FabricNetworkSpec:
     internet_nat: bool = True
 
     def network(self, network_id: str, vlan_id: int) -> dict[str, Any]:
-        """The Network object (digest §7) for these settings."""
+        """The Network object for these settings."""
         doc: dict[str, Any] = {"id": network_id, "name": self.name, "public": False}
         doc["fabric"] = True
         if self.description is not None:

@@ -3,8 +3,8 @@
 An account sees its own rules and the datacenter's global rules (which operators make and
 accounts cannot change). Rule text is stored in its canonical form (:mod:`..fwrule`).
 
-HTTP-free: functions take a :class:`Database` and return CloudAPI-shaped FwRule dicts
-(digest §7). FWAPI's refusals are raised as :class:`EmulatorError` with FWAPI's status and
+HTTP-free: functions take a :class:`Database` and return CloudAPI-shaped FwRule dicts.
+FWAPI's refusals are raised as :class:`EmulatorError` with FWAPI's status and
 body: 422 ``InvalidParameters`` with ``errors``, 404 ``ResourceNotFound``, 403 ``Forbidden``.
 """
 

@@ -6,7 +6,7 @@ like machine jobs, creations settle lazily on the next read at the caller's cloc
 images live in the datacenter they were made in (``image_locations``); the default catalog is
 in every datacenter.
 
-HTTP-free: functions take a :class:`Database` and return CloudAPI-shaped dicts (digest §7).
+HTTP-free: functions take a :class:`Database` and return CloudAPI-shaped dicts.
 IMGAPI's refusals are raised as :class:`EmulatorError` with IMGAPI's status and code.
 """
 

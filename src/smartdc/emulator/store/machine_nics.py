@@ -1,4 +1,4 @@
-"""The NICs of one machine (digest §4.22): list, get, add and remove.
+"""The NICs of one machine: list, get, add and remove.
 
 Adding or removing a NIC is a machine job (``add_nics``/``remove_nics`` in the audit) that
 reboots a running machine. An added NIC shows ``provisioning`` until its job finishes and

@@ -7,7 +7,7 @@ when it finishes. Jobs advance lazily: every read first settles the jobs that ar
 caller's ``now``, so nothing runs in the background.
 
 HTTP-free: functions take a :class:`Database` and the caller's clock, and return
-CloudAPI-shaped dicts (digest §7). Refusals that VMAPI makes are raised as
+CloudAPI-shaped dicts. Refusals that VMAPI makes are raised as
 :class:`EmulatorError` with VMAPI's status, code and message.
 """
 
@@ -123,7 +123,7 @@ def _check_alias(
 
 
 def vm_not_found() -> EmulatorError:
-    """VMAPI's answer for an unknown machine, or one of another owner (digest §3.4)."""
+    """VMAPI's answer for an unknown machine, or one of another owner."""
     return not_found("VM not found")
 
 
@@ -188,9 +188,16 @@ def _load_owned(conn: sqlite3.Connection, owner: Owner, machine_id: str) -> _Mac
     return machine
 
 
+def compute_nodes(datacenter: str) -> tuple[str, ...]:
+    """The ids of the datacenter's compute nodes, which machines are spread over."""
+    return tuple(
+        str(uuid.uuid5(CATALOG_NAMESPACE, f"server:{datacenter}:{index}"))
+        for index in range(_SERVERS_PER_DATACENTER)
+    )
+
+
 def _compute_node(datacenter: str, machine_id: str) -> str:
-    index = int(machine_id[:8], 16) % _SERVERS_PER_DATACENTER
-    return str(uuid.uuid5(CATALOG_NAMESPACE, f"server:{datacenter}:{index}"))
+    return compute_nodes(datacenter)[int(machine_id[:8], 16) % _SERVERS_PER_DATACENTER]
 
 
 # --- job effects ---------------------------------------------------------------------------
@@ -277,6 +284,12 @@ def _nic_unplugged(
     nics.delete_nic(conn, str(params["mac"]))
 
 
+def _migrated(
+    conn: sqlite3.Connection, m: _Machine, params: dict[str, Any], _job: dict[str, Any]
+) -> None:
+    m.doc["compute_node"] = str(params["server"])
+
+
 def _no_effect(
     conn: sqlite3.Connection, m: _Machine, _params: dict[str, Any], _job: dict[str, Any]
 ) -> None:
@@ -300,7 +313,14 @@ _EFFECTS: dict[str, Effect] = {
     "delete_snapshot": _snapshot_deleted,
     "add_nics": _nic_plugged,
     "remove_nics": _nic_unplugged,
+    "migrate-switch": _migrated,
 }
+
+
+def register_effect(action: str, effect: Effect) -> None:
+    """Have ``effect`` applied when a job of ``action`` succeeds (for job actions whose data
+    another store module keeps)."""
+    _EFFECTS[action] = effect
 
 
 def _live_snapshot(conn: sqlite3.Connection, machine_id: str, name: str) -> Any:
@@ -325,6 +345,16 @@ def _precondition_error(
     return None
 
 
+def _follows_a_failure(conn: sqlite3.Connection, params: dict[str, Any]) -> bool:
+    """Whether the job was queued to follow another (``params["after"]``, a job id) that
+    did not succeed or was dropped; such a job is dropped in turn when it would start."""
+    after = params.get("after")
+    if after is None:
+        return False
+    row = conn.execute("SELECT phase FROM machine_jobs WHERE id = ?", (after,)).fetchone()
+    return row is None or row["phase"] != SUCCEEDED
+
+
 # --- settling due jobs ---------------------------------------------------------------------
 
 
@@ -347,6 +377,9 @@ def _settle(conn: sqlite3.Connection, now_ms: int, where: str, args: tuple[Any, 
         params: dict[str, Any] = loads(job["params"])
         action = job["action"]
         if job["phase"] == QUEUED:
+            if _follows_a_failure(conn, params):
+                conn.execute("DELETE FROM machine_jobs WHERE seq = ?", (job["seq"],))
+                continue
             decision = lifecycle.begin(action, machine.state)
             error = decision.error or _precondition_error(conn, machine, action, params)
             job["state_before"] = machine.state
@@ -440,6 +473,10 @@ def machine_type(brand: str) -> str:
     return "virtualmachine" if brand in HVM_BRANDS else "smartmachine"
 
 
+#: The fields of a disk that the machine object shows (the disk endpoints show more).
+_MACHINE_DISK_FIELDS = frozenset({"id", "boot", "image", "size", "block_size"})
+
+
 def _render(m: _Machine, nic_rows: Sequence[Any]) -> dict[str, Any]:
     settled = [row for row in nic_rows if not row["pending"]]
     shown = [] if m.state in (lifecycle.PROVISIONING, lifecycle.FAILED) else settled
@@ -472,7 +509,9 @@ def _render(m: _Machine, nic_rows: Sequence[Any]) -> dict[str, Any]:
         machine["nics"] = [nics.render_nic(row, nics.nic_state(row, m.state)) for row in shown]
     if doc.get("flexible"):
         machine["flexible"] = True
-        machine["disks"] = [dict(d) for d in doc.get("disks", [])]
+        machine["disks"] = [
+            {k: v for k, v in d.items() if k in _MACHINE_DISK_FIELDS} for d in doc.get("disks", [])
+        ]
     return machine
 
 
@@ -512,6 +551,7 @@ def _flexible_disks(machine_id: str, spec: MachineSpec) -> list[dict[str, Any]]:
             "image": spec.image["id"],
             "size": boot_size,
             "block_size": 8192,
+            "pci_slot": "0:4:0",
         }
     ]
     if total > boot_size:
@@ -521,6 +561,7 @@ def _flexible_disks(machine_id: str, spec: MachineSpec) -> list[dict[str, Any]]:
                 "boot": False,
                 "size": total - boot_size,
                 "block_size": 8192,
+                "pci_slot": "0:4:1",
             }
         )
     return disks
@@ -689,6 +730,74 @@ def queue_job(
         return _enqueue(conn, machine.id, action, params, caller, now_ms, provision_delay)
 
 
+@dataclass(frozen=True)
+class JobStatus:
+    """Where a job stands: its workflow phase, schedule (ms) and failure reason."""
+
+    id: str
+    action: str
+    phase: str
+    start_ms: int
+    finish_ms: int
+    error: str | None
+
+
+def job_statuses(
+    db: Database, owner: Owner, machine_id: str, job_ids: Sequence[str], now: float
+) -> dict[str, JobStatus]:
+    """The machine's jobs among ``job_ids`` as of ``now`` (dropped jobs are absent)."""
+    with _settled(db, owner, machine_id, to_ms(now)) as (conn, machine):
+        marks = ", ".join("?" for _ in job_ids)
+        rows = conn.execute(
+            f"SELECT * FROM machine_jobs WHERE machine = ? AND id IN ({marks})",
+            (machine.id, *job_ids),
+        ).fetchall()
+    return {
+        row["id"]: JobStatus(
+            row["id"], row["action"], row["phase"], row["start_ms"], row["finish_ms"], row["error"]
+        )
+        for row in rows
+    }
+
+
+def end_jobs(
+    db: Database, owner: Owner, machine_id: str, job_ids: Sequence[str], now: float
+) -> None:
+    """Stop jobs early: a running one finishes (successfully) at ``now``, a queued one is
+    dropped, a finished one is left alone."""
+    now_ms = to_ms(now)
+    with _settled(db, owner, machine_id, now_ms) as (conn, machine):
+        for job_id in job_ids:
+            conn.execute(
+                "UPDATE machine_jobs SET finish_ms = ? WHERE id = ? AND machine = ? AND phase = ?",
+                (now_ms, job_id, machine.id, RUNNING_JOB),
+            )
+            conn.execute(
+                "DELETE FROM machine_jobs WHERE id = ? AND machine = ? AND phase = ?",
+                (job_id, machine.id, QUEUED),
+            )
+        _settle_machine(conn, machine.id, now_ms)
+
+
+def pending_jobs(
+    db: Database, owner: Owner, machine_id: str, now: float
+) -> list[tuple[str, dict[str, Any]]]:
+    """The machine's queued and running jobs as ``(action, params)``, oldest first."""
+    with _settled(db, owner, machine_id, to_ms(now)) as (conn, machine):
+        rows = conn.execute(
+            "SELECT action, params FROM machine_jobs WHERE machine = ? AND phase IN (?, ?)"
+            " ORDER BY seq",
+            (machine.id, *_PENDING),
+        ).fetchall()
+    return [(str(row["action"]), loads(row["params"])) for row in rows]
+
+
+def stored_disks(db: Database, owner: Owner, machine_id: str, now: float) -> list[dict[str, Any]]:
+    """A flexible machine's disks as kept, with the fields the machine object leaves out."""
+    with _settled(db, owner, machine_id, to_ms(now)) as (_conn, machine):
+        return [dict(d) for d in machine.doc.get("disks", [])]
+
+
 def delete_machine(
     db: Database,
     owner: Owner,
@@ -731,7 +840,7 @@ def delete_machine(
 
 
 def audit(db: Database, owner: Owner, machine_id: str, now: float) -> list[dict[str, Any]]:
-    """Finished jobs, newest first, as AuditEntry objects (digest §4.17)."""
+    """Finished jobs, newest first, as AuditEntry objects."""
     with _settled(db, owner, machine_id, to_ms(now)) as (conn, machine):
         rows = conn.execute(
             "SELECT * FROM machine_jobs WHERE machine = ? AND phase IN (?, ?)"
@@ -751,7 +860,7 @@ def audit(db: Database, owner: Owner, machine_id: str, now: float) -> list[dict[
 
 # --- snapshots -----------------------------------------------------------------------------
 
-#: Snapshot ``state`` for each phase of its creating job (digest §4.13).
+#: Snapshot ``state`` for each phase of its creating job.
 _SNAPSHOT_STATES = {
     QUEUED: "queued",
     RUNNING_JOB: "running",

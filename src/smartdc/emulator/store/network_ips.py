@@ -1,4 +1,4 @@
-"""The IP objects of a network (digest §4.21 and §7 "IP"), as NAPI keeps them per datacenter.
+"""The IP objects of a network, as NAPI keeps them per datacenter.
 
 An address has a record when it is assigned to a NIC, reserved by an account, or *managed*:
 the gateway and the broadcast address, which belong to the network itself. Every other

@@ -53,7 +53,7 @@ register_schema(
     """
 )
 
-#: NIC states (digest §4.22): a NIC follows its machine once plugged in.
+#: NIC states: a NIC follows its machine once plugged in.
 NIC_PROVISIONING = "provisioning"
 NIC_RUNNING = "running"
 NIC_STOPPED = "stopped"
@@ -254,7 +254,7 @@ def nic_state(row: Any, machine_state: str) -> str:
 
 
 def render_nic(row: Any, state: str) -> dict[str, Any]:
-    """A Nic object (digest §7); ``gateway`` only when the network has one."""
+    """A Nic object; ``gateway`` only when the network has one."""
     nic: dict[str, Any] = {
         "mac": row["mac"],
         "ip": row["ip"],
