@@ -44,8 +44,8 @@ def machine(db: Database) -> dict[str, Any]:
     return made
 
 
-def job(at: float) -> disks.JobContext:
-    return disks.JobContext(CALLER, at, DELAY)
+def job(at: float) -> machines.JobContext:
+    return machines.JobContext(CALLER, at, DELAY)
 
 
 def states(db: Database, machine: dict[str, Any], at: float) -> list[tuple[int, str]]:

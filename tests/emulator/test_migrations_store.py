@@ -64,7 +64,7 @@ def _machine(db: Database, clock: Clock, *, settle: bool = True) -> dict[str, An
 
 
 def _migrate(db: Database, clock: Clock, machine: dict[str, Any], action: str) -> Any:
-    job = migrations.JobContext(CALLER, clock.now, DELAY)
+    job = machines.JobContext(CALLER, clock.now, DELAY)
     return migrations.migrate(db, OWNER, machine["id"], action, job=job)
 
 

@@ -78,6 +78,13 @@ def validation_failed(
     return EmulatorError(409, "ValidationFailed", message, body=body)
 
 
+def invalid_parameters(errors: Sequence[Mapping[str, str]]) -> EmulatorError:
+    """The 422 ``InvalidParameters`` NAPI and FWAPI answer, with one entry per bad field."""
+    message = "Invalid parameters"
+    body = {"code": "InvalidParameters", "message": message, "errors": [dict(e) for e in errors]}
+    return EmulatorError(422, "InvalidParameters", message, body=body)
+
+
 @dataclass
 class Reply:
     """A handler's answer. ``body=None`` with status 202/204 sends no body.
@@ -202,10 +209,18 @@ def cloudapi_route(
     content_types: tuple[str, ...] = (),
     anonymous: bool = False,
     action_errors: ActionErrors = MACHINE_ACTION_ERRORS,
+    since: str | None = None,
 ) -> Route:
     """The route serving CloudAPI operation ``name``: its method, path and ``?action=`` come
-    from :data:`smartdc.operations.OPERATIONS`, so the route table cannot drift from it."""
+    from :data:`smartdc.operations.OPERATIONS`, so the route table cannot drift from it.
+
+    ``since`` is the first API version that has the route (NICs and disks 7.2.0, fabrics
+    7.3.0); without it the route serves every version.
+    """
     listed = operation(name)
+    versions = API_VERSIONS
+    if since is not None:
+        versions = tuple(v for v in API_VERSIONS if _version_key(v) >= _version_key(since))
     return Route(
         name,
         listed.method,
@@ -217,4 +232,9 @@ def cloudapi_route(
         content_types=content_types,
         anonymous=anonymous,
         action_errors=action_errors,
+        versions=versions,
     )
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))

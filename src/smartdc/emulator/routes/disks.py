@@ -6,30 +6,29 @@ Only bhyve machines with a flexible disk package have them; changes need the mac
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from typing import Any
 
 from smartdc.emulator.context import (
     Call,
-    Handler,
     Reply,
-    Route,
     cloudapi_route,
     invalid_argument,
     missing_parameter,
 )
 from smartdc.emulator.paging import RESOURCE_COUNT_HEADER
-from smartdc.emulator.routes.machine_common import fetch, fetch_live, machine_id, owner
+from smartdc.emulator.routes.machine_common import (
+    fetch,
+    fetch_live,
+    job_context,
+    machine_id,
+    owner,
+)
 from smartdc.emulator.store import disks
 from smartdc.objects.refs import is_uuid
 
-DISK_VERSIONS = ("7.2.0", "7.3.0", "8.0.0", "9.0.0")
+DISK_SINCE = "7.2.0"
 PCI_SLOT_PATTERN = re.compile(r"^\d{1,3}:\d{1,2}:[0-7]$")
-
-
-def _job(call: Call) -> disks.JobContext:
-    return disks.JobContext(call.caller, call.now, call.config.provision_delay)
 
 
 def _disk_id(call: Call) -> str:
@@ -79,7 +78,7 @@ def create_disk(call: Call) -> Reply:
         isinstance(pci_slot, str) and PCI_SLOT_PATTERN.match(pci_slot)
     ):
         raise invalid_argument(f"pci_slot must match {PCI_SLOT_PATTERN.pattern}")
-    disk = disks.create_disk(call.db, owner(call), machine, size, pci_slot, job=_job(call))
+    disk = disks.create_disk(call.db, owner(call), machine, size, pci_slot, job=job_context(call))
     if pci_slot is None:
         return Reply(202)
     location = f"/{call.login}/machines/{machine}/disks/{disk['id']}"
@@ -95,7 +94,13 @@ def resize_disk(call: Call) -> Reply:
     if not isinstance(allow_shrink, bool):
         raise invalid_argument("dangerous_allow_shrink must be a boolean")
     resized = disks.resize_disk(
-        call.db, owner(call), machine, wanted, size, allow_shrink=allow_shrink, job=_job(call)
+        call.db,
+        owner(call),
+        machine,
+        wanted,
+        size,
+        allow_shrink=allow_shrink,
+        job=job_context(call),
     )
     return Reply(200, resized)
 
@@ -103,19 +108,37 @@ def resize_disk(call: Call) -> Reply:
 def delete_disk(call: Call) -> Reply:
     """DeleteMachineDisk: 204; the disk is ``deleting`` until its job finishes."""
     machine = fetch_live(call)["id"]
-    disks.delete_disk(call.db, owner(call), machine, _disk_id(call), job=_job(call))
+    disks.delete_disk(call.db, owner(call), machine, _disk_id(call), job=job_context(call))
     return Reply(204)
 
 
-def _disk_route(name: str, handler: Handler, summary: str, head: bool = False) -> Route:
-    route = cloudapi_route(name, handler, summary=summary, head=head)
-    return dataclasses.replace(route, versions=DISK_VERSIONS)
-
-
 ROUTES = [
-    _disk_route("ListMachineDisks", list_disks, "List a machine's disks", head=True),
-    _disk_route("GetMachineDisk", get_disk, "Get a machine disk", head=True),
-    _disk_route("CreateMachineDisk", create_disk, "Add a disk (the machine must be stopped)"),
-    _disk_route("ResizeMachineDisk", resize_disk, "Resize a disk (the machine must be stopped)"),
-    _disk_route("DeleteMachineDisk", delete_disk, "Delete a disk (the machine must be stopped)"),
+    cloudapi_route(
+        "ListMachineDisks",
+        list_disks,
+        since=DISK_SINCE,
+        summary="List a machine's disks",
+        head=True,
+    ),
+    cloudapi_route(
+        "GetMachineDisk", get_disk, since=DISK_SINCE, summary="Get a machine disk", head=True
+    ),
+    cloudapi_route(
+        "CreateMachineDisk",
+        create_disk,
+        since=DISK_SINCE,
+        summary="Add a disk (the machine must be stopped)",
+    ),
+    cloudapi_route(
+        "ResizeMachineDisk",
+        resize_disk,
+        since=DISK_SINCE,
+        summary="Resize a disk (the machine must be stopped)",
+    ),
+    cloudapi_route(
+        "DeleteMachineDisk",
+        delete_disk,
+        since=DISK_SINCE,
+        summary="Delete a disk (the machine must be stopped)",
+    ),
 ]

@@ -4,13 +4,11 @@
 
 from __future__ import annotations
 
-import dataclasses
-
-from smartdc.emulator.context import Call, Handler, Reply, Route, cloudapi_route, invalid_argument
+from smartdc.emulator.context import Call, Reply, cloudapi_route, invalid_argument
 from smartdc.emulator.routes import fabric_params
 from smartdc.emulator.store import catalog, fabrics, machines
 
-FABRIC_VERSIONS = ("7.3.0", "8.0.0", "9.0.0")
+FABRIC_SINCE = "7.3.0"
 _VLAN_PROPERTIES = frozenset({"vlan_id", "name", "description"})
 
 
@@ -125,20 +123,43 @@ def delete_network(call: Call) -> Reply:
     return Reply(204)
 
 
-def _fabric_route(name: str, handler: Handler, summary: str, head: bool = False) -> Route:
-    route = cloudapi_route(name, handler, summary=summary, head=head)
-    return dataclasses.replace(route, versions=FABRIC_VERSIONS)
-
-
 ROUTES = [
-    _fabric_route("ListFabricVLANs", list_vlans, "List fabric VLANs", head=True),
-    _fabric_route("CreateFabricVLAN", create_vlan, "Create a fabric VLAN"),
-    _fabric_route("GetFabricVLAN", get_vlan, "Get a fabric VLAN", head=True),
-    _fabric_route("UpdateFabricVLAN", update_vlan, "Update a fabric VLAN"),
-    _fabric_route("DeleteFabricVLAN", delete_vlan, "Delete a fabric VLAN"),
-    _fabric_route("ListFabricNetworks", list_networks, "List fabric networks", head=True),
-    _fabric_route("CreateFabricNetwork", create_network, "Create a fabric network"),
-    _fabric_route("GetFabricNetwork", get_network, "Get a fabric network", head=True),
-    _fabric_route("UpdateFabricNetwork", update_network, "Update a fabric network"),
-    _fabric_route("DeleteFabricNetwork", delete_network, "Delete a fabric network"),
+    cloudapi_route(
+        "ListFabricVLANs", list_vlans, since=FABRIC_SINCE, summary="List fabric VLANs", head=True
+    ),
+    cloudapi_route(
+        "CreateFabricVLAN", create_vlan, since=FABRIC_SINCE, summary="Create a fabric VLAN"
+    ),
+    cloudapi_route(
+        "GetFabricVLAN", get_vlan, since=FABRIC_SINCE, summary="Get a fabric VLAN", head=True
+    ),
+    cloudapi_route(
+        "UpdateFabricVLAN", update_vlan, since=FABRIC_SINCE, summary="Update a fabric VLAN"
+    ),
+    cloudapi_route(
+        "DeleteFabricVLAN", delete_vlan, since=FABRIC_SINCE, summary="Delete a fabric VLAN"
+    ),
+    cloudapi_route(
+        "ListFabricNetworks",
+        list_networks,
+        since=FABRIC_SINCE,
+        summary="List fabric networks",
+        head=True,
+    ),
+    cloudapi_route(
+        "CreateFabricNetwork", create_network, since=FABRIC_SINCE, summary="Create a fabric network"
+    ),
+    cloudapi_route(
+        "GetFabricNetwork",
+        get_network,
+        since=FABRIC_SINCE,
+        summary="Get a fabric network",
+        head=True,
+    ),
+    cloudapi_route(
+        "UpdateFabricNetwork", update_network, since=FABRIC_SINCE, summary="Update a fabric network"
+    ),
+    cloudapi_route(
+        "DeleteFabricNetwork", delete_network, since=FABRIC_SINCE, summary="Delete a fabric network"
+    ),
 ]

@@ -19,6 +19,11 @@ def owner(call: Call) -> machines.Owner:
     return machines.Owner(call.account_uuid, call.datacenter)
 
 
+def job_context(call: Call) -> machines.JobContext:
+    """The caller, clock and job durations a machine job is queued with."""
+    return machines.JobContext(call.caller, call.now, call.config.provision_delay)
+
+
 def machine_id(call: Call) -> str:
     """The ``{id}`` path parameter; 409 ``ValidationFailed`` unless it is a UUID."""
     value = call.path_params["id"]

@@ -18,7 +18,7 @@ from smartdc.emulator.context import (
     missing_parameter,
 )
 from smartdc.emulator.responses import json_bytes
-from smartdc.emulator.routes.machine_common import fetch_live, machine_id, owner
+from smartdc.emulator.routes.machine_common import fetch_live, job_context, machine_id, owner
 from smartdc.emulator.store import migrations
 
 WATCH_CONTENT_TYPE = "application/x-json-stream"
@@ -40,7 +40,7 @@ def migrate(call: Call) -> Reply:
     if not isinstance(action, str) or action not in migrations.ACTIONS:
         raise invalid_argument(f"{action} is not a valid migration action")
     machine = fetch_live(call)
-    job = migrations.JobContext(call.caller, call.now, call.config.provision_delay)
+    job = job_context(call)
     # ``affinity`` is accepted and, as in CloudAPI, not acted upon.
     body = migrations.migrate(call.db, owner(call), machine["id"], action, job=job)
     if body is None:

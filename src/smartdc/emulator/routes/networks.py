@@ -9,10 +9,10 @@ from typing import Any
 
 from smartdc.emulator.context import (
     Call,
-    EmulatorError,
     Reply,
     cloudapi_route,
     invalid_argument,
+    invalid_parameters,
     missing_parameter,
     not_found,
 )
@@ -74,15 +74,8 @@ def _address(call: Call, record: catalog.NetworkRecord) -> ipaddress.IPv4Address
     try:
         address = ipaddress.IPv4Address(text)
     except ValueError:
-        raise EmulatorError(
-            422,
-            "InvalidParameters",
-            "Invalid parameters",
-            body={
-                "code": "InvalidParameters",
-                "message": "Invalid parameters",
-                "errors": [{"field": "ip", "code": "InvalidParameter", "message": "invalid IP"}],
-            },
+        raise invalid_parameters(
+            [{"field": "ip", "code": "InvalidParameter", "message": "invalid IP"}]
         ) from None
     if address not in ipaddress.IPv4Network(record.subnet):
         raise not_found(f"IP {text} is not in subnet {record.subnet}")

@@ -5,28 +5,25 @@ Adding or removing a NIC reboots the machine; an added NIC is ``provisioning`` u
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 from typing import Any
 
 from smartdc.emulator.context import (
     Call,
-    Handler,
     Reply,
-    Route,
     cloudapi_route,
     invalid_argument,
     missing_parameter,
 )
 from smartdc.emulator.paging import RESOURCE_COUNT_HEADER
-from smartdc.emulator.routes.machine_common import fetch, machine_id, owner
+from smartdc.emulator.routes.machine_common import fetch, job_context, machine_id, owner
 from smartdc.emulator.store import catalog, fabrics, machine_nics
 from smartdc.emulator.store.nics import NicRequest
 from smartdc.objects.refs import is_uuid
 
 _MAC = re.compile(r"^[0-9a-fA-F]{12}$")
-NIC_VERSIONS = ("7.2.0", "7.3.0", "8.0.0", "9.0.0")
+NIC_SINCE = "7.2.0"
 
 
 def _mac(call: Call) -> str:
@@ -36,10 +33,6 @@ def _mac(call: Call) -> str:
         raise invalid_argument("mac has invalid format")
     lower = text.lower()
     return ":".join(lower[i : i + 2] for i in range(0, 12, 2))
-
-
-def _job(call: Call) -> machine_nics.JobContext:
-    return machine_nics.JobContext(call.caller, call.now, call.config.provision_delay)
 
 
 def _location(call: Call, machine: str, mac: str) -> dict[str, str]:
@@ -98,7 +91,12 @@ def add_nic(call: Call) -> Reply:
         raise invalid_argument(f"ipv4_ips cannot be used on public network {network_id}")
     primary = call.params.get("primary") in (True, "true")
     added = machine_nics.add_nic(
-        call.db, owner(call), machine, NicRequest(record, ip), primary=primary, job=_job(call)
+        call.db,
+        owner(call),
+        machine,
+        NicRequest(record, ip),
+        primary=primary,
+        job=job_context(call),
     )
     headers = _location(call, machine, added.nic["mac"])
     if not added.created:
@@ -110,18 +108,17 @@ def remove_nic(call: Call) -> Reply:
     """RemoveNic: 204; the NIC goes away when the machine has rebooted."""
     fetch(call)
     mac = _mac(call)
-    machine_nics.remove_nic(call.db, owner(call), machine_id(call), mac, job=_job(call))
+    machine_nics.remove_nic(call.db, owner(call), machine_id(call), mac, job=job_context(call))
     return Reply(204)
 
 
-def _nic_route(name: str, handler: Handler, summary: str, head: bool = False) -> Route:
-    route = cloudapi_route(name, handler, summary=summary, head=head)
-    return dataclasses.replace(route, versions=NIC_VERSIONS)
-
-
 ROUTES = [
-    _nic_route("ListNics", list_nics, "List a machine's NICs", head=True),
-    _nic_route("GetNic", get_nic, "Get a NIC", head=True),
-    _nic_route("AddNic", add_nic, "Add a NIC (the machine reboots)"),
-    _nic_route("RemoveNic", remove_nic, "Remove a NIC (the machine reboots)"),
+    cloudapi_route(
+        "ListNics", list_nics, since=NIC_SINCE, summary="List a machine's NICs", head=True
+    ),
+    cloudapi_route("GetNic", get_nic, since=NIC_SINCE, summary="Get a NIC", head=True),
+    cloudapi_route("AddNic", add_nic, since=NIC_SINCE, summary="Add a NIC (the machine reboots)"),
+    cloudapi_route(
+        "RemoveNic", remove_nic, since=NIC_SINCE, summary="Remove a NIC (the machine reboots)"
+    ),
 ]

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,15 +35,6 @@ REMAINING = "remaining"
 def disk_not_found() -> EmulatorError:
     """VMAPI's 404 for a disk the machine does not have."""
     return not_found("disk not found")
-
-
-@dataclass(frozen=True)
-class JobContext:
-    """Who asks for the job, when, and how long jobs take."""
-
-    caller: Mapping[str, Any]
-    now: float
-    provision_delay: float
 
 
 def _slot(index: int) -> str:
@@ -153,7 +143,7 @@ def _queue(
     machine_id: str,
     action: str,
     params: dict[str, Any],
-    job: JobContext,
+    job: machines.JobContext,
 ) -> None:
     machines.queue_job(
         db,
@@ -174,7 +164,7 @@ def create_disk(
     size: int | str,
     pci_slot: str | None,
     *,
-    job: JobContext,
+    job: machines.JobContext,
 ) -> dict[str, Any]:
     """Queue the job that adds a disk of ``size`` MiB (or ``"remaining"``) at ``pci_slot``
     (default: the lowest free one); return the disk, ``creating``."""
@@ -214,7 +204,7 @@ def resize_disk(
     size: int,
     *,
     allow_shrink: bool,
-    job: JobContext,
+    job: machines.JobContext,
 ) -> dict[str, Any]:
     """Queue the job that sets the disk to ``size`` MiB; return the disk, ``resizing`` and
     still its old size. Shrinking needs ``allow_shrink``."""
@@ -235,7 +225,7 @@ def resize_disk(
 
 
 def delete_disk(
-    db: Database, owner: machines.Owner, machine_id: str, wanted: str, *, job: JobContext
+    db: Database, owner: machines.Owner, machine_id: str, wanted: str, *, job: machines.JobContext
 ) -> None:
     """Queue the job that removes the disk (not the boot disk)."""
     with db.transaction():

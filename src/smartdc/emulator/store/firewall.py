@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from smartdc.emulator.context import EmulatorError, not_found
+from smartdc.emulator.context import EmulatorError, invalid_parameters, not_found
 from smartdc.emulator.db import Database, register_schema
 from smartdc.emulator.fwrule import FwRule, RuleSyntaxError, parse_rule
 from smartdc.emulator.store.timestamps import to_ms
@@ -41,7 +41,6 @@ register_schema(
 
 #: FWAPI's limit on ``description``.
 MAX_DESCRIPTION = 255
-INVALID_MESSAGE = "Invalid parameters"
 
 
 @dataclass(frozen=True)
@@ -63,16 +62,6 @@ class RuleChanges:
 
 
 # --- FWAPI's errors ------------------------------------------------------------------------
-
-
-def invalid_parameters(errors: Sequence[Mapping[str, str]]) -> EmulatorError:
-    """FWAPI's 422 ``InvalidParameters`` with one entry per bad field."""
-    body = {
-        "code": "InvalidParameters",
-        "message": INVALID_MESSAGE,
-        "errors": [dict(e) for e in errors],
-    }
-    return EmulatorError(422, "InvalidParameters", INVALID_MESSAGE, body=body)
 
 
 def _field_error(field: str, message: str) -> dict[str, str]:

@@ -11,22 +11,12 @@ HTTP-free; ``mac`` values are in colon form.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from smartdc.emulator.context import EmulatorError, not_found
 from smartdc.emulator.db import Database
 from smartdc.emulator.store import machines, nics
-
-
-@dataclass(frozen=True)
-class JobContext:
-    """Who asks for the job, when, and how long jobs take."""
-
-    caller: Mapping[str, Any]
-    now: float
-    provision_delay: float
 
 
 def nic_not_found() -> EmulatorError:
@@ -77,7 +67,7 @@ def add_nic(
     request: nics.NicRequest,
     *,
     primary: bool,
-    job: JobContext,
+    job: machines.JobContext,
 ) -> AddedNic:
     """Create a pending NIC on the request's network and queue the job that plugs it in."""
     with db.transaction() as conn:
@@ -101,7 +91,7 @@ def add_nic(
 
 
 def remove_nic(
-    db: Database, owner: machines.Owner, machine_id: str, mac: str, *, job: JobContext
+    db: Database, owner: machines.Owner, machine_id: str, mac: str, *, job: machines.JobContext
 ) -> None:
     """Queue the job that takes the NIC out; 404 "nic not found" for a MAC it does not have."""
     with db.transaction() as conn:

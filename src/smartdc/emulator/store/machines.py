@@ -94,6 +94,15 @@ class Owner:
     datacenter: str
 
 
+@dataclass(frozen=True)
+class JobContext:
+    """Who asks for a machine job, when, and how long jobs take."""
+
+    caller: Mapping[str, Any]
+    now: float
+    provision_delay: float
+
+
 # --- errors VMAPI raises -------------------------------------------------------------------
 
 

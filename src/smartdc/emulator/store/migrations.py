@@ -66,15 +66,6 @@ _MESSAGES = {
 }
 
 
-@dataclass(frozen=True)
-class JobContext:
-    """Who asks, when, and how long jobs take."""
-
-    caller: Mapping[str, Any]
-    now: float
-    provision_delay: float
-
-
 def precondition_failed(message: str) -> EmulatorError:
     """VMAPI's refusal of a migration action in the wrong migration phase or state."""
     return EmulatorError(412, "PreconditionFailed", message)
@@ -357,7 +348,7 @@ def _queue(
     machine_id: str,
     phases: Sequence[str],
     server: str,
-    job: JobContext,
+    job: machines.JobContext,
 ) -> list[str]:
     """Queue the phases' jobs, each to run only if the one before it succeeds."""
     ids: list[str] = []
@@ -388,7 +379,7 @@ def _save_steps(
 
 
 def migrate(
-    db: Database, owner: machines.Owner, machine_id: str, action: str, *, job: JobContext
+    db: Database, owner: machines.Owner, machine_id: str, action: str, *, job: machines.JobContext
 ) -> dict[str, Any] | None:
     """Carry out a Migrate ``action`` and return the migration as it then stands (``None``
     for ``finalize``). ``automatic`` begins a migration that runs every phase in turn.
@@ -429,7 +420,7 @@ def _begin(
     migration: _Migration | None,
     *,
     automatic: bool,
-    job: JobContext,
+    job: machines.JobContext,
 ) -> None:
     machine_id = str(machine["id"])
     retry = _check_begin(migration)

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from smartdc.emulator.context import EmulatorError, invalid_argument
+from smartdc.emulator.context import invalid_argument, invalid_parameters
 from smartdc.emulator.db import register_schema
 from smartdc.emulator.store.catalog import NetworkRecord
 
@@ -129,16 +129,7 @@ def _requested_address(conn: sqlite3.Connection, datacenter: str, request: NicRe
     if not first <= address <= last:
         raise invalid_argument(f"IP {request.ip} is not in the provisioning range of {record.id}")
     if _ip_used(conn, datacenter, record.id, int(address)):
-        raise EmulatorError(
-            422,
-            "InvalidParameters",
-            "Invalid parameters",
-            body={
-                "code": "InvalidParameters",
-                "message": "Invalid parameters",
-                "errors": [{"field": "ip", "code": "UsedBy", "message": "IP in use"}],
-            },
-        )
+        raise invalid_parameters([{"field": "ip", "code": "UsedBy", "message": "IP in use"}])
     return int(address)
 
 
