@@ -7,60 +7,22 @@ made by the create test is reused by the tests after it.
 
 from __future__ import annotations
 
-import json
-import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from smartdc.emulator.server import EmulatorServer
 from tests.conftest import ACCOUNT, TestKey
-from tests.interop.node_peers import NODE_MODULES, client_environment
+from tests.interop.node_peers import Triton, require_triton
 
 pytestmark = pytest.mark.interop
-
-TRITON = NODE_MODULES / ".bin" / "triton"
-
-
-class Triton:
-    """Runs ``triton`` with a throwaway HOME holding one key, configured by environment."""
-
-    def __init__(self, home: Path, url: str, key: TestKey) -> None:
-        self.env = client_environment(home, url, key)
-
-    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        proc = subprocess.run(
-            [str(TRITON), *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=False,
-        )
-        if check and proc.returncode != 0:
-            pytest.fail(
-                f"triton {' '.join(args)} exited {proc.returncode}\n"
-                f"stdout: {proc.stdout}\nstderr: {proc.stderr}"
-            )
-        return proc
-
-    def json(self, *args: str) -> Any:
-        """The last JSON document printed (``create -w -j`` prints one per state seen)."""
-        lines = [line for line in self.run(*args, "-j").stdout.splitlines() if line.strip()]
-        return json.loads(lines[-1])
-
-    def ndjson(self, *args: str) -> list[Any]:
-        out = self.run(*args, "-j").stdout
-        return [json.loads(line) for line in out.splitlines() if line.strip()]
 
 
 @pytest.fixture(scope="module")
 def triton(
     emulator: EmulatorServer, keys: dict[str, TestKey], tmp_path_factory: pytest.TempPathFactory
 ) -> Triton:
-    if not TRITON.exists():
-        pytest.skip(f"triton CLI not installed at {TRITON} (run `make node-peers`)")
+    require_triton()
     return Triton(tmp_path_factory.mktemp("triton-home"), emulator.url, keys["rsa"])
 
 

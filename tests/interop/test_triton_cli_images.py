@@ -11,9 +11,8 @@ from typing import Any
 
 import pytest
 
-from smartdc.emulator.server import EmulatorServer
-from tests.conftest import ACCOUNT, TestKey
-from tests.interop.test_triton_cli import TRITON, Triton
+from tests.conftest import TestKey
+from tests.interop.node_peers import Triton, private_triton
 
 pytestmark = pytest.mark.interop
 
@@ -22,14 +21,8 @@ INSTANCE = "imgsrc1"
 
 @pytest.fixture(scope="module")
 def triton(keys: dict[str, TestKey], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Triton]:
-    if not TRITON.exists():
-        pytest.skip(f"triton CLI not installed at {TRITON} (run `make node-peers`)")
-    with EmulatorServer(
-        accounts={ACCOUNT: [keys["rsa"].pub_path]},
-        data_dir=tmp_path_factory.mktemp("triton-images-data"),
-        provision_delay=0.0,
-    ) as server:
-        yield Triton(tmp_path_factory.mktemp("triton-images-home"), server.url, keys["rsa"])
+    with private_triton(keys["rsa"], tmp_path_factory, "images") as triton:
+        yield triton
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import pytest
 
 from smartdc.emulator.server import EmulatorServer
 from tests.conftest import TestKey
-from tests.interop.test_triton_cli import TRITON, Triton
+from tests.interop.node_peers import Triton, require_triton
 
 pytestmark = pytest.mark.interop
 
@@ -23,8 +23,7 @@ NAME = "more1"
 def triton(
     emulator: EmulatorServer, keys: dict[str, TestKey], tmp_path_factory: pytest.TempPathFactory
 ) -> Triton:
-    if not TRITON.exists():
-        pytest.skip(f"triton CLI not installed at {TRITON} (run `make node-peers`)")
+    require_triton()
     return Triton(tmp_path_factory.mktemp("triton-more-home"), emulator.url, keys["ed25519"])
 
 
