@@ -7,8 +7,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from smartdc.emulator.db import Database
 from smartdc.emulator.server import EmulatorServer
 from tests.conftest import TestKey
+from tests.emulator.clock import Clock
 from tests.emulator.signing import SignedClient, Signer
 
 
@@ -28,3 +30,15 @@ def client(emulator: EmulatorServer, signer: Signer) -> Iterator[SignedClient]:
 def plain(emulator: EmulatorServer) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=emulator.url, timeout=10) as http:
         yield http
+
+
+@pytest.fixture
+def db() -> Database:
+    """An empty in-memory emulator database."""
+    return Database(None)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """A clock at :data:`tests.emulator.clock.T0` that the test moves by hand."""
+    return Clock()

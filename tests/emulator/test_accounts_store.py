@@ -14,11 +14,6 @@ from tests.conftest import TestKey
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 
-@pytest.fixture
-def db() -> Database:
-    return Database(None)
-
-
 def _line(key: TestKey) -> str:
     return key.pub_path.read_text().strip()
 

@@ -12,19 +12,14 @@ from smartdc.emulator.context import EmulatorError
 from smartdc.emulator.db import Database
 from smartdc.emulator.store import catalog, disks, machines
 from smartdc.emulator.store.nics import NicRequest
+from tests.emulator.clock import T0
 
 ACCOUNT = "5e1d7c3b-7f0a-4a5e-9b1c-2d3e4f5a6b7c"
 OWNER = machines.Owner(ACCOUNT, "dc-1")
 CALLER = {"type": "signature", "ip": "127.0.0.1", "keyId": "/test/keys/aa"}
 DELAY = 10.0
-T0 = 1_700_000_000.0
 #: Provisioning and stopping done.
 SETTLED = T0 + DELAY * 1.5
-
-
-@pytest.fixture
-def db() -> Database:
-    return Database(None)
 
 
 @pytest.fixture

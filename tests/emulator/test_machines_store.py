@@ -11,33 +11,12 @@ from smartdc.emulator.context import EmulatorError
 from smartdc.emulator.db import Database
 from smartdc.emulator.store import catalog, machines
 from smartdc.emulator.store.nics import NicRequest
+from tests.emulator.clock import Clock
 
 ACCOUNT = "5e1d7c3b-7f0a-4a5e-9b1c-2d3e4f5a6b7c"
 OWNER = machines.Owner(ACCOUNT, "dc-1")
 CALLER = {"type": "signature", "ip": "127.0.0.1", "keyId": "/test/keys/aa"}
 DELAY = 10.0
-T0 = 1_700_000_000.0
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = T0
-
-    def advance(self, seconds: float) -> float:
-        self.now += seconds
-        return self.now
-
-
-@pytest.fixture
-def db() -> Database:
-    return Database(None)
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 def _image(db: Database, name: str = "base-64-lts") -> dict[str, Any]:
