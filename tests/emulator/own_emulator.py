@@ -4,7 +4,7 @@ the shared one keeps its defaults; two accounts, ``test`` and ``other``."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -17,17 +17,30 @@ OTHER = "other"
 PACKAGE = "g4-highcpu-128M"
 
 
+def two_account_server(
+    keys: dict[str, TestKey],
+    data_dir: Path,
+    *,
+    other: str = OTHER,
+    datacenters: Sequence[str] = ("local-1",),
+    provision_delay: float = 0.0,
+) -> EmulatorServer:
+    """A fresh emulator (not yet started) with ``test`` on the rsa key and ``other`` on the
+    ed25519 key, for tests that change state the shared emulator must keep."""
+    return EmulatorServer(
+        accounts={ACCOUNT: [keys["rsa"].pub_path], other: [keys["ed25519"].pub_path]},
+        datacenters=datacenters,
+        data_dir=data_dir,
+        provision_delay=provision_delay,
+    )
+
+
 @contextmanager
 def private_emulator(
     keys: dict[str, TestKey], data_dir: Path, provision_delay: float = 0.0
 ) -> Iterator[tuple[SignedClient, SignedClient]]:
     """Clients of a fresh emulator: one for ``test`` (rsa key), one for ``other`` (ed25519)."""
-    server = EmulatorServer(
-        accounts={ACCOUNT: [keys["rsa"].pub_path], OTHER: [keys["ed25519"].pub_path]},
-        data_dir=data_dir,
-        provision_delay=provision_delay,
-    )
-    with server:
+    with two_account_server(keys, data_dir, provision_delay=provision_delay) as server:
         mine = SignedClient(server.url, Signer(keys["rsa"]))
         theirs = SignedClient(server.url, Signer(keys["ed25519"], login=OTHER))
         try:

@@ -16,7 +16,8 @@ import pytest
 
 from smartdc.emulator.server import EmulatorServer
 from smartdc.emulator.store import firewall
-from tests.conftest import ACCOUNT, TestKey
+from tests.conftest import TestKey
+from tests.emulator.own_emulator import two_account_server
 from tests.emulator.signing import SignedClient, Signer
 
 RIVAL = "rival"
@@ -28,12 +29,8 @@ PACKAGE = "g4-highcpu-128M"
 def server(
     keys: dict[str, TestKey], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[EmulatorServer]:
-    with EmulatorServer(
-        accounts={ACCOUNT: [keys["rsa"].pub_path], RIVAL: [keys["ed25519"].pub_path]},
-        datacenters=[DC1, DC2],
-        data_dir=tmp_path_factory.mktemp("firewall-data"),
-        provision_delay=0.0,
-    ) as running:
+    data_dir = tmp_path_factory.mktemp("firewall-data")
+    with two_account_server(keys, data_dir, other=RIVAL, datacenters=[DC1, DC2]) as running:
         yield running
 
 

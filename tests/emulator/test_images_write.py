@@ -19,6 +19,7 @@ from smartdc.emulator.server import EmulatorServer
 from smartdc.emulator.store import catalog, images, machines
 from tests.conftest import ACCOUNT, TestKey
 from tests.emulator.checks import error_of
+from tests.emulator.own_emulator import two_account_server
 from tests.emulator.signing import SignedClient, Signer
 from tests.emulator.test_machines_store import _spec
 
@@ -30,12 +31,8 @@ DC1, DC2 = "img-dc-1", "img-dc-2"
 def server(
     keys: dict[str, TestKey], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[EmulatorServer]:
-    with EmulatorServer(
-        accounts={ACCOUNT: [keys["rsa"].pub_path], OTHER: [keys["ed25519"].pub_path]},
-        datacenters=[DC1, DC2],
-        data_dir=tmp_path_factory.mktemp("images-data"),
-        provision_delay=0.0,
-    ) as running:
+    data_dir = tmp_path_factory.mktemp("images-data")
+    with two_account_server(keys, data_dir, other=OTHER, datacenters=[DC1, DC2]) as running:
         yield running
 
 
