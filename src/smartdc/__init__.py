@@ -1,30 +1,66 @@
-"""smartdc: Python SDK, CLI and local emulator for Triton DataCenter CloudAPI."""
+"""smartdc: Python SDK, CLI and local emulator for Triton DataCenter CloudAPI.
+
+The public names load on first use (PEP 562), so ``import smartdc`` stays cheap for the
+``smartdc`` command line, which needs only a few of them.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 from smartdc._version import __version__
-from smartdc.api import CloudAPI, prompt_passphrase
-from smartdc.errors import (
-    CloudAPIError,
-    ConfigError,
-    ConnectError,
-    MachineFailedError,
-    MachineGoneError,
-    ResourceNotFoundError,
-    SigningError,
-    SmartDCError,
-    TransportError,
-    WaitError,
-    WaitTimeoutError,
-)
-from smartdc.objects import (
-    DEBUG_CONFIG,
-    DEFAULT_CONFIG,
-    DEFAULT_LOCATION,
-    KNOWN_LOCATIONS,
-    DataCenter,
-    Machine,
-    Snapshot,
-)
-from smartdc.wait import wait_for
+
+if TYPE_CHECKING:
+    from smartdc.api import CloudAPI, prompt_passphrase
+    from smartdc.errors import (
+        CloudAPIError,
+        ConfigError,
+        ConnectError,
+        MachineFailedError,
+        MachineGoneError,
+        ResourceNotFoundError,
+        SigningError,
+        SmartDCError,
+        TransportError,
+        WaitError,
+        WaitTimeoutError,
+    )
+    from smartdc.objects import (
+        DEBUG_CONFIG,
+        DEFAULT_CONFIG,
+        DEFAULT_LOCATION,
+        KNOWN_LOCATIONS,
+        DataCenter,
+        Machine,
+        Snapshot,
+    )
+    from smartdc.wait import wait_for
+
+#: Where each public name lives.
+_HOMES = {
+    "CloudAPI": "smartdc.api",
+    "prompt_passphrase": "smartdc.api",
+    "CloudAPIError": "smartdc.errors",
+    "ConfigError": "smartdc.errors",
+    "ConnectError": "smartdc.errors",
+    "MachineFailedError": "smartdc.errors",
+    "MachineGoneError": "smartdc.errors",
+    "ResourceNotFoundError": "smartdc.errors",
+    "SigningError": "smartdc.errors",
+    "SmartDCError": "smartdc.errors",
+    "TransportError": "smartdc.errors",
+    "WaitError": "smartdc.errors",
+    "WaitTimeoutError": "smartdc.errors",
+    "DEBUG_CONFIG": "smartdc.objects",
+    "DEFAULT_CONFIG": "smartdc.objects",
+    "DEFAULT_LOCATION": "smartdc.objects",
+    "KNOWN_LOCATIONS": "smartdc.objects",
+    "DataCenter": "smartdc.objects",
+    "Machine": "smartdc.objects",
+    "Snapshot": "smartdc.objects",
+    "wait_for": "smartdc.wait",
+}
 
 __all__ = [
     "DEBUG_CONFIG",
@@ -50,3 +86,16 @@ __all__ = [
     "prompt_passphrase",
     "wait_for",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'smartdc' has no attribute {name!r}")
+    value = getattr(import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -23,7 +23,13 @@ def test_importing_smartdc_does_not_import_server_or_cli_packages() -> None:
     added = _modules_after("import smartdc") - _modules_after("import httpx")
     heavy = sorted(m for m in added if any(m == h or m.startswith(h + ".") for h in HEAVY))
     assert heavy == []
-    assert "smartdc.api" in added
+    assert "smartdc.api" in _modules_after("import smartdc; smartdc.CloudAPI")
+
+
+def test_importing_smartdc_loads_neither_httpx_nor_the_client_until_asked() -> None:
+    # The CLI imports smartdc on every run; its start-up must not pay for httpx.
+    loaded = _modules_after("import smartdc, smartdc.errors, smartdc.auth.signers")
+    assert not {"httpx", "smartdc.api", "smartdc.objects"} & loaded
 
 
 def test_public_names_are_exactly_the_documented_surface() -> None:

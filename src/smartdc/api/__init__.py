@@ -12,9 +12,8 @@ import os
 import platform
 import sys
 from collections.abc import Sequence
-from typing import TextIO
-
-import httpx
+from typing import TYPE_CHECKING, TextIO
+from urllib.parse import urlsplit
 
 from smartdc import errors
 from smartdc._version import __version__
@@ -39,10 +38,12 @@ from smartdc.api.tags import TagsMixin
 from smartdc.api.users import UsersMixin
 from smartdc.api.volumes import VolumesMixin
 from smartdc.api.websockets import WebSocketRequest, WebSocketsMixin, changefeed_subscription
-from smartdc.auth.httpx_auth import HTTPSignatureAuth
 from smartdc.auth.keys import Passphrase
 from smartdc.auth.signers import RequestSigner, Signer
-from smartdc.transport import HttpSession, RetryPolicy, tls_verify
+from smartdc.transport import HttpSession, RetryPolicy, Sender, tls_verify
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "DEFAULT_ACCEPT_VERSION",
@@ -67,14 +68,18 @@ def default_user_agent() -> str:
 
 def _check_url(url: str) -> str:
     try:
-        parsed = httpx.URL(url.strip())
-    except (httpx.InvalidURL, TypeError) as exc:
+        parsed = urlsplit(url.strip())
+        parsed.port  # noqa: B018 - raises on a malformed port
+    except (ValueError, TypeError, AttributeError) as exc:
         raise errors.ConfigError(f"url {url!r} is not a valid URL: {exc}") from None
-    if parsed.scheme not in ("http", "https") or not parsed.host:
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise errors.ConfigError(
             f"url {url!r} must be an http:// or https:// URL such as https://cloudapi.example.com"
         )
-    return str(parsed).rstrip("/")
+    if parsed.query or parsed.fragment:
+        raise errors.ConfigError(f"url {url!r} must not have a query or fragment")
+    path = parsed.path.rstrip("/")
+    return f"{parsed.scheme}://{parsed.netloc.lower()}{path}"
 
 
 def _check_account(account: str) -> str:
@@ -126,12 +131,18 @@ class CloudAPI(
             nothing prompts unless it is passed.
         allow_agent: let ssh-agent sign when no ``key_file`` is given.
         user: RBAC sub-user login, used when completing a bare ``key_id``.
+        act_as: another account to act on (operators, cross-account roles): request paths
+            name it while the keyId still names ``account``, the login that signs.
+        roles: RBAC roles to assume; sent as ``as-role=r1,r2`` on every request (signed).
         verify: ``True``, ``False`` or the path of a CA bundle; ``insecure=True`` disables
             certificate checks.
         timeout: seconds for connecting and for each read.
         debug: ``True`` echoes one line per request to stderr; or a text stream to write to.
             Signatures and the Authorization header are never echoed.
         transport: an httpx transport to use instead of the network (tests, in-process apps).
+        sender: how requests travel instead of the default httpx pool, e.g.
+            :class:`smartdc._socket_sender.SocketSender` (starts faster; used by the CLI).
+            ``transport`` and ``verify``/``timeout`` then do not apply.
         accept_version: the ``Accept-Version`` range.
         user_agent: overrides :func:`default_user_agent`.
         sign_headers: the headers the signature covers.
@@ -155,25 +166,30 @@ class CloudAPI(
         passphrase: Passphrase = None,
         allow_agent: bool = True,
         user: str | None = None,
+        act_as: str | None = None,
+        roles: Sequence[str] | None = None,
         verify: bool | str = True,
         insecure: bool = False,
         timeout: float = 30.0,
         debug: bool | TextIO = False,
         transport: httpx.BaseTransport | None = None,
+        sender: Sender | None = None,
         accept_version: str = DEFAULT_ACCEPT_VERSION,
         user_agent: str | None = None,
         sign_headers: Sequence[str] = ("(request-target)", "date"),
         retries: int = 3,
     ) -> None:
         self._url = _check_url(url)
-        self._account = _check_account(account)
+        login = _check_account(account)
+        self._account = _check_account(act_as) if act_as else login
         self._user = user
+        role_list = [role.strip() for role in roles or () if role.strip()]
         if timeout <= 0:
             raise errors.ConfigError(f"timeout must be positive, not {timeout}")
         if retries < 0:
             raise errors.ConfigError(f"retries must be 0 or more, not {retries}")
         self._signer, full_key_id = resolve_credentials(
-            self._account,
+            login,
             key_id=key_id,
             signer=signer,
             key_file=key_file,
@@ -190,13 +206,21 @@ class CloudAPI(
             "Accept-Version": accept_version,
             "User-Agent": user_agent or default_user_agent(),
         }
+        if sender is None:
+            from smartdc._httpx_sender import HttpxSender
+
+            sender = HttpxSender(
+                self._url,
+                verify=tls_verify(verify, insecure),
+                timeout=timeout,
+                transport=transport,
+            )
         self._session = HttpSession(
             self._url,
-            auth=HTTPSignatureAuth(request_signer),
+            sender=sender,
+            signer=request_signer,
             headers={"Accept": "application/json", **self._websocket_headers},
-            verify=tls_verify(verify, insecure),
-            timeout=timeout,
-            transport=transport,
+            always_params={"as-role": ",".join(role_list)} if role_list else None,
             debug=debug,
             retry_policy=RetryPolicy(retries=retries),
             unauthorized_hint=(

@@ -13,8 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-
-import httpx
+from urllib.parse import urlsplit
 
 from smartdc.api._base import ApiBase, Ref, _id_of, _path
 from smartdc.auth.signers import RequestSigner
@@ -75,12 +74,12 @@ class WebSocketsMixin(ApiBase):
     _websocket_headers: Mapping[str, str]
 
     def _websocket(self, relative: str, subprotocols: tuple[str, ...] = ()) -> WebSocketRequest:
-        base = httpx.URL(self._url)
-        prefix = base.raw_path.decode("ascii").rstrip("/")
+        base = urlsplit(self._url)
+        prefix = base.path.rstrip("/")
         target = f"{prefix}/{_path(self._account)}/{relative}"
         scheme = "wss" if base.scheme == "https" else "ws"
         headers = dict(self._websocket_headers)
-        host = base.netloc.decode("ascii")
+        host = base.netloc
         headers.update(
             self._request_signer.headers_for("GET", target, extra={"host": host, **headers})
         )

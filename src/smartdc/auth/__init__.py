@@ -6,6 +6,8 @@ build/parse/verify) plus signers for key files and ssh-agent, and an ``httpx.Aut
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from smartdc.auth.agent import AgentClient, AgentIdentity
 from smartdc.auth.httpsig import (
     ACCEPTED_ALGORITHMS,
@@ -24,7 +26,6 @@ from smartdc.auth.httpsig import (
     signing_string_for,
     verify_request,
 )
-from smartdc.auth.httpx_auth import HTTPSignatureAuth
 from smartdc.auth.keyid import KeyId, parse_key_id
 from smartdc.auth.keys import (
     Passphrase,
@@ -93,3 +94,15 @@ __all__ = [
     "verify_bytes",
     "verify_request",
 ]
+
+if TYPE_CHECKING:
+    from smartdc.auth.httpx_auth import HTTPSignatureAuth
+
+
+def __getattr__(name: str) -> Any:
+    # The httpx adapter loads on first use, so signing alone never imports httpx.
+    if name == "HTTPSignatureAuth":
+        from smartdc.auth.httpx_auth import HTTPSignatureAuth
+
+        return HTTPSignatureAuth
+    raise AttributeError(f"module 'smartdc.auth' has no attribute {name!r}")
