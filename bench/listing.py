@@ -1,10 +1,9 @@
 """Benchmark 2: listing every machine of an account (3,000 by default: three pages).
 
-Whole commands, like for like: a fresh ``python bench/list_machines_cli.py`` process
-(interpreter start, ``import smartdc``, key lookup in ``~/.ssh``, ``CloudAPI.list_machines()``,
-NDJSON to stdout) against ``triton instance list -j`` (node start, module loading, key lookup
-in ``~/.ssh``, ListMachines pages plus a ListImages answered from triton's on-disk cache,
-NDJSON to stdout). Runs alternate between the two; each side gets one untimed warm-up run
+Whole commands, like for like: ``smartdc instance list -j`` (interpreter start, the CLI's
+imports, key lookup in ``~/.ssh``, ListMachines pages and ListImages, NDJSON to stdout)
+against ``triton instance list -j`` (node start, module loading, key lookup in ``~/.ssh``,
+ListMachines pages plus a ListImages answered from triton's on-disk cache, NDJSON to stdout). Runs alternate between the two; each side gets one untimed warm-up run
 first (that run fills triton's image cache and Python's bytecode cache). Every run's output
 is checked: one JSON line per machine, the ids the emulator holds.
 
@@ -16,13 +15,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import peers
+from cli import smartdc_executable
 from emulator_host import SeededEmulator
 from measure import Samples
 from report import Row
@@ -31,8 +30,7 @@ from sshkeys import KeyFile
 from smartdc import CloudAPI
 
 BENCHMARK = "2. list all machines"
-CLI_SCRIPT = Path(__file__).resolve().parent / "list_machines_cli.py"
-SMARTDC_COLD = "smartdc: python list_machines_cli.py"
+SMARTDC_COLD = "smartdc instance list -j"
 SMARTDC_WARM = "smartdc: CloudAPI.list_machines(), warm"
 TRITON_SIDE = "node: triton instance list -j"
 
@@ -75,8 +73,9 @@ def _warm(emulator: SeededEmulator, key: KeyFile, reps: int) -> Samples:
 def run(emulator: SeededEmulator, key: KeyFile, env: Mapping[str, str], reps: int) -> list[Row]:
     """Cold commands alternating smartdc/triton, then the warm in-process listing."""
     expected = set(emulator.machine_ids)
+    env = {name: value for name, value in env.items() if name != "PYTHONDONTWRITEBYTECODE"}
     commands = {
-        SMARTDC_COLD: [sys.executable, str(CLI_SCRIPT)],
+        SMARTDC_COLD: [smartdc_executable(), "instance", "list", "-j"],
         TRITON_SIDE: [str(peers.TRITON), "instance", "list", "-j"],
     }
     timings: dict[str, list[float]] = {side: [] for side in commands}

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import cli
 import getmachine
 import listing
 import peers
@@ -29,7 +30,7 @@ from sshkeys import client_environment, make_home
 
 from smartdc import __version__ as smartdc_version
 
-BENCHMARKS = ("sign", "list", "get")
+BENCHMARKS = ("sign", "list", "get", "cli")
 ACCOUNT = "bench"
 
 
@@ -46,12 +47,13 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--machines", type=int, default=3000, help="machines to list")
     parser.add_argument("--calls", type=int, default=200, help="GetMachine calls per round")
     parser.add_argument("--rounds", type=int, default=3, help="GetMachine rounds per side")
+    parser.add_argument("--cli-reps", type=int, default=9, help="timed CLI commands per side")
     args = parser.parse_args(argv)
     args.only = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = sorted(set(args.only) - set(BENCHMARKS))
     if unknown:
         parser.error(f"unknown benchmark(s) {', '.join(unknown)}; choose from {BENCHMARKS}")
-    for name in ("reps", "list_reps", "machines", "calls", "rounds"):
+    for name in ("reps", "list_reps", "machines", "calls", "rounds", "cli_reps"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.calls + getmachine.WARMUP_CALLS > args.machines and "get" in args.only:
@@ -105,6 +107,10 @@ def main(argv: list[str] | None = None) -> int:
                         "TCP connections opened during the timed GetMachine rounds: "
                         + ", ".join(f"{side} {count}" for side, count in connections.items())
                     )
+        if "cli" in args.only:
+            print(f"CLI commands, {cli.INSTANCES} instances ...", flush=True)
+            home, key = make_home(directory / "cli-home")
+            rows += cli.run(home, key, args.cli_reps)
     elapsed = time.perf_counter() - started
     context["seconds"] = round(elapsed, 1)
     print()

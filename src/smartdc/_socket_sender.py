@@ -6,11 +6,13 @@ a 2-core machine, while this module needs only ``socket`` (and ``ssl`` for https
 speaks the HTTP/1.1 subset CloudAPI uses: one request at a time on a keep-alive connection,
 bodies framed by ``Content-Length`` or chunked transfer coding, no compression, no redirects
 followed. A kept connection the server has closed meanwhile is reopened once, transparently.
+Each thread gets a connection of its own, so one client can send from several threads at once.
 """
 
 from __future__ import annotations
 
 import socket
+import threading
 from collections.abc import Mapping
 from typing import IO, TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -33,16 +35,32 @@ class _ProtocolError(Exception):
     """The server's answer is not HTTP/1.x."""
 
 
+class _Connection:
+    """One kept-alive TCP (or TLS) connection."""
+
+    __slots__ = ("reader", "sock")
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.reader: IO[bytes] = sock.makefile("rb")
+
+    def close(self) -> None:
+        self.reader.close()
+        self.sock.close()
+
+
 class SocketSender:
-    """Sends requests over one kept-alive TCP (or TLS) connection."""
+    """Sends requests over kept-alive TCP (or TLS) connections, one per thread."""
 
     def __init__(
         self,
         base_url: str,
         *,
-        verify: bool | ssl.SSLContext = True,
+        verify: bool | str | ssl.SSLContext = True,
         timeout: float = 30.0,
     ) -> None:
+        """``verify``: ``True`` (system CAs), ``False`` (no checks), a CA bundle path (file
+        or directory; read only when a TLS connection is first made) or a ready context."""
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"not an http(s) URL: {base_url!r}")
@@ -52,8 +70,19 @@ class SocketSender:
         self._origin = f"{parts.scheme}://{parts.netloc}"
         self._verify = verify
         self._timeout = timeout
-        self._sock: socket.socket | None = None
-        self._reader: IO[bytes] | None = None
+        self._local = threading.local()
+        self._open: set[_Connection] = set()
+        self._lock = threading.Lock()
+
+    @property
+    def _sock(self) -> socket.socket | None:
+        connection: _Connection | None = getattr(self._local, "connection", None)
+        return connection.sock if connection else None
+
+    @property
+    def _reader(self) -> IO[bytes] | None:
+        connection: _Connection | None = getattr(self._local, "connection", None)
+        return connection.reader if connection else None
 
     def send(
         self, method: str, target: str, headers: Mapping[str, str], body: bytes | None
@@ -71,15 +100,15 @@ class SocketSender:
             except _StaleConnection:
                 continue
             except TimeoutError as exc:
-                self.close()
+                self._drop()
                 raise SendError(
                     failure("timeout", method, url, str(exc) or "timed out"), retryable=False
                 ) from exc
             except _ProtocolError as exc:
-                self.close()
+                self._drop()
                 raise SendError(failure("other", method, url, str(exc)), retryable=True) from exc
             except OSError as exc:
-                self.close()
+                self._drop()
                 raise _send_error(exc, method, url) from exc
         raise AssertionError("unreachable: a fresh connection is never stale")
 
@@ -95,19 +124,21 @@ class SocketSender:
                 raise
             status_line = b""
         if not status_line:
-            self.close()
+            self._drop()
             if reused:
                 raise _StaleConnection()
             raise _ProtocolError("the server closed the connection without answering")
         status, headers = self._read_head(status_line)
         content = self._read_body(method, status, headers)
         if headers.get("connection", "").lower() == "close":
-            self.close()
+            self._drop()
         return RawResponse(status, headers, content)
 
     def _connect(self, method: str) -> None:
         try:
-            sock = socket.create_connection((self._host, self._port), timeout=self._timeout)
+            # An ASCII host goes as bytes, so that socket does not load the idna codec.
+            host: str | bytes = self._host.encode("ascii") if self._host.isascii() else self._host
+            sock = socket.create_connection((host, self._port), timeout=self._timeout)  # type: ignore[arg-type]
         except TimeoutError as exc:
             url = self._origin
             raise SendError(
@@ -116,14 +147,22 @@ class SocketSender:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if self._scheme == "https":
             sock = self._wrap_tls(sock)
-        self._sock = sock
-        self._reader = sock.makefile("rb")
+        connection = _Connection(sock)
+        self._local.connection = connection
+        with self._lock:
+            self._open.add(connection)
 
     def _wrap_tls(self, sock: socket.socket) -> socket.socket:
         import ssl
 
         if isinstance(self._verify, ssl.SSLContext):
             context = self._verify
+        elif isinstance(self._verify, str):
+            from smartdc.transport import tls_verify
+
+            made = tls_verify(self._verify, False)
+            assert isinstance(made, ssl.SSLContext)
+            context = self._verify = made
         else:
             context = ssl.create_default_context()
             if self._verify is False:
@@ -165,7 +204,7 @@ class SocketSender:
                 raise _ProtocolError(f"bad Content-Length {length!r}")
             return self._read_exactly(int(length))
         content = self._reader.read()
-        self.close()
+        self._drop()
         return content
 
     def _read_chunked(self) -> bytes:
@@ -191,14 +230,22 @@ class SocketSender:
             raise _ProtocolError(f"the body ended after {len(data)} of {size} bytes")
         return data
 
+    def _drop(self) -> None:
+        """Close this thread's connection, if any."""
+        connection: _Connection | None = getattr(self._local, "connection", None)
+        if connection is not None:
+            self._local.connection = None
+            with self._lock:
+                self._open.discard(connection)
+            connection.close()
+
     def close(self) -> None:
-        """Close the kept connection, if any."""
-        if self._reader is not None:
-            self._reader.close()
-            self._reader = None
-        if self._sock is not None:
-            self._sock.close()
-            self._sock = None
+        """Close every kept connection."""
+        self._drop()
+        with self._lock:
+            connections, self._open = self._open, set()
+        for connection in connections:
+            connection.close()
 
 
 def _send_error(exc: OSError, method: str, url: str) -> SendError:

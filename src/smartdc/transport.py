@@ -27,9 +27,7 @@ idempotent, and we cannot know whether the server acted before the connection br
 
 from __future__ import annotations
 
-import email.utils
 import json
-import random
 import sys
 import threading
 import time
@@ -77,6 +75,8 @@ class RetryPolicy:
 
     def backoff(self, attempt: int) -> float:
         """Seconds to wait before retry number ``attempt + 1``."""
+        import random
+
         ceiling = min(self.max_delay, self.base_delay * 2.0**attempt)
         return ceiling * random.uniform(0.5, 1.0)
 
@@ -95,6 +95,8 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     text = value.strip()
     if text.isdigit():
         return float(text)
+    import email.utils
+
     try:
         when = email.utils.parsedate_to_datetime(text)
     except (TypeError, ValueError):
@@ -107,6 +109,8 @@ def clock_skew(server_date: str | None, *, now: float | None = None) -> float | 
     """Seconds the server clock is ahead of ours (negative: behind), or ``None`` if unknown."""
     if not server_date:
         return None
+    import email.utils
+
     try:
         when = email.utils.parsedate_to_datetime(server_date)
     except (TypeError, ValueError):

@@ -9,7 +9,6 @@ one request path in :mod:`smartdc.transport`.
 from __future__ import annotations
 
 import os
-import platform
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
@@ -60,10 +59,9 @@ DEFAULT_ACCEPT_VERSION = "~9||~8"
 
 def default_user_agent() -> str:
     """``smartdc/<version> (python/<version>; <os>-<arch>)``."""
-    return (
-        f"smartdc/{__version__} (python/{platform.python_version()}; "
-        f"{sys.platform}-{platform.machine() or 'unknown'})"
-    )
+    python = ".".join(str(part) for part in sys.version_info[:3])
+    machine = os.uname().machine if hasattr(os, "uname") else ""
+    return f"smartdc/{__version__} (python/{python}; {sys.platform}-{machine or 'unknown'})"
 
 
 def _check_url(url: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import os
 import sys
 
@@ -100,6 +99,8 @@ def prompt_passphrase(prompt: str) -> str | None:
             f"cannot ask {prompt.strip()!r}: standard input is not a terminal; pass "
             "passphrase='...' or load the key into ssh-agent"
         )
+    import getpass
+
     try:
         return getpass.getpass(prompt)
     except EOFError:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import email.utils
 import re
 import time
 from collections.abc import Mapping, Sequence
@@ -118,7 +117,16 @@ def format_http_date(when: float | datetime | None = None) -> str:
         stamp = (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
     else:
         stamp = float(when)
-    return email.utils.formatdate(stamp, usegmt=True)
+    # email.utils.formatdate's output, without importing the email package (CLI start-up).
+    t = time.gmtime(stamp)
+    return (
+        f"{_DAYS[t.tm_wday]}, {t.tm_mday:02d} {_MONTHS[t.tm_mon - 1]} {t.tm_year:04d} "
+        f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} GMT"
+    )
+
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def parse_http_date(text: str) -> float:
@@ -128,6 +136,8 @@ def parse_http_date(text: str) -> float:
     Raises:
         ValueError: ``text`` is not a date.
     """
+    import email.utils
+
     value = text.strip()
     try:
         parsed = email.utils.parsedate_to_datetime(value)

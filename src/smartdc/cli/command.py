@@ -1,0 +1,153 @@
+"""How commands are declared: leaves (:class:`Command`) in groups (:class:`Group`).
+
+Each noun module (``smartdc.cli.commands.instance`` ...) builds one tree of these. A leaf
+names its handler and a function that adds its options to an :class:`ArgParser`; the parser
+is built only for the leaf that runs, so the rest of the tree costs nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, NoReturn
+
+if TYPE_CHECKING:
+    from smartdc.cli.context import Context
+
+#: A command's handler: the context and its parsed options; returns the exit status
+#: (``None`` means 0).
+Handler = Callable[["Context", argparse.Namespace], "int | None"]
+
+#: Adds a leaf's options and arguments to its parser.
+Configure = Callable[["ArgParser"], None]
+
+
+class UsageError(Exception):
+    """Bad command-line usage; printed as ``<prog>: error (<code>): <message>`` and exits 1.
+
+    ``code`` is ``Usage`` for wrong arguments, ``Option`` for a bad option, and
+    ``UnknownCommand`` for a command that does not exist, as ``triton`` names them.
+    """
+
+    def __init__(self, message: str, *, code: str = "Usage", usage: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.usage = usage
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """argparse's formatter, told the width up front: left to itself it imports ``shutil``
+    (and with it bz2 and lzma) and asks the terminal for its size on every
+    ``add_argument``, which is most of a parser's cost."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, width=_help_width())
+
+
+def _help_width() -> int:
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno() if sys.__stdout__ else 1).columns
+        except (OSError, ValueError):
+            columns = 80
+    return max(columns - 2, 40)
+
+
+class ArgParser(argparse.ArgumentParser):
+    """An argparse parser that reports errors as :class:`UsageError` instead of exiting."""
+
+    def __init__(self, prog: str, description: str | None = None) -> None:
+        super().__init__(
+            prog=prog,
+            description=description,
+            add_help=True,
+            allow_abbrev=False,
+            formatter_class=_HelpFormatter,
+        )
+
+    def error(self, message: str) -> NoReturn:
+        usage = self.format_usage().rstrip()
+        if message.startswith("unrecognized arguments: "):
+            unknown = message.removeprefix("unrecognized arguments: ").split()
+            options = [arg for arg in unknown if arg.startswith("-")]
+            if options:
+                raise UsageError(f'unknown option: "{options[0]}"', code="Option", usage=usage)
+            raise UsageError(f"unexpected arguments: {' '.join(unknown)}", usage=usage)
+        if "expected one argument" in message or message.startswith("argument "):
+            raise UsageError(message, code="Option", usage=usage)
+        raise UsageError(message, usage=usage)
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        if message:
+            raise UsageError(message.strip())
+        raise HelpShown()
+
+
+class HelpShown(Exception):
+    """``-h`` was given and help was printed: exit 0."""
+
+
+@dataclass(frozen=True)
+class Command:
+    """A leaf command."""
+
+    name: str
+    summary: str
+    handler: Handler
+    configure: Configure | None = None
+    aliases: tuple[str, ...] = ()
+    hidden: bool = False
+    #: Extra text under the usage in ``--help``.
+    description: str | None = None
+    #: Arguments after the known ones are passed through untouched (``ssh`` args).
+    passthrough: bool = False
+
+    def parser(self, prog: str) -> ArgParser:
+        """The parser for this command, named ``prog`` in messages."""
+        parser = ArgParser(prog, self.description or self.summary)
+        if self.configure is not None:
+            self.configure(parser)
+        return parser
+
+
+@dataclass(frozen=True)
+class Group:
+    """A command with subcommands (``instance``, ``instance tag`` ...).
+
+    ``default`` names the subcommand run when none is given (``triton rbac`` lists help;
+    ``triton profile`` too, so most groups have none).
+    """
+
+    name: str
+    summary: str
+    children: Sequence[Command | Group] = field(default_factory=tuple)
+    aliases: tuple[str, ...] = ()
+    hidden: bool = False
+    default: str | None = None
+
+    def find(self, name: str) -> Command | Group | None:
+        """The child called ``name`` or one of its aliases."""
+        for child in self.children:
+            if name == child.name or name in child.aliases:
+                return child
+        return None
+
+    def help_text(self, prog: str) -> str:
+        """The group's help: usage and one line per visible subcommand."""
+        lines = [self.summary, "", "Usage:", f"    {prog} COMMAND [ARGS...]", "", "Commands:"]
+        rows = []
+        for child in self.children:
+            if child.hidden:
+                continue
+            label = child.name + (f" ({', '.join(child.aliases)})" if child.aliases else "")
+            rows.append((label, child.summary))
+        width = max((len(label) for label, _ in rows), default=0)
+        lines.extend(f"    {label.ljust(width)}  {summary}" for label, summary in rows)
+        return "\n".join(lines) + "\n"

@@ -1,0 +1,1 @@
+"""One module per noun of the ``smartdc`` command line; each exposes its command tree."""
