@@ -179,7 +179,7 @@ def test_make_signer_keeps_the_agent_error_class_when_nothing_has_the_key(
     with pytest.raises(AgentKeyNotFoundError) as caught:
         make_signer(wanted, socket_path=ssh_agent.socket_path, key_dirs=[tmp_path])
     assert caught.value.tried == [keys[n].md5 for n in AGENT_KEYS]
-    assert f"{tmp_path}: no private key with that fingerprint" in str(caught.value)
+    assert f"{tmp_path}: no private keys found there" in str(caught.value)
 
 
 @pytest.fixture

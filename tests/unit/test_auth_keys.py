@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -70,6 +71,32 @@ def test_fingerprints_equal_ssh_keygen(keys: dict[str, TestKey], name: str) -> N
     assert md5_fingerprint(private) == key.md5
     assert sha256_fingerprint(private) == key.sha256
     assert md5_fingerprint(private.public_key()) == key.md5
+
+
+@pytest.mark.parametrize("name", ["rsa", "ecdsa256", "ecdsa521", "ed25519"])
+def test_openssh_keys_read_from_their_wire_format_equal_cryptographys_reading(
+    keys: dict[str, TestKey], name: str
+) -> None:
+    ours = load_private_key(keys[name].path)
+    theirs = serialization.load_ssh_private_key(keys[name].path.read_bytes(), None)
+    raw = serialization.Encoding.DER, serialization.PrivateFormat.PKCS8
+    none = serialization.NoEncryption()
+    assert ours.private_bytes(*raw, none) == theirs.private_bytes(*raw, none)
+
+
+def test_a_plain_openssh_key_loads_without_cryptographys_serialization_module(
+    keys: dict[str, TestKey],
+) -> None:
+    # What the CLI pays at start-up: the serialization machinery is left unloaded.
+    code = (
+        "import sys; from smartdc.auth.keys import load_private_key, md5_fingerprint; "
+        f"print(md5_fingerprint(load_private_key({str(keys['ed25519'].path)!r}))); "
+        "print('cryptography.hazmat.primitives.serialization' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True
+    ).stdout.split()
+    assert out == [keys["ed25519"].md5, "False"]
 
 
 def test_tilde_is_expanded(keys: dict[str, TestKey], monkeypatch: pytest.MonkeyPatch) -> None:

@@ -42,6 +42,14 @@ def ssh_string(value: bytes) -> bytes:
     return struct.pack(">I", len(value)) + value
 
 
+def ssh_mpint(value: int) -> bytes:
+    """An SSH ``mpint``: two's complement, big-endian, minimal (RFC 4251 section 5)."""
+    if value == 0:
+        return ssh_string(b"")
+    length = (value.bit_length() + 8) // 8  # room for the sign bit
+    return ssh_string(value.to_bytes(length, "big", signed=True))
+
+
 def ssh_uint32(value: int) -> bytes:
     """A big-endian uint32."""
     return struct.pack(">I", value)

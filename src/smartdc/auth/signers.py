@@ -33,6 +33,7 @@ from smartdc.auth.keys import (
     key_file_public_blob,
     load_private_key,
     md5_fingerprint,
+    md5_fingerprint_of_blob,
     sha256_fingerprint,
     sign_bytes,
     signature_algorithm,
@@ -257,10 +258,14 @@ def make_signer(
     else:
         tried.append("ssh-agent: not used (disabled)")
     for directory in key_dirs:
-        found = _find_key_file(Path(os.fspath(directory)).expanduser(), key_part)
+        found, seen = _find_key_file(Path(os.fspath(directory)).expanduser(), key_part)
         if found is not None:
             return KeyFileSigner(found, passphrase)
-        tried.append(f"{directory}: no private key with that fingerprint")
+        if seen:
+            listing = "; ".join(f"{path.name} ({fp})" for path, fp in seen)
+            tried.append(f"{directory}: no private key with that fingerprint among {listing}")
+        else:
+            tried.append(f"{directory}: no private keys found there")
     message = f"no key with fingerprint {key_part} to sign with; tried:\n" + "\n".join(
         "  " + line.replace("\n", "\n  ") for line in tried
     )
@@ -291,18 +296,24 @@ def _check_fingerprint(signer: Signer, fingerprint: str, what: str) -> None:
         )
 
 
-def _find_key_file(directory: Path, fingerprint: str) -> Path | None:
+def _find_key_file(directory: Path, fingerprint: str) -> tuple[Path | None, list[tuple[Path, str]]]:
+    """The private key file in ``directory`` whose public key has ``fingerprint``, and the
+    key files looked at with their MD5 fingerprints (for the message when none matches)."""
     try:
         entries = sorted(directory.iterdir())
     except OSError:
-        return None
+        return None, []
+    seen: list[tuple[Path, str]] = []
     for entry in entries:
         if entry.name.endswith(".pub") or not entry.is_file():
             continue
         blob = key_file_public_blob(entry)
-        if blob is not None and blob_matches_fingerprint(blob, fingerprint):
-            return entry
-    return None
+        if blob is None:
+            continue
+        if blob_matches_fingerprint(blob, fingerprint):
+            return entry, seen
+        seen.append((entry, md5_fingerprint_of_blob(blob)))
+    return None, seen
 
 
 class RequestSigner:
