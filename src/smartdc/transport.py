@@ -32,10 +32,9 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, Protocol, Self, TextIO, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol, Self, TextIO, TypedDict
 from urllib.parse import quote, urlsplit
 
 from smartdc import errors
@@ -59,19 +58,37 @@ CLOCK_SKEW_THRESHOLD = 60.0
 _SKEW_SENSITIVE_CODES = frozenset({"InvalidHeader", "RequestExpired"})
 
 
-@dataclass(frozen=True)
 class RetryPolicy:
     """How often and how long to retry (see the table in the module docstring)."""
 
-    retries: int = 3
-    base_delay: float = 0.5
-    max_delay: float = 30.0
+    __slots__ = ("base_delay", "max_delay", "retries")
 
-    def __post_init__(self) -> None:
-        if self.retries < 0:
-            raise ValueError(f"retries must be 0 or more, not {self.retries}")
-        if self.base_delay < 0 or self.max_delay < 0:
+    def __init__(self, retries: int = 3, base_delay: float = 0.5, max_delay: float = 30.0) -> None:
+        if retries < 0:
+            raise ValueError(f"retries must be 0 or more, not {retries}")
+        if base_delay < 0 or max_delay < 0:
             raise ValueError("retry delays must not be negative")
+        self.retries = retries
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RetryPolicy):
+            return NotImplemented
+        return (self.retries, self.base_delay, self.max_delay) == (
+            other.retries,
+            other.base_delay,
+            other.max_delay,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.retries, self.base_delay, self.max_delay))
+
+    def __repr__(self) -> str:
+        return (
+            f"RetryPolicy(retries={self.retries}, base_delay={self.base_delay}, "
+            f"max_delay={self.max_delay})"
+        )
 
     def backoff(self, attempt: int) -> float:
         """Seconds to wait before retry number ``attempt + 1``."""
@@ -211,8 +228,7 @@ class Headers(Mapping[str, str]):
         return f"Headers({self._items!r})"
 
 
-@dataclass(frozen=True)
-class RawResponse:
+class RawResponse(NamedTuple):
     """What a :class:`Sender` brings back: the status, headers and undecoded body."""
 
     status: int
@@ -255,8 +271,7 @@ class Sender(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class Response:
+class Response(NamedTuple):
     """One CloudAPI response with its body already decoded."""
 
     method: str

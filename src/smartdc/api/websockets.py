@@ -11,8 +11,7 @@ minutes.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from smartdc.api._base import ApiBase, Ref, _id_of, _path
@@ -31,8 +30,7 @@ CHANGEFEED_SUB_RESOURCES = (
 )
 
 
-@dataclass(frozen=True)
-class WebSocketRequest:
+class WebSocketRequest(NamedTuple):
     """Where and how to open one CloudAPI WebSocket."""
 
     #: ``wss://`` (or ``ws://`` for an ``http://`` endpoint) URL of the route.
@@ -40,7 +38,7 @@ class WebSocketRequest:
     #: ``Date``, ``Authorization``, ``Accept-Version`` and ``User-Agent`` to send.
     headers: dict[str, str]
     #: WebSocket sub-protocols to offer (VNC: ``binary`` and ``rfb``).
-    subprotocols: tuple[str, ...] = field(default=())
+    subprotocols: tuple[str, ...] = ()
 
 
 def changefeed_subscription(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
@@ -34,8 +34,7 @@ SSH_AGENT_RSA_SHA2_512 = 4
 _MAX_REPLY = 256 * 1024
 
 
-@dataclass(frozen=True)
-class AgentIdentity:
+class AgentIdentity(NamedTuple):
     """A key the agent holds. ``public_key`` is ``None`` for types we cannot use (DSA,
     security keys, certificates); their fingerprints are still known."""
 

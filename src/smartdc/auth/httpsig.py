@@ -25,8 +25,8 @@ import binascii
 import re
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
@@ -215,8 +215,7 @@ def build_authorization(
 # --- parsing ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ParsedSignature:
+class ParsedSignature(NamedTuple):
     """A parsed Authorization header.
 
     ``algorithm`` and ``headers`` are lowercased. ``legacy`` marks the http-signature 0.9
@@ -349,8 +348,7 @@ def verify_request(
 # --- the two grammars ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Context:
+class _Context(NamedTuple):
     headers: dict[str, str]
     now: float
     clock_skew: float | None

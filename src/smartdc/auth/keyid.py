@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class KeyId:
+class KeyId(NamedTuple):
     """A parsed keyId. ``key`` is a key name or fingerprint; ``user`` names an RBAC sub-user."""
 
     account: str

@@ -11,8 +11,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, NamedTuple, NoReturn
 
 if TYPE_CHECKING:
     from smartdc.cli.context import Context
@@ -94,8 +93,7 @@ class HelpShown(Exception):
     """``-h`` was given and help was printed: exit 0."""
 
 
-@dataclass(frozen=True)
-class Command:
+class Command(NamedTuple):
     """A leaf command."""
 
     name: str
@@ -117,8 +115,7 @@ class Command:
         return parser
 
 
-@dataclass(frozen=True)
-class Group:
+class Group(NamedTuple):
     """A command with subcommands (``instance``, ``instance tag`` ...).
 
     ``default`` names the subcommand run when none is given (``triton rbac`` lists help;
@@ -127,7 +124,7 @@ class Group:
 
     name: str
     summary: str
-    children: Sequence[Command | Group] = field(default_factory=tuple)
+    children: Sequence[Command | Group] = ()
     aliases: tuple[str, ...] = ()
     hidden: bool = False
     default: str | None = None

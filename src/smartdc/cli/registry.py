@@ -7,11 +7,10 @@ are hidden follow ``triton --help`` (node-triton lib/cli.js ``helpSubcmds``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
     """A top-level command: ``target`` is ``module:ATTRIBUTE`` of a :class:`Command` or
     :class:`Group` in ``smartdc.cli.commands``; ``path`` leads inside it (for shortcuts such
     as ``ls`` = ``instance list``)."""

@@ -41,7 +41,8 @@ def add_wait_options(parser: ArgParser, *, timeout: bool = True, help: str | Non
             type=_seconds,
             default=DEFAULT_WAIT_TIMEOUT,
             metavar="SECONDS",
-            help=f"The number of seconds to wait before timing out. Default {DEFAULT_WAIT_TIMEOUT:g}.",
+            help="The number of seconds to wait before timing out. "
+            f"Default {DEFAULT_WAIT_TIMEOUT:g}.",
         )
 
 
