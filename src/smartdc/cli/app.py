@@ -218,6 +218,8 @@ def _run(
     streams: Streams,
 ) -> int:
     parser = command.parser(prog)
+    if not command.passthrough:
+        words = parser.attach_dash_values(words)
     try:
         if command.passthrough:
             options, extra = parser.parse_known_args(words)

@@ -83,6 +83,40 @@ class ArgParser(argparse.ArgumentParser):
             raise UsageError(message, code="Option", usage=usage)
         raise UsageError(message, usage=usage)
 
+    def print_help(self, file: object = None) -> None:
+        # The caller prints help to the command's own stream (see smartdc.cli.app).
+        raise HelpShown()
+
+    def attach_dash_values(self, args: Sequence[str]) -> list[str]:
+        """``-s -name`` as ``-s-name``: an option that takes a value keeps a next word
+        starting with ``-`` (that is not one of this parser's options) as its value, as
+        ``triton`` reads it, where argparse would see a missing argument."""
+        takes_value = {
+            option
+            for action in self._actions
+            if action.option_strings and action.nargs is None
+            for option in action.option_strings
+        }
+        known = {option for action in self._actions for option in action.option_strings}
+        out: list[str] = []
+        index = 0
+        while index < len(args):
+            word = args[index]
+            following = args[index + 1] if index + 1 < len(args) else None
+            if (
+                word in takes_value
+                and following is not None
+                and following.startswith("-")
+                and following != "--"
+                and following.split("=", 1)[0] not in known
+            ):
+                out.append(f"{word}={following}" if word.startswith("--") else word + following)
+                index += 2
+                continue
+            out.append(word)
+            index += 1
+        return out
+
     def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
         if message:
             raise UsageError(message.strip())
