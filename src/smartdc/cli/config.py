@@ -27,9 +27,9 @@ import re
 import stat
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from smartdc.errors import ConfigError
 
@@ -234,8 +234,7 @@ def config_dir(env: Mapping[str, str], *, platform: str | None = None) -> Path:
     return Path(os.path.abspath(os.path.join(home, ".triton")))
 
 
-@dataclass(frozen=True)
-class CliConfig:
+class CliConfig(NamedTuple):
     """The contents of ``config.json``.
 
     Attributes:
@@ -251,7 +250,7 @@ class CliConfig:
     profile: str | None = None
     old_profile: str | None = None
     cache_dir: str = DEFAULT_CACHE_DIR
-    data: Mapping[str, Any] = field(default_factory=dict)
+    data: Mapping[str, Any] = MappingProxyType({})
 
     @property
     def path(self) -> Path:
@@ -312,8 +311,7 @@ def _set_config_vars(directory: Path, profile: str) -> None:
     _write_atomic(Path(directory) / CONFIG_FILE, _dump_json(data))
 
 
-@dataclass(frozen=True)
-class CurrentProfileChange:
+class CurrentProfileChange(NamedTuple):
     """What :func:`set_current_profile` did: ``name`` is the profile now current, and
     ``changed`` is false when it already was (nothing was written)."""
 
@@ -358,8 +356,7 @@ class ProfileNotFoundError(ConfigError):
     """No profile file has that name."""
 
 
-@dataclass(frozen=True)
-class Profile:
+class Profile(NamedTuple):
     """One profile: what is needed to talk to one CloudAPI as one account.
 
     Optional fields are ``None`` when the profile does not set them. ``path`` is the file it
@@ -376,8 +373,22 @@ class Profile:
     user: str | None = None
     roles: tuple[str, ...] | None = None
     act_as_account: str | None = None
-    path: Path | None = field(default=None, compare=False)
-    field_order: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    path: Path | None = None
+    field_order: tuple[str, ...] = ()
+
+    # Two profiles are equal when their settings are: where they were read from and the
+    # order of their keys do not count.
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Profile):
+            return NotImplemented
+        return self[:8] == other[:8]
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    def __hash__(self) -> int:
+        return hash(self[:8])
 
     def triton_dict(self, *, include_name: bool = True) -> dict[str, Any]:
         """The profile with triton's key names (``keyId``, ``actAsAccount`` ...), unset ones
@@ -718,8 +729,7 @@ def profile_from_copy(base: Profile, data: Mapping[str, Any]) -> Profile:
     return profile_from_data(merged)
 
 
-@dataclass(frozen=True)
-class CreatedProfile:
+class CreatedProfile(NamedTuple):
     """What :func:`create_profile` did: the profile saved, its file, and whether it became
     the current profile (it does when it is the only one)."""
 
@@ -757,14 +767,13 @@ def create_profile(
     path = save_profile(directory, profile)
     if not existing:
         _set_config_vars(directory, profile.name)
-    return CreatedProfile(replace(profile, path=path), path, made_current=not existing)
+    return CreatedProfile(profile._replace(path=path), path, made_current=not existing)
 
 
 # --- resolving the settings of one command ---------------------------------------------------
 
 
-@dataclass(frozen=True)
-class GlobalOptions:
+class GlobalOptions(NamedTuple):
     """The global command-line options; ``None`` means not given.
 
     ``profile`` is ``-p``, ``url`` ``-U``, ``account`` ``-a``, ``user`` ``-u``, ``key_id``
@@ -783,8 +792,7 @@ class GlobalOptions:
     ca_bundle: str | None = None
 
 
-@dataclass(frozen=True)
-class Setting:
+class Setting(NamedTuple):
     """One resolved value for ``profile show --sources``: its key (triton's spelling, or
     ``caBundle``), the value, and where it came from, e.g. ``"-U flag"``,
     ``"TRITON_URL environment variable"``, ``"profile 'prod' (/.../prod.json)"``,
@@ -809,8 +817,7 @@ _SETTING_KEYS = (
 )
 
 
-@dataclass(frozen=True)
-class Resolved:
+class Resolved(NamedTuple):
     """The settings a command runs with, and where each came from.
 
     ``sources`` maps each attribute name (``url``, ``key_id``, ``act_as`` ...) to its source
@@ -829,7 +836,7 @@ class Resolved:
     ca_bundle: str | None
     profile: Profile
     config: CliConfig
-    sources: Mapping[str, str] = field(default_factory=dict)
+    sources: Mapping[str, str] = MappingProxyType({})
 
     def source(self, name: str) -> str:
         """Where the attribute ``name`` came from."""
