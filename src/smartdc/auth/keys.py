@@ -312,6 +312,19 @@ def _openssh_header(text: bytes) -> tuple[str, bytes] | None:
         return None
 
 
+def _openssh_line_blob(text: bytes) -> bytes | None:
+    """The blob of a one-line OpenSSH public key of a type CloudAPI takes, read directly
+    (no key object is built), or ``None`` when ``text`` is anything else."""
+    fields = text.split()
+    if len(fields) < 2 or fields[0].decode("ascii", "replace") not in _SUPPORTED_SSH_TYPES:
+        return None
+    try:
+        blob = base64.b64decode(fields[1], validate=True)
+        return blob if SSHReader(blob).string() == fields[0] else None
+    except (ValueError, binascii.Error):
+        return None
+
+
 def key_file_public_blob(path: str | os.PathLike[str]) -> bytes | None:
     """The public key blob of a private key file without decrypting it, or ``None``.
 
@@ -322,7 +335,8 @@ def key_file_public_blob(path: str | os.PathLike[str]) -> bytes | None:
     try:
         pub = private.with_name(private.name + ".pub")
         if pub.is_file():
-            return public_key_blob(parse_public_key(pub.read_bytes()))
+            text = pub.read_bytes()
+            return _openssh_line_blob(text) or public_key_blob(parse_public_key(text))
         if private.stat().st_size > _MAX_KEY_FILE:
             return None
         header = _openssh_header(private.read_bytes().replace(b"\r\n", b"\n"))
