@@ -116,7 +116,9 @@ def _descend(
             if words[0] in ("help", "?"):
                 return node, [], prog
             raise UsageError(f'unknown command: "{words[0]}"', code="UnknownCommand")
-        node, words, prog = child, words[1:], f"{prog} {child.name}"
+        # As triton names it: the subcommand as typed (`smartdc key rm`), while shortcuts
+        # and the top-level noun go by their own names (`smartdc instance list` for `ls`).
+        node, words, prog = child, words[1:], f"{prog} {words[0]}"
     return node, words, prog
 
 
@@ -128,7 +130,7 @@ def resolve_command(words: Sequence[str]) -> tuple[Command | Group, list[str], s
         raise UsageError(f'unknown command: "{first}"', code="UnknownCommand")
     node = load_target(entry)
     prog = f"smartdc {node.name}"
-    node, _, prog = _descend(node, list(entry.path), prog)
+    node, _, prog = _descend(node, list(entry.path), prog)  # entry paths use canonical names
     return _descend(node, rest, prog)
 
 

@@ -58,8 +58,9 @@ def describe(exc: BaseException) -> tuple[str | None, str, int]:
                 )
         if exc.hint:
             message += f"\n    hint: {exc.hint}"
-        status = EXIT_NOT_FOUND if exc.status == 404 else EXIT_ERROR
-        return exc.code, message, status
+        # A bare CloudAPI 404 exits 1, as in triton; "no such instance/image/..." from the
+        # resolvers (and deleted instances) are the ones that exit 3.
+        return exc.code, message, EXIT_ERROR
     if isinstance(exc, errors.ConfigError):
         return "Config", str(exc), EXIT_ERROR
     if isinstance(exc, errors.SigningError):
