@@ -1,0 +1,249 @@
+"""``smartdc accesskey``: the account's access keys (list, get, create, update, delete).
+
+As node-triton 7.18's ``triton accesskey`` (lib/do_accesskey/*.js) does it. An access key is
+an id and a secret for services that authenticate that way; CloudAPI shows the secret only
+in the answer to CreateAccessKey, so ``create`` prints it (that is its purpose).
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+from smartdc.cli import output
+from smartdc.cli.command import ArgParser, Command, Group, UsageError
+
+if TYPE_CHECKING:
+    from smartdc.cli.context import Context
+
+LIST_COLUMNS = "accesskeyid,status,updated"
+LONG_COLUMNS = "accesskeyid,status,description,created,updated"
+CREATE_COLUMNS = "accesskeyid,accesskeysecret"
+
+#: UpdateAccessKey fields and their JSON types (node-triton 7.18 UPDATE_ACCESSKEY_FIELDS).
+UPDATE_ACCESSKEY_FIELDS: dict[str, str] = {"description": "string", "status": "string"}
+
+
+def _key_path(accesskeyid: str) -> str:
+    from urllib.parse import quote
+
+    return f"accesskeys/{quote(accesskeyid, safe='')}"
+
+
+def _columns(options: argparse.Namespace, default: str) -> list[str]:
+    # as node-triton do_accesskey: -o is lower-cased (CloudAPI's field names all are)
+    if options.o:
+        return str(options.o).lower().split(",")
+    return (LONG_COLUMNS if options.long else default).split(",")
+
+
+def _add_one_row_options(parser: ArgParser) -> None:
+    parser.add_argument("-j", "--json", action="store_true", help="JSON output.")
+    parser.add_argument(
+        "-l", "--long", action="store_true", help='Long/wider output. Ignored if "-o ..." is used.'
+    )
+    parser.add_argument("-o", metavar="field1,...", help="Specify fields (columns) to output.")
+    parser.add_argument("-H", action="store_true", help="Omit table header row.")
+
+
+def _print_row(
+    context: Context, options: argparse.Namespace, key: dict[str, Any], columns: list[str]
+) -> None:
+    from smartdc.cli import table
+
+    if options.json:
+        context.write(table.json_compact(key))
+    else:
+        context.write(table.render_table([key], columns, headers=not options.H))
+
+
+# --- list --------------------------------------------------------------------------------------
+
+
+def _configure_list(parser: ArgParser) -> None:
+    output.add_table_options(parser, sort_default="created")
+    parser.add_argument("args", nargs="*", help=argparse.SUPPRESS)
+
+
+def do_list(context: Context, options: argparse.Namespace) -> None:
+    """ListAccessKeys as a table (sorted by ``created``) or JSON lines."""
+    from smartdc.cli import table
+    from smartdc.cli.commands.account import exit_1_when_missing
+
+    if options.args:
+        raise UsageError("incorrect number of arguments")
+    try:
+        keys = context.api.list_access_keys() or []
+    except Exception as exc:  # a CloudAPI without access keys answers 404
+        raise exit_1_when_missing(exc) from exc
+    if options.json or options.json_array:
+        output.print_items(context, options, keys)
+        return
+    sort = table.parse_sort((options.s or "created").lower())
+    context.write(
+        table.render_table(keys, _columns(options, LIST_COLUMNS), headers=not options.H, sort=sort)
+    )
+
+
+LIST = Command("list", "List access keys.", do_list, _configure_list, aliases=("ls",))
+
+
+# --- get ---------------------------------------------------------------------------------------
+
+
+def _configure_get(parser: ArgParser) -> None:
+    _add_one_row_options(parser)
+    parser.add_argument("ids", nargs="*", metavar="ACCESSKEYID")
+
+
+def do_get(context: Context, options: argparse.Namespace) -> None:
+    """GetAccessKey as a one-row table, or its JSON with ``-j``."""
+    from smartdc.cli.commands.account import exit_1_when_missing
+
+    if not options.ids:
+        raise UsageError("missing ACCESSKEYID argument")
+    if len(options.ids) > 1:
+        raise UsageError("incorrect number of arguments")
+    try:
+        key = context.api.get_access_key(options.ids[0])
+    except Exception as exc:
+        raise exit_1_when_missing(exc) from exc
+    _print_row(context, options, key, _columns(options, LIST_COLUMNS))
+
+
+GET = Command("get", "Show details for a specific access key.", do_get, _configure_get)
+
+
+# --- create ------------------------------------------------------------------------------------
+
+
+def _configure_create(parser: ArgParser) -> None:
+    parser.add_argument(
+        "-d",
+        "--desc",
+        "--description",
+        dest="description",
+        metavar="DESC",
+        help="A short description for the access key.",
+    )
+    parser.add_argument("-s", "--status", metavar="STATUS", help="Status for the access key")
+    _add_one_row_options(parser)
+    parser.add_argument("args", nargs="*", help=argparse.SUPPRESS)
+
+
+def do_create(context: Context, options: argparse.Namespace) -> None:
+    """CreateAccessKey; prints the new id and its secret (shown by CloudAPI only now)."""
+    from smartdc.cli.commands.account import exit_1_when_missing
+
+    if options.args:
+        raise UsageError("incorrect number of arguments")
+    params = {
+        name: value
+        for name, value in (("status", options.status), ("description", options.description))
+        if value
+    }
+    api = context.api
+    try:
+        # the library's create_access_key() sends no fields yet: with some, the route by hand
+        key = api.request("POST", "accesskeys", json=params) if params else api.create_access_key()
+    except Exception as exc:
+        raise exit_1_when_missing(exc) from exc
+    columns = _columns(options, CREATE_COLUMNS)
+    if not options.o:
+        columns += [name for name in ("status", "description") if getattr(options, name)]
+    _print_row(context, options, key, columns)
+
+
+CREATE = Command("create", "Create a new access key.", do_create, _configure_create)
+
+
+# --- update ------------------------------------------------------------------------------------
+
+
+def _configure_update(parser: ArgParser) -> None:
+    parser.add_argument(
+        "-f",
+        "--file",
+        metavar="JSON-FILE",
+        help='A file holding a JSON file of updates, or "-" to read JSON from stdin.',
+    )
+    parser.add_argument("args", nargs="*", metavar="ACCESSKEYID [FIELD=VALUE ...]")
+
+
+_UPDATE_HELP = "\n    ".join(
+    f"{name} ({kind})" for name, kind in sorted(UPDATE_ACCESSKEY_FIELDS.items())
+)
+
+
+def do_update(context: Context, options: argparse.Namespace) -> None:
+    """UpdateAccessKey (``POST /:login/accesskeys/:id``) with ``status`` and/or
+    ``description``, from ``FIELD=VALUE`` arguments or a JSON file."""
+    from smartdc.cli.commands.account import exit_1_when_missing, update_data
+
+    if not options.args:
+        raise UsageError("missing ACCESSKEYID argument(s)")
+    accesskeyid, *fields = options.args
+    data = update_data(context, options.file, fields, UPDATE_ACCESSKEY_FIELDS, "access key")
+    try:
+        # the library has no update_access_key() yet: the documented route, by hand
+        context.api.request("POST", _key_path(accesskeyid), json=data)
+    except Exception as exc:
+        raise exit_1_when_missing(exc) from exc
+    context.out(f"Updated access key {accesskeyid} (fields: {', '.join(data)})")
+
+
+UPDATE = Command(
+    "update",
+    "Update an access key.",
+    do_update,
+    _configure_update,
+    description=(
+        "Update an access key.\n\n"
+        "    smartdc accesskey update ACCESSKEYID [FIELD=VALUE ...]\n"
+        "    smartdc accesskey update -f JSON-FILE ACCESSKEYID\n\n"
+        f"Updateable fields:\n    {_UPDATE_HELP}"
+    ),
+)
+
+
+# --- delete ------------------------------------------------------------------------------------
+
+
+def _configure_delete(parser: ArgParser) -> None:
+    parser.add_argument("-f", "--force", action="store_true", help="Skip confirmation prompts.")
+    parser.add_argument("ids", nargs="*", metavar="ACCESSKEYID")
+
+
+def do_delete(context: Context, options: argparse.Namespace) -> None:
+    """DeleteAccessKey for each id in turn, after a confirmation unless ``-f``."""
+    from smartdc.cli.commands.account import confirm, exit_1_when_missing
+
+    ids: list[str] = options.ids
+    if not ids:
+        raise UsageError("missing ACCESSKEYID argument(s)")
+    if not options.force:
+        if len(ids) == 1:
+            question = f'Delete access key "{ids[0]}"? [y/n] '
+        else:
+            question = f"Delete {len(ids)} access keys ({', '.join(ids)})? [y/n] "
+        if not confirm(context, question):
+            context.err("Aborting")
+            return
+    for accesskeyid in ids:
+        try:
+            context.api.delete_access_key(accesskeyid)
+        except Exception as exc:
+            raise exit_1_when_missing(exc) from exc
+        context.out(f'Deleted access key "{accesskeyid}"')
+
+
+DELETE = Command(
+    "delete",
+    "Delete access key.",
+    do_delete,
+    _configure_delete,
+    aliases=("rm",),
+    description='Delete access key.\n\nWhere "ACCESSKEYID" is an access key identifier.',
+)
+
+TREE = Group("accesskey", "Manage access keys.", (GET, LIST, CREATE, UPDATE, DELETE))

@@ -1,0 +1,201 @@
+"""``smartdc key``: the account's SSH keys (list, get, add, delete), as ``triton key`` does.
+
+Behaviour follows node-triton lib/do_key/*.js; each handler notes where it differs.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from smartdc.cli import output
+from smartdc.cli.command import ArgParser, Command, Group, UsageError
+
+if TYPE_CHECKING:
+    from smartdc.cli.context import Context
+
+LIST_COLUMNS = "fingerprint,name"
+LIST_LONG_COLUMNS = "fingerprint,name,key"
+
+
+# --- list --------------------------------------------------------------------------------------
+
+
+def _configure_list(parser: ArgParser) -> None:
+    output.add_table_options(parser, sort_default="name")
+    parser.add_argument(
+        "-A",
+        "--authorized-keys",
+        dest="authorized_keys",
+        action="store_true",
+        help="Just output public key data, one per line -- i.e. output appropriate for a "
+        '"~/.ssh/authorized_keys" file.',
+    )
+    parser.add_argument("args", nargs="*", help=argparse.SUPPRESS)
+
+
+def do_list(context: Context, options: argparse.Namespace) -> None:
+    """ListKeys as a table, JSON lines (``-j``) or authorized_keys lines (``-A``)."""
+    if options.args:
+        raise UsageError("incorrect number of arguments")
+    keys = context.api.list_keys()
+    if options.authorized_keys and not (options.json or options.json_array):
+        for key in keys:
+            context.out(str(key.get("key", "")).rstrip("\n"))
+        return
+    # triton ignores -H here (it always prints the header); it is honoured
+    output.print_list(context, options, keys, columns=LIST_COLUMNS, long_columns=LIST_LONG_COLUMNS)
+
+
+LIST = Command(
+    "list", "Show all of an account's SSH keys.", do_list, _configure_list, aliases=("ls",)
+)
+
+
+# --- get ---------------------------------------------------------------------------------------
+
+
+def _configure_get(parser: ArgParser) -> None:
+    parser.add_argument("-j", "--json", action="store_true", help="JSON stream output.")
+    parser.add_argument("keys", nargs="*", metavar="KEY", help='an SSH key "name" or "fingerprint"')
+
+
+def do_get(context: Context, options: argparse.Namespace) -> None:
+    """Print one key's public key line (or its JSON with ``-j``)."""
+    from smartdc.cli import table
+    from smartdc.cli.commands.account import exit_1_when_missing
+
+    if not options.keys:
+        raise UsageError("missing KEY argument")
+    if len(options.keys) > 1:
+        raise UsageError("incorrect number of arguments")
+    try:
+        key = context.api.get_key(options.keys[0])
+    except Exception as exc:
+        raise exit_1_when_missing(exc) from exc
+    if options.json:
+        context.write(table.json_compact(key))
+    else:
+        context.out(str(key.get("key", "")).rstrip("\n"))
+
+
+GET = Command(
+    "get",
+    "Show a specific SSH key in an account.",
+    do_get,
+    _configure_get,
+    description='Show a specific SSH key in an account.\n\nWhere "KEY" is an SSH key "name" '
+    'or "fingerprint".',
+)
+
+
+# --- add ---------------------------------------------------------------------------------------
+
+
+def _configure_add(parser: ArgParser) -> None:
+    parser.add_argument("-j", "--json", action="store_true", help="JSON output (the key as added).")
+    parser.add_argument("-n", "--name", metavar="NAME", help="An optional name for an added key.")
+    parser.add_argument("files", nargs="*", metavar="FILE", help='public key file, or "-"')
+
+
+def public_key_text(data: str, source: str) -> str:
+    """The public key to send from what ``source`` holds, checked first (as triton does
+    with sshpk): an OpenSSH line as it is; RFC 4716 and PEM blocks as an OpenSSH line."""
+    from smartdc.cli.failures import CommandError
+    from smartdc.errors import SigningError
+
+    prefix = f"Failed to parse {source} as a valid ssh format key"
+    if "PRIVATE KEY" in data:
+        raise CommandError(f"{prefix}: it is a private key (give the public one, e.g. the .pub)")
+    from smartdc.auth.keys import parse_public_key, public_key_to_openssh
+
+    try:
+        key = parse_public_key(data)
+    except SigningError as exc:
+        raise CommandError(f"{prefix}: {exc}") from None
+    stripped = data.strip()
+    if stripped.startswith("-----BEGIN") or stripped.startswith("---- BEGIN"):
+        return public_key_to_openssh(key)
+    return data
+
+
+def do_add(context: Context, options: argparse.Namespace) -> None:
+    """CreateKey from a public key file (``-`` for stdin); prints the new key's fingerprint."""
+    from smartdc.cli import table
+
+    if not options.files:
+        raise UsageError("missing FILE argument")
+    if len(options.files) > 1:
+        raise UsageError("incorrect number of arguments")
+    path = options.files[0]
+    if path == "-":
+        data, source = context.streams.stdin.read(), "<stdin>"
+    else:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            data, source = handle.read(), path
+    text = public_key_text(data, source)
+    key = context.api.create_key(text, name=options.name or None)
+    if options.json:
+        # triton accepts -j and prints the text line anyway; here it gives the key's JSON
+        context.write(table.json_compact(key))
+    elif key.get("name"):
+        context.out(f'Added key "{key["name"]}" ({key.get("fingerprint")})')
+    else:
+        context.out(f"Added key {key.get('fingerprint')}")
+
+
+ADD = Command(
+    "add",
+    "Add an SSH key to an account.",
+    do_add,
+    _configure_add,
+    description='Add an SSH key to an account.\n\nWhere "FILE" must be a file path to an SSH '
+    'public key,\nor "-" to pass the public key in on stdin.',
+)
+
+
+# --- delete ------------------------------------------------------------------------------------
+
+
+def _configure_delete(parser: ArgParser) -> None:
+    parser.add_argument("-j", "--json", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("-y", "--yes", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("-f", "--force", action="store_true", help="Skip confirmation of delete.")
+    parser.add_argument("keys", nargs="*", metavar="KEY", help='an SSH key "name" or "fingerprint"')
+
+
+def do_delete(context: Context, options: argparse.Namespace) -> None:
+    """DeleteKey for each key in turn, after a confirmation unless ``-f``/``-y``; the first
+    failure stops the rest, as in triton."""
+    from smartdc.cli.commands.account import confirm, exit_1_when_missing
+
+    keys: list[str] = options.keys
+    if not keys:
+        raise UsageError("missing KEY argument(s)")
+    if not (options.yes or options.force):
+        if len(keys) == 1:
+            question = f'Delete key "{keys[0]}"? [y/n] '
+        else:
+            question = f"Delete {len(keys)} keys ({', '.join(keys)})? [y/n] "
+        if not confirm(context, question):
+            context.err("Aborting")
+            return
+    for name in keys:
+        try:
+            context.api.delete_key(name)
+        except Exception as exc:
+            raise exit_1_when_missing(exc) from exc
+        context.out(f'Deleted key "{name}"')
+
+
+DELETE = Command(
+    "delete",
+    "Remove an SSH key from an account.",
+    do_delete,
+    _configure_delete,
+    aliases=("rm",),
+    description='Remove an SSH key from an account.\n\nWhere "KEY" is an SSH key "name" or '
+    '"fingerprint".',
+)
+
+TREE = Group("key", "Account SSH key commands.", (ADD, LIST, GET, DELETE))
