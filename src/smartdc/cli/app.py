@@ -195,11 +195,13 @@ def main(argv: Sequence[str] | None = None, streams: Streams | None = None) -> i
                 streams.stdout.write(node.help_text(prog))
                 return 0
             raise UsageError(f'unknown option: "{rest[0]}"', code="Option")
-        return _run(node, rest, prog, parsed, streams)
+        shortcut = registry.find(parsed.command)
+        typed = f"smartdc {parsed.command}" if shortcut is not None and shortcut.path else None
+        return _run(node, rest, prog, parsed, streams, option_prog=typed)
     except HelpShown:
         return 0
     except UsageError as exc:
-        streams.stderr.write(f"{prog}: error ({exc.code}): {exc}\n")
+        streams.stderr.write(f"{exc.prog or prog}: error ({exc.code}): {exc}\n")
         if exc.usage:
             streams.stderr.write(exc.usage + "\n")
         return 1
@@ -218,7 +220,12 @@ def _run(
     prog: str,
     parsed: argparse.Namespace,
     streams: Streams,
+    *,
+    option_prog: str | None = None,
 ) -> int:
+    """Parse the command's arguments and run it. ``option_prog`` names a shortcut as typed
+    (``smartdc ls``): triton reports option errors under that name, and everything else
+    under the command's own (``smartdc instance list``)."""
     parser = command.parser(prog)
     if not command.passthrough:
         words = parser.attach_dash_values(words)
@@ -231,6 +238,10 @@ def _run(
     except HelpShown:
         streams.stdout.write(parser.format_help())
         return 0
+    except UsageError as exc:
+        if exc.code == "Option" and option_prog:
+            exc.prog = option_prog
+        raise
     context = Context(prog, _options_from(parsed), verbose=parsed.verbose, streams=streams)
     try:
         status = command.handler(context, options)

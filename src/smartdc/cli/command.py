@@ -31,10 +31,19 @@ class UsageError(Exception):
     ``UnknownCommand`` for a command that does not exist, as ``triton`` names them.
     """
 
-    def __init__(self, message: str, *, code: str = "Usage", usage: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str = "Usage",
+        usage: str | None = None,
+        prog: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.usage = usage
+        #: The command name to print, when it is not the one running (see smartdc.cli.app).
+        self.prog = prog
 
 
 class _HelpFormatter(argparse.RawDescriptionHelpFormatter):

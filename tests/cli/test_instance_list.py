@@ -1,0 +1,67 @@
+"""``smartdc instance list`` and ``get`` beside ``triton``'s, on the same emulator."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.cli.harness import CliWorld, without_volatile
+
+
+@pytest.fixture(scope="module")
+def two_instances(world: CliWorld) -> list[str]:
+    ids = []
+    for name in ("web1", "db1"):
+        result = world.ok(
+            "instance", "create", "-w", "-j", "-n", name, "base-64-lts", "g4-highcpu-128M"
+        )
+        ids.append(result.ndjson()[-1]["id"])
+    return ids
+
+
+def _without_age(table: str) -> list[str]:
+    """The table minus its last (AGE) column, which depends on the second it is printed."""
+    return [line.rsplit(None, 1)[0] for line in table.splitlines()]
+
+
+def test_list_table_matches_triton(world: CliWorld, two_instances: list[str]) -> None:
+    ours, theirs = world.run("ls"), world.triton("ls")
+    assert ours.status == theirs.status == 0
+    assert _without_age(ours.out) == _without_age(theirs.out)
+    for args in (
+        ["instance", "list", "-H", "-o", "name,state,img"],
+        ["insts", "-s", "-name", "-o", "shortid,name"],
+        ["ls", "-l", "-o", "id,name,brand,package,state,flags,primaryIp"],
+        ["inst", "ls", "-s", "name", "-o", "name,tags.role,memory"],
+    ):
+        ours, theirs = world.run(*args), world.triton(*args)
+        assert (ours.status, ours.out) == (theirs.status, theirs.out), args
+
+
+def test_list_json_is_one_object_per_line_like_triton(
+    world: CliWorld, two_instances: list[str]
+) -> None:
+    ours = [without_volatile(i, "age") for i in world.ok("ls", "-j").ndjson()]
+    theirs = [without_volatile(i, "age") for i in world.triton("ls", "-j").ndjson()]
+    assert ours == theirs
+    assert len(ours) == 2
+
+
+def test_get_by_name_and_short_id(world: CliWorld, two_instances: list[str]) -> None:
+    web = world.ok("instance", "get", "web1").json()
+    assert web["id"] == two_instances[0]
+    assert world.ok("inst", "get", web["id"][:8], "-j").json() == web
+    ours, theirs = world.run("inst", "get", "web1"), world.triton("inst", "get", "web1")
+    assert ours.out == theirs.out
+
+
+def test_unknown_instance_exits_3_like_triton(world: CliWorld) -> None:
+    ours, theirs = world.run("inst", "get", "nope"), world.triton("inst", "get", "nope")
+    assert ours.status == theirs.status == 3
+    assert ours.err.replace("smartdc", "triton") == theirs.err
+
+
+def test_bad_filter_and_bad_option_exit_1(world: CliWorld) -> None:
+    for args in (["ls", "foo"], ["ls", "bogus=1"], ["ls", "--bogus"]):
+        ours, theirs = world.run(*args), world.triton(*args)
+        assert ours.status == theirs.status == 1, args
+        assert ours.err.splitlines()[0].replace("smartdc", "triton") == theirs.err.splitlines()[0]
