@@ -450,3 +450,34 @@ def test_clock_skew_is_measured_from_the_server_date() -> None:
     assert clock_skew(server, now=now) == pytest.approx(120)
     assert clock_skew(None, now=now) is None
     assert clock_skew("not a date", now=now) is None
+
+
+# --- acting as another account, with roles -------------------------------------------------
+
+
+def test_act_as_names_the_other_account_in_paths_and_the_login_in_the_key_id(
+    keys: dict[str, TestKey],
+) -> None:
+    recorder = Recorder().add(reply(200, []))
+    with make_api(keys["rsa"], recorder, act_as="other") as api:
+        api.list_keys()
+    request = recorder.last
+    assert request.url.path == "/other/keys"
+    assert key_id_sent(request) == f"/{ACCOUNT}/keys/{keys['rsa'].md5}"
+
+
+def test_roles_go_on_every_request_as_a_signed_as_role_parameter(keys: dict[str, TestKey]) -> None:
+    recorder = Recorder().add(reply(200, []), reply(200, {"id": "m"}))
+    with make_api(keys["rsa"], recorder, roles=["ops", " admin "]) as api:
+        api.list_machines(state="running")
+        api.get_machine("m")
+        feed = api.get_changefeed()
+    listed, got = recorder.requests
+    assert listed.url.raw_path.decode().endswith("state=running&as-role=ops%2Cadmin")
+    assert got.url.raw_path.decode() == "/test/machines/m?as-role=ops%2Cadmin"
+    public = parse_public_key(keys["rsa"].pub_path.read_text())
+    for request in (listed, got):
+        parsed = parse_authorization(request.headers["authorization"], request.headers)
+        target = request.url.raw_path.decode()
+        assert verify_request(parsed, public, request.method, target, request.headers)
+    assert feed.url.endswith("/test/changefeed?as-role=ops,admin")

@@ -182,6 +182,7 @@ class CloudAPI(
         self._account = _check_account(act_as) if act_as else login
         self._user = user
         role_list = [role.strip() for role in roles or () if role.strip()]
+        self._role_query = f"as-role={','.join(role_list)}" if role_list else ""
         if timeout <= 0:
             raise errors.ConfigError(f"timeout must be positive, not {timeout}")
         if retries < 0:

@@ -70,11 +70,14 @@ class WebSocketsMixin(ApiBase):
     _url: str
     _request_signer: RequestSigner
     _websocket_headers: Mapping[str, str]
+    _role_query: str
 
     def _websocket(self, relative: str, subprotocols: tuple[str, ...] = ()) -> WebSocketRequest:
         base = urlsplit(self._url)
         prefix = base.path.rstrip("/")
         target = f"{prefix}/{_path(self._account)}/{relative}"
+        if self._role_query:  # as-role goes on upgrades too, signed like every request
+            target += f"?{self._role_query}"
         scheme = "wss" if base.scheme == "https" else "ws"
         headers = dict(self._websocket_headers)
         host = base.netloc
