@@ -137,16 +137,21 @@ def _value_options(parser: argparse.ArgumentParser) -> set[str]:
     }
 
 
-def _kind_of(action: argparse.Action) -> str | None:
-    label = str(action.metavar or action.dest).upper().split()[0].strip(".[]")
+def _kind_of(action: argparse.Action, index: int) -> str | None:
+    """The kind of the ``index``-th word this positional takes: a metavar of several words
+    (``IMAGE PACKAGE``) names each in turn, its last one repeating (``INST...``)."""
+    words = str(action.metavar or action.dest).upper().split() or [""]
+    label = words[min(index, len(words) - 1)].strip(".[]")
     return _ARG_TYPES.get(label) or _ARG_TYPES.get(label.removesuffix("S"))
 
 
 def _positional_kind(parser: argparse.ArgumentParser, index: int) -> str | None:
     """The kind of names the ``index``-th positional argument takes, if known."""
     for action in (action for action in parser._actions if not action.option_strings):
-        if index == 0 or action.nargs in ("*", "+", argparse.REMAINDER):
-            return _kind_of(action)
+        if action.nargs in ("*", "+", argparse.REMAINDER):
+            return _kind_of(action, index)
+        if index == 0:
+            return _kind_of(action, 0)
         index -= 1
     return None
 
@@ -190,7 +195,9 @@ def candidates(words: Sequence[str], names: Callable[[str], list[str]]) -> list[
             return []
         node, given = found, given[1:]
     if isinstance(node, Group):
-        children = [n for child in node.children for n in (child.name, *child.aliases)]
+        children = [
+            n for child in node.children if not child.hidden for n in (child.name, *child.aliases)
+        ]
         return sorted({name for name in children if name.startswith(current)})
     parser: ArgParser = node.parser("smartdc")
     if current.startswith("-"):
