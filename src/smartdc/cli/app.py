@@ -115,7 +115,7 @@ def _descend(
         if child is None:
             if words[0] in ("help", "?"):
                 return node, [], prog
-            raise UsageError(f'unknown command: "{words[0]}"', code="UnknownCommand")
+            raise UsageError(f'unknown command: "{words[0]}"', code="UnknownCommand", prog=prog)
         # As triton names it: the subcommand as typed (`smartdc key rm`), while shortcuts
         # and the top-level noun go by their own names (`smartdc instance list` for `ls`).
         node, words, prog = child, words[1:], f"{prog} {words[0]}"
@@ -180,7 +180,11 @@ def main(argv: Sequence[str] | None = None, streams: Streams | None = None) -> i
     if args[:1] == ["__complete"]:
         return _complete(args[1:], streams)
     try:
-        parsed = _global_parser().parse_args(args)
+        try:
+            parsed = _global_parser().parse_args(args)
+        except HelpShown:
+            streams.stdout.write(top_help())
+            return 0
         if parsed.version:
             streams.stdout.write(f"smartdc {__version__}\n")
             return 0
