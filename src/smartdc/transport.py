@@ -34,10 +34,11 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol, Self, TextIO, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, Protocol, Self, TextIO, TypedDict
 from urllib.parse import quote, urlsplit
 
 from smartdc import errors
+from smartdc._record import Record
 
 if TYPE_CHECKING:
     import ssl
@@ -228,12 +229,18 @@ class Headers(Mapping[str, str]):
         return f"Headers({self._items!r})"
 
 
-class RawResponse(NamedTuple):
+class RawResponse(Record):
     """What a :class:`Sender` brings back: the status, headers and undecoded body."""
 
+    __slots__ = ("content", "headers", "status")
     status: int
     headers: Headers
     content: bytes
+
+    def __init__(self, status: int, headers: Headers, content: bytes) -> None:
+        self.status = status
+        self.headers = headers
+        self.content = content
 
 
 class SendError(Exception):
@@ -271,14 +278,22 @@ class Sender(Protocol):
         ...
 
 
-class Response(NamedTuple):
+class Response(Record):
     """One CloudAPI response with its body already decoded."""
 
+    __slots__ = ("body", "headers", "method", "status", "url")
     method: str
     url: str
     status: int
     headers: Headers
     body: Any
+
+    def __init__(self, method: str, url: str, status: int, headers: Headers, body: Any) -> None:
+        self.method = method
+        self.url = url
+        self.status = status
+        self.headers = headers
+        self.body = body
 
     @property
     def request_id(self) -> str | None:

@@ -11,9 +11,10 @@ minutes.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import urlsplit
 
+from smartdc._record import Record
 from smartdc.api._base import ApiBase, Ref, _id_of, _path
 from smartdc.auth.signers import RequestSigner
 
@@ -30,15 +31,23 @@ CHANGEFEED_SUB_RESOURCES = (
 )
 
 
-class WebSocketRequest(NamedTuple):
-    """Where and how to open one CloudAPI WebSocket."""
+class WebSocketRequest(Record):
+    """Where and how to open one CloudAPI WebSocket: the ``wss://`` (or ``ws://`` for an
+    ``http://`` endpoint) URL of the route, the ``Date``, ``Authorization``,
+    ``Accept-Version`` and ``User-Agent`` headers to send, and the sub-protocols to offer
+    (VNC: ``binary`` and ``rfb``)."""
 
-    #: ``wss://`` (or ``ws://`` for an ``http://`` endpoint) URL of the route.
+    __slots__ = ("headers", "subprotocols", "url")
     url: str
-    #: ``Date``, ``Authorization``, ``Accept-Version`` and ``User-Agent`` to send.
     headers: dict[str, str]
-    #: WebSocket sub-protocols to offer (VNC: ``binary`` and ``rfb``).
-    subprotocols: tuple[str, ...] = ()
+    subprotocols: tuple[str, ...]
+
+    def __init__(
+        self, url: str, headers: dict[str, str], subprotocols: tuple[str, ...] = ()
+    ) -> None:
+        self.url = url
+        self.headers = headers
+        self.subprotocols = subprotocols
 
 
 def changefeed_subscription(

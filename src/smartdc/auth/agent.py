@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import os
 import socket
-from typing import NamedTuple
 
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
+from smartdc._record import Record
 from smartdc.auth._sshwire import SSHReader, ssh_string, ssh_uint32
 from smartdc.auth.keys import (
     PublicKey,
@@ -34,13 +34,19 @@ SSH_AGENT_RSA_SHA2_512 = 4
 _MAX_REPLY = 256 * 1024
 
 
-class AgentIdentity(NamedTuple):
+class AgentIdentity(Record):
     """A key the agent holds. ``public_key`` is ``None`` for types we cannot use (DSA,
     security keys, certificates); their fingerprints are still known."""
 
+    __slots__ = ("blob", "comment", "public_key")
     blob: bytes
     comment: str
     public_key: PublicKey | None
+
+    def __init__(self, blob: bytes, comment: str, public_key: PublicKey | None) -> None:
+        self.blob = blob
+        self.comment = comment
+        self.public_key = public_key
 
     @property
     def key_type(self) -> str:

@@ -25,12 +25,15 @@ import binascii
 import re
 import time
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
-from typing import NamedTuple
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
+from smartdc._record import Record
 from smartdc.auth.keys import PublicKey, verify_bytes
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 DEFAULT_SIGNED_HEADERS: tuple[str, ...] = ("(request-target)", "date")
 
@@ -113,7 +116,9 @@ def format_http_date(when: float | datetime | None = None) -> str:
     """RFC 1123 date in GMT, ``Sat, 28 Nov 2026 22:11:00 GMT``; naive datetimes are UTC."""
     if when is None:
         stamp = time.time()
-    elif isinstance(when, datetime):
+    elif not isinstance(when, int | float):  # a datetime (imported only when one is given)
+        from datetime import UTC
+
         stamp = (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
     else:
         stamp = float(when)
@@ -137,6 +142,7 @@ def parse_http_date(text: str) -> float:
         ValueError: ``text`` is not a date.
     """
     import email.utils
+    from datetime import UTC, datetime
 
     value = text.strip()
     try:
@@ -215,7 +221,7 @@ def build_authorization(
 # --- parsing ---------------------------------------------------------------------------------
 
 
-class ParsedSignature(NamedTuple):
+class ParsedSignature(Record):
     """A parsed Authorization header.
 
     ``algorithm`` and ``headers`` are lowercased. ``legacy`` marks the http-signature 0.9
@@ -223,12 +229,29 @@ class ParsedSignature(NamedTuple):
     bare Date value). ``params`` holds every parameter as given.
     """
 
+    __slots__ = ("algorithm", "headers", "key_id", "legacy", "params", "signature")
     key_id: str
     algorithm: str
     headers: tuple[str, ...]
     signature: bytes
     legacy: bool
-    params: tuple[tuple[str, ParamValue], ...] = ()
+    params: tuple[tuple[str, ParamValue], ...]
+
+    def __init__(
+        self,
+        key_id: str,
+        algorithm: str,
+        headers: tuple[str, ...],
+        signature: bytes,
+        legacy: bool,
+        params: tuple[tuple[str, ParamValue], ...] = (),
+    ) -> None:
+        self.key_id = key_id
+        self.algorithm = algorithm
+        self.headers = headers
+        self.signature = signature
+        self.legacy = legacy
+        self.params = params
 
     def param(self, name: str) -> ParamValue | None:
         """A parameter's value, or ``None`` when absent."""
@@ -348,10 +371,16 @@ def verify_request(
 # --- the two grammars ------------------------------------------------------------------------
 
 
-class _Context(NamedTuple):
+class _Context(Record):
+    __slots__ = ("clock_skew", "headers", "now")
     headers: dict[str, str]
     now: float
     clock_skew: float | None
+
+    def __init__(self, headers: dict[str, str], now: float, clock_skew: float | None) -> None:
+        self.headers = headers
+        self.now = now
+        self.clock_skew = clock_skew
 
     @property
     def date_header(self) -> str:

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from smartdc._record import Record
 
 
-class KeyId(NamedTuple):
+class KeyId(Record):
     """A parsed keyId. ``key`` is a key name or fingerprint; ``user`` names an RBAC sub-user."""
 
+    __slots__ = ("account", "key", "user")
     account: str
     key: str
-    user: str | None = None
+    user: str | None
+
+    def __init__(self, account: str, key: str, user: str | None = None) -> None:
+        self.account = account
+        self.key = key
+        self.user = user
 
     def __str__(self) -> str:
         if self.user is None:

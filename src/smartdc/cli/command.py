@@ -11,7 +11,9 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, NamedTuple, NoReturn
+from typing import TYPE_CHECKING, NoReturn
+
+from smartdc._record import Record
 
 if TYPE_CHECKING:
     from smartdc.cli.context import Context
@@ -136,19 +138,49 @@ class HelpShown(Exception):
     """``-h`` was given and help was printed: exit 0."""
 
 
-class Command(NamedTuple):
+class Command(Record):
     """A leaf command."""
 
+    __slots__ = (
+        "aliases",
+        "configure",
+        "description",
+        "handler",
+        "hidden",
+        "name",
+        "passthrough",
+        "summary",
+    )
     name: str
     summary: str
     handler: Handler
-    configure: Configure | None = None
-    aliases: tuple[str, ...] = ()
-    hidden: bool = False
+    configure: Configure | None
+    aliases: tuple[str, ...]
+    hidden: bool
     #: Extra text under the usage in ``--help``.
-    description: str | None = None
+    description: str | None
     #: Arguments after the known ones are passed through untouched (``ssh`` args).
-    passthrough: bool = False
+    passthrough: bool
+
+    def __init__(
+        self,
+        name: str,
+        summary: str,
+        handler: Handler,
+        configure: Configure | None = None,
+        aliases: tuple[str, ...] = (),
+        hidden: bool = False,
+        description: str | None = None,
+        passthrough: bool = False,
+    ) -> None:
+        self.name = name
+        self.summary = summary
+        self.handler = handler
+        self.configure = configure
+        self.aliases = aliases
+        self.hidden = hidden
+        self.description = description
+        self.passthrough = passthrough
 
     def parser(self, prog: str) -> ArgParser:
         """The parser for this command, named ``prog`` in messages."""
@@ -158,19 +190,36 @@ class Command(NamedTuple):
         return parser
 
 
-class Group(NamedTuple):
+class Group(Record):
     """A command with subcommands (``instance``, ``instance tag`` ...).
 
     ``default`` names the subcommand run when none is given (``triton rbac`` lists help;
     ``triton profile`` too, so most groups have none).
     """
 
+    __slots__ = ("aliases", "children", "default", "hidden", "name", "summary")
     name: str
     summary: str
-    children: Sequence[Command | Group] = ()
-    aliases: tuple[str, ...] = ()
-    hidden: bool = False
-    default: str | None = None
+    children: Sequence[Command | Group]
+    aliases: tuple[str, ...]
+    hidden: bool
+    default: str | None
+
+    def __init__(
+        self,
+        name: str,
+        summary: str,
+        children: Sequence[Command | Group] = (),
+        aliases: tuple[str, ...] = (),
+        hidden: bool = False,
+        default: str | None = None,
+    ) -> None:
+        self.name = name
+        self.summary = summary
+        self.children = children
+        self.aliases = aliases
+        self.hidden = hidden
+        self.default = default
 
     def find(self, name: str) -> Command | Group | None:
         """The child called ``name`` or one of its aliases."""

@@ -7,21 +7,40 @@ are hidden follow ``triton --help`` (node-triton lib/cli.js ``helpSubcmds``).
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from smartdc._record import Record
 
 
-class Entry(NamedTuple):
+class Entry(Record):
     """A top-level command: ``target`` is ``module:ATTRIBUTE`` of a :class:`Command` or
     :class:`Group` in ``smartdc.cli.commands``; ``path`` leads inside it (for shortcuts such
     as ``ls`` = ``instance list``)."""
 
+    __slots__ = ("aliases", "hidden", "name", "path", "section", "summary", "target")
     name: str
     target: str
     summary: str
-    path: tuple[str, ...] = ()
-    aliases: tuple[str, ...] = ()
-    hidden: bool = False
-    section: str = ""
+    path: tuple[str, ...]
+    aliases: tuple[str, ...]
+    hidden: bool
+    section: str
+
+    def __init__(
+        self,
+        name: str,
+        target: str,
+        summary: str,
+        path: tuple[str, ...] = (),
+        aliases: tuple[str, ...] = (),
+        hidden: bool = False,
+        section: str = "",
+    ) -> None:
+        self.name = name
+        self.target = target
+        self.summary = summary
+        self.path = path
+        self.aliases = aliases
+        self.hidden = hidden
+        self.section = section
 
 
 _INSTANCES = "Instances (aka VMs/Machines/Containers)"
