@@ -314,6 +314,12 @@ def test_delete_confirms_unless_forced_and_stops_at_the_first_failure(
     no = run_on_terminal(fake_world, "accesskey", "delete", ID_A, answer="n\n")
     assert (no.status, no.out) == (0, "")
     assert no.err == f'Delete access key "{ID_A}"? [y/n] Aborting\n'
+    unclear = run_on_terminal(fake_world, "accesskey", "delete", ID_A, answer="maybe\nno\n")
+    assert unclear.err == (
+        f'Delete access key "{ID_A}"? [y/n] Please enter "y", "yes", "n" or "no".\n'
+        f'Delete access key "{ID_A}"? [y/n] Aborting\n'
+    )
+    assert fake.take() == []
     yes = run_on_terminal(fake_world, "accesskey", "delete", ID_A, ID_B, answer="y\n")
     assert yes.status == 0
     assert yes.err.startswith(f"Delete 2 access keys ({ID_A}, {ID_B})? [y/n] ")

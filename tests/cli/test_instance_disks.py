@@ -8,6 +8,7 @@ import re
 import pytest
 
 from smartdc.api import CloudAPI
+from smartdc.errors import MachineGoneError
 from smartdc.wait import wait_for
 from tests.cli.harness import CliWorld, Result
 
@@ -118,3 +119,30 @@ def test_failures_like_triton(world: CliWorld, machine: str) -> None:
         result = world.run("instance", "disk", *args)
         assert result.status == 1, args
         assert result.err.splitlines()[0].endswith(f"error (Usage): {message}"), args
+
+
+def test_changing_disks_of_a_deleted_instance_fails_as_in_triton(
+    world: CliWorld, api: CloudAPI
+) -> None:
+    image = api.list_images(name="debian-11")[-1]
+    created = api.create_machine(
+        name="gone", image=image["id"], package="b1-flex-1G", brand="bhyve"
+    )
+    uuid = str(created["id"])
+    wait_for(lambda: api.get_machine(uuid), lambda m: m["state"] == "running", timeout=30)
+    api.delete_machine(uuid)
+    wait_for(lambda: _state(api, uuid), lambda state: state == "deleted", timeout=30)
+    # CloudAPI answers 410 with the machine: triton passes it through (exit 1, no code),
+    # where a deleted instance it looked up itself would be InstanceDeleted (exit 3)
+    ours = world.run("instance", "disk", "add", uuid, "100")
+    theirs = world.triton("instance", "disk", "add", uuid, "100")
+    assert ours.status == theirs.status == 1
+    assert ours.err.startswith("smartdc instance disk add: error: ")
+    assert theirs.err.startswith("triton instance disk add: error: ")
+
+
+def _state(api: CloudAPI, uuid: str) -> str:
+    try:
+        return str(api.get_machine(uuid)["state"])
+    except MachineGoneError:
+        return "deleted"

@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 
 from smartdc.api import CloudAPI
-from smartdc.cli.commands.instance_tags import confirm, convert_pair_value
 from smartdc.cli.config import GlobalOptions
 from smartdc.cli.context import Context, Streams
+from smartdc.cli.prompt import confirm
+from smartdc.cli.values import typed_value
 from tests.cli.harness import CliWorld, Result
 
 TAGS = {"role": "web", "n": 3}
@@ -72,10 +73,11 @@ def _first_error(result: Result) -> str:
         ("x", "x"),
         (" yes ", " yes "),
         ("1_000", "1_000"),
+        ("9007199254740992", 2**53),  # exact in JavaScript, so sent without a fraction
     ],
 )
 def test_values_are_typed_as_javascript_number_would(raw: str, value: Any) -> None:
-    converted = convert_pair_value(raw)
+    converted = typed_value(raw)
     assert converted == value and type(converted) is type(value)
 
 

@@ -1,4 +1,5 @@
-"""Arguments shared by many commands: ``key=value`` lists, filters, yes/no answers.
+"""Arguments shared by many commands: positional argument counts, ``key=value`` lists,
+filters, yes/no answers.
 
 ``key_values`` follows node-triton's ``objFromKeyValueArgs`` (lib/common.js): values are read
 as JSON where they parse (``true`` → ``True``, ``3`` → ``3``) unless conversions are off, an
@@ -7,15 +8,57 @@ empty value is ``None``, and with dotted keys allowed ``a.b=1`` nests as ``{"a":
 
 from __future__ import annotations
 
-import json
+import argparse
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from smartdc.cli.command import UsageError
+from smartdc.cli.command import ArgParser, UsageError
 
 #: A valid key is a literal name or a compiled pattern that must match it.
 KeyPattern = str | re.Pattern[str]
+
+
+# --- positional arguments ----------------------------------------------------------------------
+
+
+def set_usage(parser: ArgParser, *synopses: str) -> None:
+    """Show ``synopses`` (after the program name) as the usage lines of ``parser``."""
+    parser.usage = "\n       ".join(f"%(prog)s {synopsis}" for synopsis in synopses)
+
+
+def add_positionals(parser: ArgParser, metavar: str = "ARGS") -> None:
+    """Take every positional argument as ``options.args``; handlers check the count, so
+    that wrong counts are reported with triton's own messages."""
+    parser.add_argument("args", nargs="*", metavar=metavar, help=argparse.SUPPRESS)
+
+
+def take(
+    args: Sequence[str],
+    count: int,
+    missing: str,
+    *,
+    extra: str | None = "incorrect number of arguments",
+) -> list[str]:
+    """``args`` when there are ``count`` of them (at least ``count`` when ``extra`` is
+    ``None``); too few fail with ``missing``, too many with ``extra``."""
+    if len(args) < count:
+        raise UsageError(missing)
+    if extra is not None and len(args) > count:
+        raise UsageError(extra)
+    return list(args)
+
+
+def refuse_args(options: argparse.Namespace) -> None:
+    """Fail with triton's ``invalid args: a,b`` when positional arguments were given to a
+    command that takes none (they are collected by :func:`add_positionals`)."""
+    from smartdc.cli.failures import CommandError
+
+    if options.args:
+        raise CommandError(f"invalid args: {','.join(options.args)}")
+
+
+# --- key=value ---------------------------------------------------------------------------------
 
 
 def split_key_value(text: str) -> tuple[str, str]:
@@ -38,6 +81,8 @@ def _check_key(key: str, valid: Sequence[KeyPattern]) -> None:
 
 def convert_value(text: str) -> Any:
     """A ``key=value`` value read as JSON when it is JSON (``""`` is ``None``), else as text."""
+    import json
+
     if text == "":
         return None
     try:

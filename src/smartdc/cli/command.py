@@ -193,39 +193,68 @@ class Command(Record):
 class Group(Record):
     """A command with subcommands (``instance``, ``instance tag`` ...).
 
+    ``children`` may name, in their place, a module whose ``COMMANDS`` tuple holds some of
+    them (``"smartdc.cli.commands.instance_tags"``): such a module is imported only when a
+    name is looked for past the children before it, or when all are listed (help,
+    completion), so ``smartdc instance list`` does not load the code of ``instance tag``.
     ``default`` names the subcommand run when none is given (``triton rbac`` lists help;
     ``triton profile`` too, so most groups have none).
     """
 
-    __slots__ = ("aliases", "children", "default", "hidden", "name", "summary")
+    __slots__ = ("_parts", "aliases", "default", "hidden", "name", "summary")
     name: str
     summary: str
-    children: Sequence[Command | Group]
     aliases: tuple[str, ...]
     hidden: bool
     default: str | None
+    _parts: list[Command | Group | str]
 
     def __init__(
         self,
         name: str,
         summary: str,
-        children: Sequence[Command | Group] = (),
+        children: Sequence[Command | Group | str] = (),
         aliases: tuple[str, ...] = (),
         hidden: bool = False,
         default: str | None = None,
     ) -> None:
         self.name = name
         self.summary = summary
-        self.children = children
+        self._parts = list(children)
         self.aliases = aliases
         self.hidden = hidden
         self.default = default
 
+    def _expand(self, index: int) -> None:
+        """Replace the module named at ``index`` by the commands it holds."""
+        import importlib
+
+        module = importlib.import_module(str(self._parts[index]))
+        commands: Sequence[Command | Group] = module.COMMANDS
+        self._parts[index : index + 1] = list(commands)
+
+    @property
+    def children(self) -> tuple[Command | Group, ...]:
+        """Every subcommand, in order (loading the modules that hold them)."""
+        index = 0
+        while index < len(self._parts):
+            if isinstance(self._parts[index], str):
+                self._expand(index)
+            else:
+                index += 1
+        return tuple(part for part in self._parts if not isinstance(part, str))
+
     def find(self, name: str) -> Command | Group | None:
         """The child called ``name`` or one of its aliases."""
-        for child in self.children:
-            if name == child.name or name in child.aliases:
-                return child
+        index = 0
+        while index < len(self._parts):
+            part = self._parts[index]
+            if isinstance(part, str):
+                self._expand(index)
+                continue
+            if name == part.name or name in part.aliases:
+                return part
+            index += 1
         return None
 
     def help_text(self, prog: str) -> str:

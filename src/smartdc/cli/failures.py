@@ -9,12 +9,15 @@ codes for its answers, and ``Internal`` for anything unexpected.
 from __future__ import annotations
 
 import traceback
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from smartdc import errors
 
 if TYPE_CHECKING:
     from smartdc.cli.context import Context
+
+T = TypeVar("T")
 
 EXIT_ERROR = 1
 EXIT_NOT_FOUND = 3
@@ -34,6 +37,18 @@ class NotFound(CommandError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, code="ResourceNotFound", status=EXIT_NOT_FOUND)
+
+
+def gone_exits_1(call: Callable[[], T]) -> T:
+    """Run ``call``; a 410 (the instance was deleted) is reported as triton reports the CloudAPI
+    answers it passes through: CloudAPI's message, no code, exit 1, rather than as
+    ``InstanceDeleted`` (exit 3). Other errors, 404s included, are reported so anyway."""
+    try:
+        return call()
+    except errors.MachineGoneError as exc:
+        error = CommandError(exc.message, code=exc.code)
+        error.request_id = exc.request_id  # type: ignore[attr-defined]  # shown under -v
+        raise error from exc
 
 
 def describe(exc: BaseException) -> tuple[str | None, str, int]:

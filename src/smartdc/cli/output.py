@@ -110,3 +110,34 @@ def print_items(context: Context, options: argparse.Namespace, items: Iterable[A
         context.write(table.json_array(list(items)))
     else:
         context.write(table.json_lines(items))
+
+
+def add_row_options(parser: ArgParser) -> None:
+    """``-j -l -o -H`` for commands that print one object as a one-row table."""
+    parser.add_argument("-j", "--json", action="store_true", help="JSON output.")
+    parser.add_argument(
+        "-l", "--long", action="store_true", help='Long/wider output. Ignored if "-o ..." is used.'
+    )
+    parser.add_argument("-o", metavar="field1,...", help="Specify fields (columns) to output.")
+    parser.add_argument("-H", action="store_true", help="Omit table header row.")
+
+
+#: ANSI SGR codes of the styles triton uses (node-triton lib/common.js colors).
+_ANSI = {"bold": (1, 22), "red": (31, 39), "green": (32, 39)}
+
+
+def stylize(text: str, style: str, *, enabled: bool = True) -> str:
+    """``text`` in an ANSI ``style`` (``bold``, ``red``, ``green``) when ``enabled``
+    (node-triton lib/common.js ansiStylize); empty text stays empty."""
+    if not text or not enabled:
+        return text
+    start, end = _ANSI[style]
+    return f"\x1b[{start}m{text}\x1b[{end}m"
+
+
+def stdout_is_tty(context: Context) -> bool:
+    """Standard output is a terminal (where triton colours some of its output)."""
+    try:
+        return bool(context.streams.stdout.isatty())
+    except (AttributeError, ValueError):
+        return False

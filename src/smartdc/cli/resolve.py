@@ -15,7 +15,7 @@ Failures are :class:`ResolveError` subclasses: :class:`NotFoundError` (exit stat
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from smartdc.errors import CloudAPIError, SmartDCError
@@ -170,6 +170,24 @@ def _is_not_found(exc: CloudAPIError) -> bool:
     return exc.status == 404
 
 
+def _fetch(get: Callable[[], JSONObject], missing: str) -> JSONObject:
+    """``get()``, with CloudAPI's 404 reported as ``missing`` (a :class:`NotFoundError`)."""
+    try:
+        return get()
+    except CloudAPIError as exc:
+        if _is_not_found(exc):
+            raise NotFoundError(missing) from exc
+        raise
+
+
+def _one(matches: Sequence[JSONObject], several: Callable[[], ResolveError]) -> JSONObject | None:
+    """The only match, ``None`` when there is none; ``several()`` is raised when there are
+    more."""
+    if len(matches) > 1:
+        raise several()
+    return matches[0] if matches else None
+
+
 def _label(item: Mapping[str, Any], id_field: str) -> str:
     name = item.get("name")
     return f"    {item.get(id_field)}  {name if name not in (None, '') else '-'}"
@@ -194,6 +212,15 @@ def _ambiguous_name(
     )
 
 
+def _ambiguous_prefix(kind: str, text: str, matches: Sequence[JSONObject]) -> AmbiguousError:
+    # after node-triton lib/tritonapi.js getInstance, with the candidates listed
+    return AmbiguousError(
+        f'{kind} short id "{text}" is ambiguous: matches {len(matches)} {kind}s:\n'
+        + _listing(matches),
+        matches,
+    )
+
+
 def _ambiguous_short_id(kind: str, text: str, matches: Sequence[JSONObject]) -> NotFoundError:
     return AmbiguousShortIdError(
         f'no {kind} with name "{text}" was found and "{text}" is an ambiguous short id, '
@@ -211,14 +238,11 @@ def _by_name_or_short_id(kind: str, text: str, items: Iterable[JSONObject]) -> J
             named.append(item)
         if str(item.get("id", ""))[:8] == text:
             by_short_id.append(item)
-    if len(named) == 1:
-        return named[0]
-    if named:
-        raise _ambiguous_name(kind, text, named)
-    if len(by_short_id) == 1:
-        return by_short_id[0]
-    if by_short_id:
-        raise _ambiguous_short_id(kind, text, by_short_id)
+    found = _one(named, lambda: _ambiguous_name(kind, text, named))
+    if found is None:
+        found = _one(by_short_id, lambda: _ambiguous_short_id(kind, text, by_short_id))
+    if found is not None:
+        return found
     raise NotFoundError(f'no {kind} with name or short id "{text}" was found')
 
 
@@ -226,12 +250,10 @@ def _by_name_or_short_id(kind: str, text: str, items: Iterable[JSONObject]) -> J
 
 
 def _get_machine(api: CloudAPI, uuid: str, shown: str, credentials: bool) -> JSONObject:
-    try:
-        return api.get_machine(uuid, credentials=credentials)
-    except CloudAPIError as exc:
-        if _is_not_found(exc):
-            raise NotFoundError(f"instance with id {shown} was not found") from exc
-        raise
+    return _fetch(
+        lambda: api.get_machine(uuid, credentials=credentials),
+        f"instance with id {shown} was not found",
+    )
 
 
 def _listed_instance(api: CloudAPI, text: str) -> JSONObject:
@@ -253,14 +275,9 @@ def _listed_instance(api: CloudAPI, text: str) -> JSONObject:
             return machine
         if str(machine.get("id", "")).startswith(prefix):
             matches.append(machine)
-    if len(matches) == 1:
-        return matches[0]
-    if matches:
-        raise AmbiguousError(
-            f'instance short id "{text}" is ambiguous: matches {len(matches)} instances:\n'
-            + _listing(matches),
-            matches,
-        )
+    found = _one(matches, lambda: _ambiguous_prefix("instance", text, matches))
+    if found is not None:
+        return found
     raise NotFoundError(f'no instance with name or short id "{text}" was found')
 
 
@@ -315,12 +332,7 @@ def image(api: CloudAPI, text: str, *, include_inactive: bool = False) -> JSONOb
             matches several).
     """
     if is_uuid(text):
-        try:
-            return api.get_image(text)
-        except CloudAPIError as exc:
-            if _is_not_found(exc):
-                raise NotFoundError(f"image with id {text} was not found") from exc
-            raise
+        return _fetch(lambda: api.get_image(text), f"image with id {text} was not found")
     # as node-triton lib/tritonapi.js getImage: only the first "@" separates the version
     parts = text.split("@")
     name = parts[0]
@@ -339,10 +351,9 @@ def image(api: CloudAPI, text: str, *, include_inactive: bool = False) -> JSONOb
         # stable: of images published at the same moment, the last one listed wins
         return sorted(named, key=lambda img: str(img.get("published_at") or ""))[-1]
     by_short_id = [img for img in images if str(img.get("id", ""))[:8] == name]
-    if len(by_short_id) == 1:
-        return by_short_id[0]
-    if by_short_id:
-        raise _ambiguous_short_id("image", name, by_short_id)
+    found = _one(by_short_id, lambda: _ambiguous_short_id("image", name, by_short_id))
+    if found is not None:
+        return found
     raise NotFoundError(f'no image with {selector} or short id "{name}" was found')
 
 
@@ -357,12 +368,7 @@ def package(api: CloudAPI, text: str) -> JSONObject:
         AmbiguousError: several packages have that name.
     """
     if is_uuid(text):
-        try:
-            return api.get_package(text)
-        except CloudAPIError as exc:
-            if _is_not_found(exc):
-                raise NotFoundError(f"package with id {text} was not found") from exc
-            raise
+        return _fetch(lambda: api.get_package(text), f"package with id {text} was not found")
     if not _could_be_short_id(text) and _PLAIN_NAME_RE.fullmatch(text):
         packages = api.list_packages(name=text)
     else:
@@ -378,12 +384,7 @@ def network(api: CloudAPI, text: str) -> JSONObject:
         AmbiguousError: several networks have that name.
     """
     if is_uuid(text):
-        try:
-            return api.get_network(text)
-        except CloudAPIError as exc:
-            if _is_not_found(exc):
-                raise NotFoundError(f"network with id {text} was not found") from exc
-            raise
+        return _fetch(lambda: api.get_network(text), f"network with id {text} was not found")
     return _by_name_or_short_id("network", text, api.list_networks())
 
 
@@ -395,24 +396,23 @@ def fwrule(api: CloudAPI, text: str) -> JSONObject:
             share the short id).
     """
     if is_uuid(text):
-        try:
-            return api.get_firewall_rule(text)
-        except CloudAPIError as exc:
-            if _is_not_found(exc):
-                raise NotFoundError(f"firewall rule with id {text} was not found") from exc
-            raise
+        return _fetch(
+            lambda: api.get_firewall_rule(text), f"firewall rule with id {text} was not found"
+        )
     not_found = NotFoundError(f'no firewall rule with short id "{text}" was found')
     if not _could_be_short_id(text):
         raise not_found  # no rule's short id can be anything else, so no need to list
     matches = [r for r in api.list_firewall_rules() if str(r.get("id", ""))[:8] == text]
-    if len(matches) == 1:
-        return matches[0]
-    if matches:
-        raise AmbiguousShortIdError(
+    found = _one(
+        matches,
+        lambda: AmbiguousShortIdError(
             f'"{text}" is an ambiguous short id, with multiple matching firewall rules:\n'
             + _listing(matches),
             matches,
-        )
+        ),
+    )
+    if found is not None:
+        return found
     raise not_found
 
 
@@ -424,17 +424,13 @@ def vlan(api: CloudAPI, text: str) -> JSONObject:
         AmbiguousError: several VLANs have that name.
     """
     if _VLAN_ID_RE.fullmatch(text) and int(text) <= _MAX_VLAN_ID:
-        try:
-            return api.get_fabric_vlan(int(text))
-        except CloudAPIError as exc:
-            if _is_not_found(exc):
-                raise NotFoundError(f"vlan with id {text.strip()} was not found") from exc
-            raise
+        return _fetch(
+            lambda: api.get_fabric_vlan(int(text)), f"vlan with id {text.strip()} was not found"
+        )
     named = [v for v in api.list_fabric_vlans() if v.get("name") == text]
-    if len(named) == 1:
-        return named[0]
-    if named:
-        raise _ambiguous_name("vlan", text, named, id_field="vlan_id")
+    found = _one(named, lambda: _ambiguous_name("vlan", text, named, id_field="vlan_id"))
+    if found is not None:
+        return found
     raise NotFoundError(f'no vlan with name "{text}" was found')
 
 
@@ -451,12 +447,7 @@ def volume(api: CloudAPI, text: str) -> JSONObject:
     """
     uuid = _full_uuid(text)
     if uuid is not None:
-        try:
-            return api.get_volume(uuid)
-        except CloudAPIError as exc:
-            if _is_not_found(exc):
-                raise NotFoundError(f"volume with id {uuid} was not found") from exc
-            raise
+        return _fetch(lambda: api.get_volume(uuid), f"volume with id {uuid} was not found")
     usable = {"ne": ["state", "failed"]}
     prefix = _norm_short_id(text)
     if prefix is None:
@@ -465,20 +456,12 @@ def volume(api: CloudAPI, text: str) -> JSONObject:
         # one listing serves both the name and the prefix
         volumes = api.list_volumes(predicate=usable)
     named = [v for v in volumes if v.get("name") == text]
-    if len(named) == 1:
-        return named[0]
-    if named:
-        raise _ambiguous_name("volume", text, named)
-    if prefix is not None:
+    found = _one(named, lambda: _ambiguous_name("volume", text, named))
+    if found is None and prefix is not None:
         matches = [v for v in volumes if str(v.get("id", "")).startswith(prefix)]
-        if len(matches) == 1:
-            return matches[0]
-        if matches:
-            raise AmbiguousError(
-                f'volume short id "{text}" is ambiguous: matches {len(matches)} volumes:\n'
-                + _listing(matches),
-                matches,
-            )
+        found = _one(matches, lambda: _ambiguous_prefix("volume", text, matches))
+    if found is not None:
+        return found
     raise NotFoundError(f'no volume with id, name or short id "{text}" was found')
 
 

@@ -20,14 +20,18 @@ from json.encoder import encode_basestring
 from typing import Any, Final, NamedTuple
 
 __all__ = [
+    "JS_WHITESPACE",
     "UNDEFINED",
     "Column",
     "SortKey",
     "TableError",
     "choose_columns",
+    "console_text",
     "dotted_get",
     "js_number",
     "js_string",
+    "js_trim",
+    "js_typeof",
     "json_array",
     "json_compact",
     "json_lines",
@@ -37,6 +41,9 @@ __all__ = [
     "parse_sort",
     "render_table",
     "sort_rows",
+    "strictly_equal",
+    "string_to_number",
+    "to_number",
 ]
 
 
@@ -152,7 +159,8 @@ _ARRAY_INDEX_LIMIT = 2**32 - 1
 _ANSI_SGR = re.compile("\x1b\\[[^\n\r\u2028\u2029]*?m")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _SURROGATE_PAIR = re.compile("[\ud800-\udbff][\udc00-\udfff]")
-_JS_WHITESPACE = (
+#: The characters JavaScript's ``String.prototype.trim`` removes.
+JS_WHITESPACE = (
     " \t\n\v\f\r\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
     "\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 )
@@ -249,8 +257,9 @@ def _utf16(text: str) -> str | bytes:
     return text.encode("utf-16-be", "surrogatepass")
 
 
-def _string_to_number(text: str) -> float:
-    text = text.strip(_JS_WHITESPACE)
+def string_to_number(text: str) -> float:
+    """``Number(text)``: ``""`` is 0, ``0x10`` is 16, ``Infinity`` counts, other text is NaN."""
+    text = text.strip(JS_WHITESPACE)
     if not text:
         return 0.0
     if _JS_DECIMAL.fullmatch(text):
@@ -264,7 +273,7 @@ def _string_to_number(text: str) -> float:
     return math.nan
 
 
-def _to_number(value: Any) -> float:
+def to_number(value: Any) -> float:
     """``Number(value)``: NaN for missing values, dicts and text that is not a number."""
     if value is UNDEFINED:
         return math.nan
@@ -277,10 +286,52 @@ def _to_number(value: Any) -> float:
     if isinstance(value, float):
         return value
     if isinstance(value, str):
-        return _string_to_number(value)
+        return string_to_number(value)
     if isinstance(value, list | tuple):
-        return _string_to_number(js_string(value))
+        return string_to_number(js_string(value))
     return math.nan
+
+
+# The names these had before they were public; image.py, vlan.py and volume.py still use them.
+_string_to_number = string_to_number
+_to_number = to_number
+_JS_WHITESPACE = JS_WHITESPACE
+
+
+def js_trim(text: str) -> str:
+    """``text.trim()``: JavaScript's whitespace (which is not Python's) removed at both ends."""
+    return text.strip(JS_WHITESPACE)
+
+
+def js_typeof(value: Any) -> str:
+    """JavaScript's ``typeof`` of a decoded JSON value (``null`` is ``"object"``)."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, int | float):
+        return "number"
+    return "object"
+
+
+def strictly_equal(a: Any, b: Any) -> bool:
+    """JavaScript's ``a === b`` for JSON values (``true`` is not ``1``; two objects never are)."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a == b
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return a == b
+    if isinstance(a, dict | list) or isinstance(b, dict | list):
+        return False
+    return type(a) is type(b) and a == b
+
+
+def console_text(value: Any) -> str:
+    """``value`` as ``console.log(value)`` shows a JSON value (objects as indented JSON)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict | list):
+        return json_stringify(value, 4)
+    return js_string(value)
 
 
 def _to_primitive(value: Any) -> Any:
@@ -299,7 +350,7 @@ def _js_less(a: Any, b: Any) -> bool:
             ka = a.encode("utf-16-be", "surrogatepass")
             kb = b.encode("utf-16-be", "surrogatepass")
         return ka < kb  # type: ignore[operator]
-    return _to_number(a) < _to_number(b)
+    return to_number(a) < to_number(b)
 
 
 def _is_array_index(key: str) -> bool:
@@ -421,8 +472,8 @@ def _row_comparator(fields: Sequence[SortSpec], dotted: bool) -> Callable[[Any, 
                 if b_cmp is None:
                     b_cmp = UNDEFINED
             else:
-                a_cmp = _to_number(a_val)
-                b_cmp = _to_number(b_val)
+                a_cmp = to_number(a_val)
+                b_cmp = to_number(b_val)
                 if a_cmp != a_cmp or b_cmp != b_cmp:
                     a_cmp, b_cmp = a_val, b_val
             if a_cmp is UNDEFINED and b_cmp is UNDEFINED:

@@ -11,6 +11,7 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from smartdc.cli import output
+from smartdc.cli.args import take
 from smartdc.cli.command import ArgParser, Command, Group, UsageError
 
 if TYPE_CHECKING:
@@ -37,15 +38,6 @@ def _columns(options: argparse.Namespace, default: str) -> list[str]:
     return (LONG_COLUMNS if options.long else default).split(",")
 
 
-def _add_one_row_options(parser: ArgParser) -> None:
-    parser.add_argument("-j", "--json", action="store_true", help="JSON output.")
-    parser.add_argument(
-        "-l", "--long", action="store_true", help='Long/wider output. Ignored if "-o ..." is used.'
-    )
-    parser.add_argument("-o", metavar="field1,...", help="Specify fields (columns) to output.")
-    parser.add_argument("-H", action="store_true", help="Omit table header row.")
-
-
 def _print_row(
     context: Context, options: argparse.Namespace, key: dict[str, Any], columns: list[str]
 ) -> None:
@@ -68,14 +60,11 @@ def _configure_list(parser: ArgParser) -> None:
 def do_list(context: Context, options: argparse.Namespace) -> None:
     """ListAccessKeys as a table (sorted by ``created``) or JSON lines."""
     from smartdc.cli import table
-    from smartdc.cli.commands.account import exit_1_when_missing
 
     if options.args:
         raise UsageError("incorrect number of arguments")
-    try:
-        keys = context.api.list_access_keys() or []
-    except Exception as exc:  # a CloudAPI without access keys answers 404
-        raise exit_1_when_missing(exc) from exc
+    # a CloudAPI without access keys answers 404 (exit 1, as any CloudAPI 404)
+    keys = context.api.list_access_keys() or []
     if options.json or options.json_array:
         output.print_items(context, options, keys)
         return
@@ -92,22 +81,14 @@ LIST = Command("list", "List access keys.", do_list, _configure_list, aliases=("
 
 
 def _configure_get(parser: ArgParser) -> None:
-    _add_one_row_options(parser)
+    output.add_row_options(parser)
     parser.add_argument("ids", nargs="*", metavar="ACCESSKEYID")
 
 
 def do_get(context: Context, options: argparse.Namespace) -> None:
     """GetAccessKey as a one-row table, or its JSON with ``-j``."""
-    from smartdc.cli.commands.account import exit_1_when_missing
-
-    if not options.ids:
-        raise UsageError("missing ACCESSKEYID argument")
-    if len(options.ids) > 1:
-        raise UsageError("incorrect number of arguments")
-    try:
-        key = context.api.get_access_key(options.ids[0])
-    except Exception as exc:
-        raise exit_1_when_missing(exc) from exc
+    (accesskeyid,) = take(options.ids, 1, "missing ACCESSKEYID argument")
+    key = context.api.get_access_key(accesskeyid)
     _print_row(context, options, key, _columns(options, LIST_COLUMNS))
 
 
@@ -127,14 +108,12 @@ def _configure_create(parser: ArgParser) -> None:
         help="A short description for the access key.",
     )
     parser.add_argument("-s", "--status", metavar="STATUS", help="Status for the access key")
-    _add_one_row_options(parser)
+    output.add_row_options(parser)
     parser.add_argument("args", nargs="*", help=argparse.SUPPRESS)
 
 
 def do_create(context: Context, options: argparse.Namespace) -> None:
     """CreateAccessKey; prints the new id and its secret (shown by CloudAPI only now)."""
-    from smartdc.cli.commands.account import exit_1_when_missing
-
     if options.args:
         raise UsageError("incorrect number of arguments")
     params = {
@@ -143,11 +122,8 @@ def do_create(context: Context, options: argparse.Namespace) -> None:
         if value
     }
     api = context.api
-    try:
-        # the library's create_access_key() sends no fields yet: with some, the route by hand
-        key = api.request("POST", "accesskeys", json=params) if params else api.create_access_key()
-    except Exception as exc:
-        raise exit_1_when_missing(exc) from exc
+    # the library's create_access_key() sends no fields yet: with some, the route by hand
+    key = api.request("POST", "accesskeys", json=params) if params else api.create_access_key()
     columns = _columns(options, CREATE_COLUMNS)
     if not options.o:
         columns += [name for name in ("status", "description") if getattr(options, name)]
@@ -178,17 +154,14 @@ _UPDATE_HELP = "\n    ".join(
 def do_update(context: Context, options: argparse.Namespace) -> None:
     """UpdateAccessKey (``POST /:login/accesskeys/:id``) with ``status`` and/or
     ``description``, from ``FIELD=VALUE`` arguments or a JSON file."""
-    from smartdc.cli.commands.account import exit_1_when_missing, update_data
+    from smartdc.cli.values import update_data
 
     if not options.args:
         raise UsageError("missing ACCESSKEYID argument(s)")
     accesskeyid, *fields = options.args
     data = update_data(context, options.file, fields, UPDATE_ACCESSKEY_FIELDS, "access key")
-    try:
-        # the library has no update_access_key() yet: the documented route, by hand
-        context.api.request("POST", _key_path(accesskeyid), json=data)
-    except Exception as exc:
-        raise exit_1_when_missing(exc) from exc
+    # the library has no update_access_key() yet: the documented route, by hand
+    context.api.request("POST", _key_path(accesskeyid), json=data)
     context.out(f"Updated access key {accesskeyid} (fields: {', '.join(data)})")
 
 
@@ -216,25 +189,17 @@ def _configure_delete(parser: ArgParser) -> None:
 
 def do_delete(context: Context, options: argparse.Namespace) -> None:
     """DeleteAccessKey for each id in turn, after a confirmation unless ``-f``."""
-    from smartdc.cli.commands.account import confirm, exit_1_when_missing
+    from smartdc.cli.prompt import delete_each
 
-    ids: list[str] = options.ids
-    if not ids:
-        raise UsageError("missing ACCESSKEYID argument(s)")
-    if not options.force:
-        if len(ids) == 1:
-            question = f'Delete access key "{ids[0]}"? [y/n] '
-        else:
-            question = f"Delete {len(ids)} access keys ({', '.join(ids)})? [y/n] "
-        if not confirm(context, question):
-            context.err("Aborting")
-            return
-    for accesskeyid in ids:
-        try:
-            context.api.delete_access_key(accesskeyid)
-        except Exception as exc:
-            raise exit_1_when_missing(exc) from exc
-        context.out(f'Deleted access key "{accesskeyid}"')
+    ids = take(options.ids, 1, "missing ACCESSKEYID argument(s)", extra=None)
+    delete_each(
+        context,
+        ids,
+        "access key",
+        lambda accesskeyid: context.api.delete_access_key(accesskeyid),
+        lambda accesskeyid: f'Deleted access key "{accesskeyid}"',
+        skip=options.force,
+    )
 
 
 DELETE = Command(

@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from smartdc.cli import output
-from smartdc.cli.command import ArgParser, Command, Group, UsageError
+from smartdc.cli.args import add_positionals, refuse_args
+from smartdc.cli.command import ArgParser, Command, Group
 
 if TYPE_CHECKING:
     from smartdc.cli.context import Context
@@ -33,119 +34,7 @@ UPDATE_ACCOUNT_FIELDS: dict[str, str] = {
 }
 
 
-# --- helpers shared with key and accesskey ----------------------------------------------------
-
-
-def add_extra_args(parser: ArgParser) -> None:
-    """Collect positional arguments a command takes none of, to refuse them as triton does."""
-    parser.add_argument("args", nargs="*", help=argparse.SUPPRESS)
-
-
-def refuse_args(options: argparse.Namespace) -> None:
-    """Fail with triton's ``invalid args: a,b`` when positional arguments were given."""
-    from smartdc.cli.failures import CommandError
-
-    if options.args:
-        raise CommandError(f"invalid args: {','.join(options.args)}")
-
-
-def js_typeof(value: Any) -> str:
-    """What JavaScript's ``typeof`` says of a decoded JSON value."""
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, int | float):
-        return "number"
-    return "object"
-
-
-def validate_fields(data: Any, valid: Mapping[str, str]) -> None:
-    """Check an update object as triton does (lib/common.js validateObject): known fields
-    only, each of its type, and at least one."""
-    if not isinstance(data, dict):
-        # triton fails an assertion here; say what is wrong instead
-        kind = "an array" if isinstance(data, list) else "null" if data is None else js_typeof(data)
-        raise UsageError(f"the update must be a JSON object, not {kind}")
-    names = ", ".join(sorted(valid))
-    for key, value in data.items():
-        wanted = valid.get(key)
-        if wanted is None:
-            raise UsageError(
-                f"unknown or unupdateable field: {key} (updateable fields are: {names})"
-            )
-        if js_typeof(value) != wanted:
-            raise UsageError(
-                f'field "{key}" must be of type "{wanted}", but got a value of type '
-                f'"{js_typeof(value)}"'
-            )
-    if not data:
-        raise UsageError("Input object must not be empty")
-
-
-def update_data(
-    context: Context, file: str | None, args: list[str], valid: Mapping[str, str], what: str
-) -> dict[str, Any]:
-    """The fields an ``update`` command sends: ``FIELD=VALUE`` arguments, or the JSON object in
-    ``file`` (``-`` for stdin), checked against ``valid``."""
-    import json
-
-    from smartdc.cli.args import key_values
-    from smartdc.cli.failures import CommandError
-
-    if file:
-        if file == "-":
-            text, where = context.streams.stdin.read(), "on stdin"
-        else:
-            with open(file, encoding="utf-8") as handle:
-                text = handle.read()
-            where = f'in "{file}"'
-        try:
-            data = json.loads(text)
-        except ValueError as exc:
-            raise CommandError(f"invalid JSON for {what} update {where}: {exc}") from None
-    else:
-        strings = [name for name, kind in valid.items() if kind == "string"]
-        data = key_values(args, dotted=False, string_keys=strings)
-    validate_fields(data, valid)
-    assert isinstance(data, dict)
-    return data
-
-
-def confirm(context: Context, question: str) -> bool:
-    """Ask ``question`` (``... [y/n] ``) and read the answer: ``y`` or ``yes`` goes ahead.
-
-    triton asks on the terminal even when stdin is redirected (and crashes without one);
-    here stdin must be a terminal, else the command fails and points at ``-f``.
-    """
-    from smartdc.cli.failures import CommandError
-
-    if not context.stdin_interactive:
-        raise CommandError(
-            f"cannot ask {question.strip()!r}: stdin is not a terminal "
-            "(use -f to skip the confirmation)"
-        )
-    stdout = context.streams.stdout
-    prompt_to = stdout if stdout.isatty() else context.streams.stderr
-    prompt_to.write(question)
-    prompt_to.flush()
-    answer = context.streams.stdin.readline()
-    return answer.strip().lower() in ("y", "yes")
-
-
-def exit_1_when_missing(exc: BaseException) -> BaseException:
-    """A CloudAPI 404 as triton reports it for commands that pass a name straight to
-    CloudAPI (``key get``, ``accesskey get``, ``cloudapi``): same message, exit 1 (triton
-    exits 3 only for things it looks up itself). Other errors are returned unchanged."""
-    from smartdc.cli.failures import CommandError, describe
-    from smartdc.errors import CloudAPIError
-
-    if not isinstance(exc, CloudAPIError) or exc.status != 404:
-        return exc
-    code, message, _ = describe(exc)
-    error = CommandError(message, code=code)
-    setattr(error, "request_id", exc.request_id)  # noqa: B010 - shown under -v, as for exc
-    return error
+# --- helpers -----------------------------------------------------------------------------------
 
 
 def _format_s(value: Any) -> str:
@@ -162,7 +51,7 @@ def _format_s(value: Any) -> str:
 
 def _configure_json(parser: ArgParser) -> None:
     parser.add_argument("-j", "--json", action="store_true", help="JSON output.")
-    add_extra_args(parser)
+    add_positionals(parser)
 
 
 def do_get(context: Context, options: argparse.Namespace) -> None:
@@ -256,6 +145,8 @@ def _configure_update(parser: ArgParser) -> None:
 
 def do_update(context: Context, options: argparse.Namespace) -> None:
     """UpdateAccount with ``FIELD=VALUE`` arguments or a JSON file; prints the fields sent."""
+    from smartdc.cli.values import update_data
+
     data = update_data(context, options.file, options.fields, UPDATE_ACCOUNT_FIELDS, "account")
     context.api.update_account(**data)
     context.out(f'Updated account "{context.settings.account}" (fields: {", ".join(data)})')
@@ -345,7 +236,7 @@ INFO = Command("info", "Print an account summary.", do_info, _configure_json)
 
 def _configure_name_table(parser: ArgParser) -> None:
     output.add_table_options(parser, sort_default="name", long=False)
-    add_extra_args(parser)
+    add_positionals(parser)
 
 
 def _print_name_table(

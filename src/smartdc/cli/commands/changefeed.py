@@ -12,6 +12,7 @@ import argparse
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from smartdc.cli.args import add_positionals, refuse_args
 from smartdc.cli.command import ArgParser, Command
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ def _configure(parser: ArgParser) -> None:
         help="Comma separated list of instance uuids to watch for changes. If nothing is "
         "said, all the account instances are assumed.",
     )
-    parser.add_argument("args", nargs="*", help=argparse.SUPPRESS)
+    add_positionals(parser)
 
 
 def split_instances(values: list[str]) -> list[str]:
@@ -93,7 +94,6 @@ def do_changefeed(context: Context, options: argparse.Namespace) -> int | None:
 
     from smartdc.api.websockets import changefeed_subscription
     from smartdc.cli import websocket
-    from smartdc.cli.commands.account import exit_1_when_missing, refuse_args
 
     refuse_args(options)
     instances = _instance_ids(context, split_instances(options.instances))
@@ -101,10 +101,7 @@ def do_changefeed(context: Context, options: argparse.Namespace) -> int | None:
     verify: bool | str = False if settings.insecure else settings.ca_bundle or True
     request = context.api.get_changefeed()
     context.trace(f"changefeed: connecting to {request.url}")
-    try:
-        ws = websocket.connect(request, timeout=30.0, verify=verify)
-    except Exception as exc:
-        raise exit_1_when_missing(exc) from exc
+    ws = websocket.connect(request, timeout=30.0, verify=verify)
     vms: list[str | Mapping[str, Any]] | None = list(instances) or None
     subscription = changefeed_subscription(vms=vms)
     stdout = context.streams.stdout

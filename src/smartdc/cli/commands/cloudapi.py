@@ -95,7 +95,6 @@ def _split_path(path: str) -> tuple[str, dict[str, str] | None]:
 def do_cloudapi(context: Context, options: argparse.Namespace) -> None:
     """Send the request; print headers to stderr with ``-i`` (or for HEAD), then the body."""
     from smartdc.cli import table
-    from smartdc.cli.commands.account import exit_1_when_missing
     from smartdc.cli.failures import CommandError
 
     if len(options.paths) != 1:
@@ -106,14 +105,10 @@ def do_cloudapi(context: Context, options: argparse.Namespace) -> None:
     headers = dict(parse_header(raw) for raw in options.header)
     body = _request_body(context, options.data) if options.data else None
     path, params = _split_path(options.paths[0])
-    api = context.api
-    try:
-        # the raw request path: a 3xx answer (GetDatacenter's 302) is printed, not raised
-        response = api._request(
-            method, path, params=params, json=body, headers=headers, accept_redirect=True
-        )
-    except Exception as exc:
-        raise exit_1_when_missing(exc) from exc
+    # the raw request path: a 3xx answer (GetDatacenter's 302) is printed, not raised
+    response = context.api._request(
+        method, path, params=params, json=body, headers=headers, accept_redirect=True
+    )
     if options.show_headers or method == "HEAD":
         from http import HTTPStatus
 

@@ -28,11 +28,6 @@ NIC_KEYS = ("ipv4_uuid", "ipv4_ips")
 # as node-triton do_create.js parseVolMount
 _VOLUME_NAME_RE = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.\-]+")
 _VOLUME_MODES = ("ro", "rw")
-_UUID_RE = re.compile(r"[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}", re.IGNORECASE)
-
-# Metadata and tag values may only be of these JSON types (metadataandtags.js allowedTypes).
-_ALLOWED_TYPES = "string, number, boolean"
-_MAX_SAFE_INTEGER = 2**53
 
 
 class _InOrder(argparse.Action):
@@ -199,162 +194,19 @@ def _configure(parser: ArgParser) -> None:
 # --- reading -m/-t/-M values (node-triton lib/metadataandtags.js) ------------------------------
 
 
-class _Bag:
-    """Metadata or tags being collected; ``ilk`` names them in messages."""
-
-    def __init__(self, context: Context, ilk: str) -> None:
-        self.context = context
-        self.ilk = ilk
-        self.values: dict[str, Any] = {}
-
-    def add(self, key: str, value: Any, source: str | None) -> None:
-        from smartdc.cli.table import js_string, json_stringify
-
-        where = f" (from {source})" if source else ""
-        if not isinstance(value, bool | str | int | float):
-            raise UsageError(
-                f"invalid {self.ilk} value type{where}: must be one of {_ALLOWED_TYPES}: "
-                f"{key}={json_stringify(value)}"
-            )
-        if key in self.values:
-            shown = js_string(value)
-            if len(shown) > 10:
-                shown = shown[:7] + "..."
-            self.context.err(
-                f'warning: {self.ilk} "{key}={shown}"{where} replaces earlier value for "{key}"'
-            )
-        self.values[key] = value
-
-    def add_json(self, text: str, source: str | None) -> None:
-        from smartdc.cli.failures import CommandError
-
-        where = f" (from {source})" if source else ""
-        try:
-            obj = _parse_json(text)
-        except ValueError as exc:
-            raise CommandError(f"{self.ilk}{where} is not valid JSON: {exc}") from None
-        # text starting with "{" that parses is an object
-        for key, value in obj.items():
-            self.add(key, value, source)
-
-    def add_key_value(self, text: str, source: str | None) -> None:
-        key, sep, raw = text.partition("=")
-        if not sep:
-            raise UsageError(f"invalid KEY=VALUE {self.ilk} argument: {text}")
-        self.add(_js_trim(key), typed_value(raw), source)
-
-    def add_file(self, name: str) -> None:
-        data = _read_file(self.context, name, f'"{name}" is not an existing file')
-        trimmed = _js_trim(data)
-        if trimmed.startswith("{"):
-            self.add_json(trimmed, name)
-            return
-        for line in re.split(r"\r?\n", trimmed):
-            if _js_trim(line):
-                self.add_key_value(line, name)
-
-    def add_option(self, value: str, *, empty: str) -> None:
-        """One ``-m``/``-t`` value: ``k=v``, a JSON object or ``@FILE``."""
-        if not value:
-            raise UsageError(empty)
-        if value.startswith("{"):
-            self.add_json(value, None)
-        elif value.startswith("@"):
-            self.add_file(value[1:])
-        else:
-            self.add_key_value(value, None)
-
-    def add_from_file(self, key: str, name: str) -> None:
-        self.add(
-            key,
-            _read_file(self.context, name, f'{self.ilk} path "{name}" is not an existing file'),
-            name,
-        )
-
-
-def typed_value(raw: str) -> Any:
-    """A ``key=value`` value as triton types it: ``true``/``false``, a number (as JavaScript's
-    ``Number()`` reads one, so ``""`` is 0 and ``0x10`` is 16), or the text unchanged."""
-    from smartdc.cli.table import _string_to_number
-
-    trimmed = _js_trim(raw)
-    if trimmed == "true":
-        return True
-    if trimmed == "false":
-        return False
-    number = _string_to_number(raw)
-    if number != number:  # NaN: not a number
-        return raw
-    return _json_number(number)
-
-
-def _parse_json(text: str) -> Any:
-    """``JSON.parse``: like :func:`json.loads`, without the ``NaN``/``Infinity`` extension."""
-    import json
-
-    def refuse(name: str) -> Any:
-        raise ValueError(f"{name} is not JSON")
-
-    return json.loads(text, parse_constant=refuse)
-
-
-def _json_number(number: float) -> int | float:
-    # Integers are sent without a fraction, as JSON.stringify writes them.
-    if number.is_integer() and abs(number) <= _MAX_SAFE_INTEGER:
-        return int(number)
-    return number
-
-
-def _json_safe(value: Any) -> Any:
-    # JSON.stringify sends an infinite number (from "Infinity" or "1e999") as null.
-    if isinstance(value, float) and value in (float("inf"), float("-inf")):
-        return None
-    return value
-
-
-def _js_trim(text: str) -> str:
-    from smartdc.cli.table import _JS_WHITESPACE
-
-    return text.strip(_JS_WHITESPACE)
-
-
-def _expand_home(context: Context, name: str) -> str:
-    # as node-triton lib/common.js tildeSync: only "~" and "~/..." are expanded
-    if name != "~" and not name.startswith("~/"):
-        return name
-    home = context.env.get("HOME")
-    if not home:
-        from smartdc.cli.failures import CommandError
-
-        raise CommandError("cannot determine home dir: HOME environment variable is not defined")
-    import os
-
-    return home if name == "~" else os.path.join(home, name[2:])
-
-
-def _read_file(context: Context, name: str, missing: str) -> str:
-    """The text of file ``name`` (``~`` expanded), exactly as stored (no newline changes)."""
-    import os
-
-    from smartdc.cli.failures import CommandError
-
-    path = _expand_home(context, name)
-    if not os.path.isfile(path):
-        raise CommandError(missing)
-    with open(path, encoding="utf-8", errors="replace", newline="") as handle:
-        return handle.read()
-
-
 def _metadata(context: Context, options: argparse.Namespace) -> dict[str, Any]:
-    bag = _Bag(context, "metadata")
+    from smartdc.cli.table import js_trim
+    from smartdc.cli.values import ValueSet
+
+    bag = ValueSet(context, "metadata")
     for kind, value in options.metadata_opts:
         if kind == "metadata":
-            bag.add_option(value, empty="empty metadata option value")
+            bag.add_option(value)
         elif kind == "metadata_file":
             key, sep, name = value.partition("=")
             if not sep:
                 raise UsageError(f"invalid KEY=FILE metadata argument: {value}")
-            bag.add_from_file(_js_trim(key), name)
+            bag.add_from_file(js_trim(key), name)
         elif kind == "script":
             bag.add_from_file("user-script", value)
         else:
@@ -363,9 +215,11 @@ def _metadata(context: Context, options: argparse.Namespace) -> dict[str, Any]:
 
 
 def _tags(context: Context, options: argparse.Namespace) -> dict[str, Any]:
-    bag = _Bag(context, "tag")
+    from smartdc.cli.values import ValueSet
+
+    bag = ValueSet(context, "tag")
     for value in options.tag:
-        bag.add_option(value, empty="empty tag option value")
+        bag.add_option(value)
     return bag.values
 
 
@@ -424,14 +278,15 @@ def _volumes(values: Sequence[str]) -> list[dict[str, str]]:
 def _disks(context: Context, values: Sequence[str]) -> list[Any]:
     """``--disk`` values (lib/disks.js): JSON objects, or one ``@FILE`` holding an array."""
     from smartdc.cli.failures import CommandError
-    from smartdc.cli.table import _to_number, json_stringify
+    from smartdc.cli.table import json_stringify, to_number
+    from smartdc.cli.values import json_number, json_safe, parse_json, read_text_file
 
     # triton crashes on text that is not JSON; this reports it instead.
     if len(values) == 1 and values[0].startswith("@"):
         name = values[0][1:]
-        text = _read_file(context, name, f'disks path "{name}" is not an existing file')
+        text = read_text_file(context, name, f'disks path "{name}" is not an existing file')
         try:
-            parsed = _parse_json(text)
+            parsed = parse_json(text)
         except ValueError as exc:
             raise CommandError(f"{text} is not valid JSON: {exc}") from None
         if not isinstance(parsed, list):
@@ -441,7 +296,7 @@ def _disks(context: Context, values: Sequence[str]) -> list[Any]:
         disks = []
         for value in values:
             try:
-                disks.append(_parse_json(value))
+                disks.append(parse_json(value))
             except ValueError as exc:
                 raise CommandError(f"{value} is not valid JSON: {exc}") from None
     problems: list[UsageError] = []
@@ -451,7 +306,7 @@ def _disks(context: Context, values: Sequence[str]) -> list[Any]:
         size = disk.get("size")
         if size in (None, False, 0, "") or size == "remaining":
             continue
-        number = _to_number(size)
+        number = to_number(size)
         if number != number or number < 0:
             problems.append(
                 UsageError(
@@ -459,7 +314,7 @@ def _disks(context: Context, values: Sequence[str]) -> list[Any]:
                 )
             )
         else:
-            disk["size"] = _json_safe(_json_number(number))
+            disk["size"] = json_safe(json_number(number))
     if len(problems) == 1:
         raise problems[0]
     if problems:
@@ -470,6 +325,7 @@ def _disks(context: Context, values: Sequence[str]) -> list[Any]:
 def parse_nic(text: str) -> dict[str, Any]:
     """A ``--nic ipv4_uuid=UUID[,ipv4_ips=IP]`` value as a CloudAPI network object."""
     from smartdc.cli.args import key_values
+    from smartdc.cli.resolve import is_uuid
 
     nic = key_values(text.split(","), valid_keys=NIC_KEYS, convert=False, dotted=False)
     uuid = nic.get("ipv4_uuid")
@@ -479,7 +335,7 @@ def parse_nic(text: str) -> dict[str, Any]:
     if ips:
         nic["ipv4_ips"] = ips.split("|")
     # triton fails an assertion here; say what is wrong instead
-    if not _UUID_RE.fullmatch(uuid):
+    if not is_uuid(uuid):
         raise UsageError(f'invalid ipv4_uuid "{uuid}": must be a network UUID')
     if ips and len(nic["ipv4_ips"]) != 1:
         raise UsageError("only 1 ipv4_ip may be specified")
@@ -518,6 +374,7 @@ def do_create(context: Context, options: argparse.Namespace) -> int | None:
 
     from smartdc.cli import resolve
     from smartdc.cli.parallel import run_parallel
+    from smartdc.cli.values import json_safe
 
     if len(options.args) != 2:
         raise UsageError("incorrect number of args")
@@ -566,8 +423,8 @@ def do_create(context: Context, options: argparse.Namespace) -> int | None:
         body["disks"] = disks
     if options.affinity:
         body["affinity"] = list(options.affinity)
-    body.update({f"metadata.{key}": _json_safe(value) for key, value in metadata.items()})
-    body.update({f"tag.{key}": _json_safe(value) for key, value in tags.items()})
+    body.update({f"metadata.{key}": json_safe(value) for key, value in metadata.items()})
+    body.update({f"tag.{key}": json_safe(value) for key, value in tags.items()})
     for flag, field in (
         ("allow_shared_images", "allow_shared_images"),
         ("encrypted", "encrypted"),

@@ -2,7 +2,8 @@
 
 Behaviour follows node-triton lib/do_instance/do_disk/*.js and lib/tritonapi.js: disks are
 named by id or 8-character short id (looked up in ListMachineDisks); ``-w`` polls the disks
-every second until the change shows.
+every second until the change shows. Changing the disks of a deleted instance fails as
+triton reports it: CloudAPI's 410, exit 1.
 """
 
 from __future__ import annotations
@@ -12,15 +13,15 @@ import re
 from typing import TYPE_CHECKING, Any, Literal
 
 from smartdc.cli import output, waiting
+from smartdc.cli.args import add_positionals, set_usage, take
 from smartdc.cli.command import ArgParser, Command, Group, UsageError
-from smartdc.cli.commands.instance_tags import (
-    add_positionals,
+from smartdc.cli.commands.instance_common import (
+    configure,
     elapsed_ms,
     instance_id,
+    list_shortcut,
     now_ms,
-    passthrough,
-    poll,
-    set_usage,
+    wait_timeout,
 )
 
 if TYPE_CHECKING:
@@ -64,8 +65,7 @@ def find_disk(disks: list[dict[str, Any]], text: str) -> dict[str, Any]:
 
 
 def _lookup(context: Context, machine: str, text: str) -> dict[str, Any]:
-    disks = passthrough(lambda: context.api.list_machine_disks(machine))
-    return find_disk(disks, text)
+    return find_disk(context.api.list_machine_disks(machine), text)
 
 
 def _without_state(disk: dict[str, Any]) -> dict[str, Any]:
@@ -78,35 +78,21 @@ def _wait_options(parser: ArgParser) -> None:
     )
 
 
-def _timeout(options: argparse.Namespace) -> float:
-    return waiting.wait_timeout(options, waiting.DEFAULT_WAIT_TIMEOUT)
-
-
 # --- disk add ----------------------------------------------------------------------------------
-
-
-def _configure_add(parser: ArgParser) -> None:
-    set_usage(parser, "[OPTIONS] INST SIZE")
-    _wait_options(parser)
-    add_positionals(parser)
 
 
 def do_add(context: Context, options: argparse.Namespace) -> None:
     """CreateMachineDisk of SIZE MiB (or the ``remaining`` space); ``-w`` waits until the
     new disk shows up with that size."""
-    from smartdc.cli.failures import CommandError
+    from smartdc.cli.failures import CommandError, gone_exits_1
 
-    if len(options.args) < 2:
-        raise UsageError("missing INST and/or SIZE arguments")
-    if len(options.args) > 2:
-        raise UsageError("incorrect number of arguments")
-    shown, size_text = options.args
+    shown, size_text = take(options.args, 2, "missing INST and/or SIZE arguments")
     size = parse_size(size_text, remaining=True)
     started = now_ms()
     api = context.api
     machine = instance_id(context, shown)
-    before = {d.get("id") for d in passthrough(lambda: api.list_machine_disks(machine))}
-    passthrough(lambda: api.create_machine_disk(machine, size=size))
+    before = {d.get("id") for d in api.list_machine_disks(machine)}
+    gone_exits_1(lambda: api.create_machine_disk(machine, size=size))
     context.out(f"Adding disk to instance {shown}")
     if not options.wait:
         return
@@ -122,13 +108,13 @@ def do_add(context: Context, options: argparse.Namespace) -> None:
             and (size == "remaining" or d.get("size") == size)
         ]
 
-    disks = poll(
+    disks = waiting.poll(
         context,
         lambda: api.list_machine_disks(machine),
         lambda disks: bool(added(disks)),
         describe=f"disk addition to instance {machine}",
         status=lambda disks: f"{len(disks)} disks",
-        timeout=_timeout(options),
+        timeout=wait_timeout(options),
     )
     new = added(disks)
     if len(new) > 1:
@@ -142,7 +128,7 @@ ADD = Command(
     "add",
     "Add a disk to a flexible disk instance.",
     do_add,
-    _configure_add,
+    configure("[OPTIONS] INST SIZE", more=_wait_options),
     description="Add a disk to a (stopped) bhyve instance with a flexible disk package.\n\n"
     "Arguments:\n"
     "    INST        Instance name, id, or short id\n"
@@ -153,22 +139,12 @@ ADD = Command(
 # --- disk list / get ---------------------------------------------------------------------------
 
 
-def _configure_list(parser: ArgParser) -> None:
-    set_usage(parser, "[OPTIONS] INST")
-    output.add_table_options(parser, sort_default=LIST_SORT)
-    add_positionals(parser)
-
-
 def do_list(context: Context, options: argparse.Namespace) -> None:
     """ListMachineDisks as a table or JSON lines (with ``shortid``, without ``state``)."""
     from smartdc.cli import humanize
 
-    if not options.args:
-        raise UsageError("missing INST argument")
-    if len(options.args) > 1:
-        raise UsageError("incorrect number of arguments")
-    machine = instance_id(context, options.args[0])
-    disks = passthrough(lambda: context.api.list_machine_disks(machine))
+    (text,) = take(options.args, 1, "missing INST argument")
+    disks = context.api.list_machine_disks(instance_id(context, text))
     rows = [
         {**_without_state(disk), "shortid": humanize.short_id(str(disk.get("id", "")))}
         for disk in disks
@@ -184,26 +160,15 @@ LIST = Command(
     "list",
     "Show the disks that belong to an instance.",
     do_list,
-    _configure_list,
+    configure("[OPTIONS] INST", sort=LIST_SORT),
     aliases=("ls",),
     description=_LIST_HELP,
 )
 
 
-def _configure_get(parser: ArgParser) -> None:
-    set_usage(parser, "[OPTIONS] INST DISK")
-    # not in triton, whose disk get has no -j
-    parser.add_argument("-j", "--json", action="store_true", help="JSON output on one line.")
-    add_positionals(parser)
-
-
 def do_get(context: Context, options: argparse.Namespace) -> None:
     """Print one disk (found by id or short id) as JSON, without its ``state``."""
-    if len(options.args) < 2:
-        raise UsageError("missing INST and/or DISKID arguments")
-    if len(options.args) > 2:
-        raise UsageError("incorrect number of arguments")
-    text, disk_text = options.args
+    text, disk_text = take(options.args, 2, "missing INST and/or DISKID arguments")
     machine = instance_id(context, text)
     output.print_object(context, options, _without_state(_lookup(context, machine, disk_text)))
 
@@ -212,7 +177,8 @@ GET = Command(
     "get",
     "Show a specific disk of an instance.",
     do_get,
-    _configure_get,
+    # -j is not in triton, whose disk get has none
+    configure("[OPTIONS] INST DISK", json="JSON output on one line."),
     description="Show a specific disk of an instance.\n\n"
     "INST is an instance name, id or short id; DISK a disk id or short id.",
 )
@@ -221,26 +187,17 @@ GET = Command(
 # --- disk delete -------------------------------------------------------------------------------
 
 
-def _configure_delete(parser: ArgParser) -> None:
-    set_usage(parser, "[OPTIONS] INST DISK")
-    _wait_options(parser)
-    add_positionals(parser)
-
-
 def do_delete(context: Context, options: argparse.Namespace) -> None:
     """DeleteMachineDisk; ``-w`` waits until GetMachineDisk no longer finds it."""
+    from smartdc.cli.failures import gone_exits_1
     from smartdc.errors import CloudAPIError
 
-    if len(options.args) < 2:
-        raise UsageError("missing INST and/or DISKID arguments")
-    if len(options.args) > 2:
-        raise UsageError("incorrect number of arguments")
-    shown, disk_text = options.args
+    shown, disk_text = take(options.args, 2, "missing INST and/or DISKID arguments")
     started = now_ms()
     api = context.api
     machine = instance_id(context, shown)
     disk_id = str(_lookup(context, machine, disk_text).get("id"))
-    passthrough(lambda: api.delete_machine_disk(machine, disk_id))
+    gone_exits_1(lambda: api.delete_machine_disk(machine, disk_id))
     context.out(f'Deleting disk "{disk_text}" from instance {shown}')
     if not options.wait:
         return
@@ -253,13 +210,13 @@ def do_delete(context: Context, options: argparse.Namespace) -> None:
                 return None
             raise
 
-    poll(
+    waiting.poll(
         context,
         fetch,
         lambda disk: disk is None,
         describe=f"disk {disk_id} deletion",
         status=lambda disk: str(disk.get("state") if disk else "deleted"),
-        timeout=_timeout(options),
+        timeout=wait_timeout(options),
     )
     context.out(f'Deleted disk "{disk_text}" in {elapsed_ms(started)}')
 
@@ -268,7 +225,7 @@ DELETE = Command(
     "delete",
     "Delete a disk from an instance.",
     do_delete,
-    _configure_delete,
+    configure("[OPTIONS] INST DISK", more=_wait_options),
     aliases=("rm",),
     description="Delete a disk from an instance.\n\n"
     "INST is an instance name, id or short id; DISK a disk id or short id.",
@@ -292,13 +249,11 @@ def _configure_resize(parser: ArgParser) -> None:
 
 def do_resize(context: Context, options: argparse.Namespace) -> None:
     """ResizeMachineDisk to SIZE MiB; shrinking needs ``--dangerous-allow-shrink``."""
-    from smartdc.cli.failures import CommandError
+    from smartdc.cli.failures import CommandError, gone_exits_1
 
-    if len(options.args) < 3:
-        raise UsageError("missing INST, DISK and/or SIZE arguments")
-    if len(options.args) > 3:
-        raise UsageError("too many arguments")
-    shown, disk_text, size_text = options.args
+    shown, disk_text, size_text = take(
+        options.args, 3, "missing INST, DISK and/or SIZE arguments", extra="too many arguments"
+    )
     size = parse_size(size_text, remaining=False)
     assert isinstance(size, int)
     started = now_ms()
@@ -309,7 +264,7 @@ def do_resize(context: Context, options: argparse.Namespace) -> None:
     if isinstance(current, int | float) and size < current and not options.dangerous_allow_shrink:
         raise CommandError("--dangerous-allow-shrink must be specified when shrinking a disk")
     disk_id = str(disk.get("id"))
-    passthrough(
+    gone_exits_1(
         lambda: api.resize_machine_disk(
             machine, disk_id, size=size, dangerous_allow_shrink=options.dangerous_allow_shrink
         )
@@ -317,13 +272,13 @@ def do_resize(context: Context, options: argparse.Namespace) -> None:
     context.out(f'Resizing disk "{disk_id}"')
     if not options.wait:
         return
-    resized = poll(
+    resized = waiting.poll(
         context,
         lambda: api.get_machine_disk(machine, disk_id),
         lambda found: found.get("size") == size and found.get("state") != "resizing",
         describe=f"disk {disk_id} resize",
         status=lambda found: f"{found.get('state')}, {found.get('size')} MiB",
-        timeout=_timeout(options),
+        timeout=wait_timeout(options),
     )
     context.out(f'Resized disk "{resized.get("id")}" in {elapsed_ms(started)}')
 
@@ -345,14 +300,6 @@ DISK = Group(
     (ADD, LIST, GET, DELETE, RESIZE),
 )
 
-#: ``instance disks INST``: a hidden shortcut for ``instance disk list``, as in triton.
-DISKS = Command(
-    "disks",
-    'A shortcut for "smartdc instance disk list".',
-    do_list,
-    _configure_list,
-    hidden=True,
-    description=_LIST_HELP,
-)
+DISKS = list_shortcut("disks", "disk", LIST)
 
 COMMANDS: tuple[Command | Group, ...] = (DISK, DISKS)

@@ -3,7 +3,7 @@
 
 Behaviour follows node-triton lib/do_instance/do_metadata/*.js and lib/tritonapi.js
 (``_waitForInstanceMetadataChanges``); values are read as for tags (see
-:mod:`smartdc.cli.commands.instance_tags`).
+:mod:`smartdc.cli.values`).
 """
 
 from __future__ import annotations
@@ -12,19 +12,16 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from smartdc.cli import output, waiting
+from smartdc.cli.args import add_positionals, set_usage, take
 from smartdc.cli.command import ArgParser, Command, Group, UsageError
-from smartdc.cli.commands.instance_tags import (
-    add_positionals,
+from smartdc.cli.commands.instance_common import (
     audit_time_ms,
-    confirm,
-    console_text,
+    configure,
     instance_id,
+    list_shortcut,
     now_ms,
-    passthrough,
-    set_usage,
-    settle,
-    values_from_set_args,
     wait_for_audit,
+    wait_timeout,
 )
 
 if TYPE_CHECKING:
@@ -59,7 +56,7 @@ def wait_for_metadata_change(
         machine,
         found,
         describe=f"instance {machine} {change}",
-        timeout=waiting.wait_timeout(options, waiting.DEFAULT_WAIT_TIMEOUT),
+        timeout=wait_timeout(options),
         interval=2.0,
     )
 
@@ -67,20 +64,10 @@ def wait_for_metadata_change(
 # --- metadata list / get -----------------------------------------------------------------------
 
 
-def _configure_list(parser: ArgParser) -> None:
-    set_usage(parser, "[OPTIONS] INST")
-    parser.add_argument("-j", "--json", action="store_true", help="JSON output.")
-    add_positionals(parser)
-
-
 def do_list(context: Context, options: argparse.Namespace) -> None:
     """Print all of an instance's metadata as JSON (indented unless ``-j``)."""
-    if not options.args:
-        raise UsageError("missing INST argument")
-    if len(options.args) > 1:
-        raise UsageError("incorrect number of arguments")
-    machine = instance_id(context, options.args[0])
-    metadata = passthrough(lambda: context.api.list_machine_metadata(machine))
+    (text,) = take(options.args, 1, "missing INST argument")
+    metadata = context.api.list_machine_metadata(instance_id(context, text))
     output.print_object(context, options, metadata)
 
 
@@ -94,39 +81,28 @@ LIST = Command(
     "list",
     "Show all of an instance's metadata.",
     do_list,
-    _configure_list,
+    configure("[OPTIONS] INST", json="JSON output."),
     aliases=("ls",),
     description=_LIST_HELP,
 )
-
-
-def _configure_get(parser: ArgParser) -> None:
-    set_usage(parser, "[OPTIONS] INST NAME")
-    parser.add_argument("-j", "--json", action="store_true", help="JSON output.")
-    add_positionals(parser)
 
 
 def do_get(context: Context, options: argparse.Namespace) -> None:
     """Print one metadata value (as JSON with ``-j``)."""
     from smartdc.cli import table
 
-    if len(options.args) < 2:
-        raise UsageError("missing INST and/or METANAME arguments")
-    if len(options.args) > 2:
-        raise UsageError("incorrect number of arguments")
-    text, name = options.args
-    machine = instance_id(context, text)
-    value = passthrough(lambda: context.api.get_machine_metadata(machine, name))
+    text, name = take(options.args, 2, "missing INST and/or METANAME arguments")
+    value = context.api.get_machine_metadata(instance_id(context, text), name)
     # An object value (``credentials``) prints as indented JSON where triton shows
     # node's inspect() form.
-    context.out(table.json_stringify(value) if options.json else console_text(value))
+    context.out(table.json_stringify(value) if options.json else table.console_text(value))
 
 
 GET = Command(
     "get",
     "Get an instance metadata value.",
     do_get,
-    _configure_get,
+    configure("[OPTIONS] INST NAME", json="JSON output."),
     description="Get one metadata value of an instance.\n\n"
     "INST is an instance name, id or short id; NAME is the metadata key.",
 )
@@ -155,6 +131,8 @@ def _configure_set(parser: ArgParser) -> None:
 def do_set(context: Context, options: argparse.Namespace) -> None:
     """UpdateMachineMetadata with the given values; prints the metadata CloudAPI answers
     with."""
+    from smartdc.cli.values import values_from_set_args
+
     if not options.args:
         raise UsageError("incorrect number of arguments")
     values = values_from_set_args(
@@ -164,7 +142,7 @@ def do_set(context: Context, options: argparse.Namespace) -> None:
         # triton fails an assertion here
         raise UsageError("no metadata were provided")
     machine = instance_id(context, options.args[0])
-    metadata = passthrough(lambda: context.api.update_machine_metadata(machine, values))
+    metadata = context.api.update_machine_metadata(machine, values)
     if options.wait:
         wait_for_metadata_change(context, options, machine, "update")
     if not options.quiet:
@@ -197,11 +175,11 @@ def _configure_delete(parser: ArgParser) -> None:
 
 
 def _question(options: argparse.Namespace, names: list[str]) -> str:
+    from smartdc.cli.prompt import delete_question
+
     if options.all:
         return "Delete All metadata ? [y/n]"
-    if len(names) == 1:
-        return f'Delete metadata "{names[0]}"? [y/n] '
-    return f"Delete {len(names)} metadatas ({', '.join(names)})? [y/n] "
+    return delete_question("metadata", names, "metadatas")
 
 
 def do_delete(context: Context, options: argparse.Namespace) -> None:
@@ -215,14 +193,16 @@ def do_delete(context: Context, options: argparse.Namespace) -> None:
         raise UsageError("missing INST and METADATA argument(s)")
     from functools import partial
 
+    from smartdc.cli.batch import settle
+    from smartdc.cli.prompt import go_ahead
+
     shown, names = options.args[0], options.args[1:]
-    if not options.force and not confirm(context, _question(options, names)):
-        context.err("Aborting")
+    if not go_ahead(context, _question(options, names), skip=options.force):
         return
     api = context.api
     machine = instance_id(context, shown)
     if options.all:
-        passthrough(lambda: api.delete_all_machine_metadata(machine))
+        api.delete_all_machine_metadata(machine)
         if options.wait:
             wait_for_metadata_change(context, options, machine, "deleteAll")
         # triton prints this line even when the delete failed; here only on success
@@ -230,7 +210,7 @@ def do_delete(context: Context, options: argparse.Namespace) -> None:
         return
 
     def delete_one(name: str) -> str:
-        passthrough(lambda: api.delete_machine_metadata(machine, name))
+        api.delete_machine_metadata(machine, name)
         if options.wait:
             wait_for_metadata_change(context, options, machine, "delete")
         return name
@@ -261,14 +241,6 @@ METADATA = Group(
     (SET, LIST, GET, DELETE),
 )
 
-#: ``instance metadatas INST``: a hidden shortcut for ``instance metadata list``, as in triton.
-METADATAS = Command(
-    "metadatas",
-    'A shortcut for "smartdc instance metadata list".',
-    do_list,
-    _configure_list,
-    hidden=True,
-    description=_LIST_HELP,
-)
+METADATAS = list_shortcut("metadatas", "metadata", LIST)
 
 COMMANDS: tuple[Command | Group, ...] = (METADATA, METADATAS)

@@ -13,14 +13,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from smartdc.cli import output
+from smartdc.cli.args import add_positionals, set_usage, take
 from smartdc.cli.command import ArgParser, Command, Group, UsageError
-from smartdc.cli.commands.instance_tags import (
-    add_positionals,
-    instance_id,
-    js_to_string,
-    passthrough,
-    set_usage,
-)
+from smartdc.cli.commands.instance_common import configure, instance_id
 
 if TYPE_CHECKING:
     from smartdc.cli.context import Context
@@ -36,10 +31,6 @@ _AFFINITY_HELP = (
     "repeated."
 )
 _QUIET_HELP = "Do not print the migration events while waiting."
-
-#: ANSI codes for the state colours of ``migration get`` (node-triton lib/common.js colors).
-_STYLES = {"green": (32, 39), "bold": (1, 22), "red": (31, 39)}
-
 
 # --- printing the watch events (node-triton do_migration/watcher.js) --------------------------
 
@@ -63,8 +54,10 @@ def _number(value: Any) -> float:
 
 def network_speed(speed: Any) -> str:
     """A transfer rate in bytes per second as triton shows it (``12.3MB/s``)."""
+    from smartdc.cli import table
+
     if isinstance(speed, bool) or not isinstance(speed, int | float):
-        return js_to_string(speed)
+        return table.js_string(speed)
     units = ("B/s", "kB/s", "MB/s", "GB/s", "TB/s", "PB/s", "EB/s")
     index = 0
     value = float(speed)
@@ -104,7 +97,7 @@ class EventPrinter:
             self.context.write(table.json_compact(event))
             return
         if event.get("type") == "end":
-            phase = js_to_string(event.get("phase", table.UNDEFINED))
+            phase = table.js_string(event.get("phase", table.UNDEFINED))
             self.context.out(f"Done - {phase} finished in {self.elapsed()} seconds")
             return
         current = _number(event.get("current_progress"))
@@ -123,9 +116,9 @@ class EventPrinter:
         self.progress = percent
         rate = event.get("transfer_bytes_second")
         detail = (
-            network_speed(rate) if rate else js_to_string(event.get("message", table.UNDEFINED))
+            network_speed(rate) if rate else table.js_string(event.get("message", table.UNDEFINED))
         )
-        state = js_to_string(event.get("state", table.UNDEFINED))
+        state = table.js_string(event.get("state", table.UNDEFINED))
         self.context.out(f"{state}: {table.js_number(percent)}% {detail}")
 
 
@@ -134,7 +127,7 @@ def watch(context: Context, options: argparse.Namespace, machine: str) -> None:
     import time
 
     started = time.monotonic()
-    events = passthrough(lambda: context.api.watch_migration(machine))
+    events = context.api.watch_migration(machine)
     printer = EventPrinter(context, options, started)
     for event in events:
         printer.print(event)
@@ -164,20 +157,18 @@ def _configure_action(
 
 
 def _one_instance(options: argparse.Namespace) -> str:
-    if not options.args:
-        raise UsageError("missing <inst> argument")
-    if len(options.args) > 1:
-        raise UsageError("incorrect number of arguments")
-    text: str = options.args[0]
+    (text,) = take(options.args, 1, "missing <inst> argument")
     return text
 
 
 def _act(action: str) -> Callable[[Context, argparse.Namespace], None]:
     def handler(context: Context, options: argparse.Namespace) -> None:
+        from smartdc.cli.failures import gone_exits_1
+
         text = _one_instance(options)
         machine = instance_id(context, text)
         rules = getattr(options, "affinity", None)
-        passthrough(lambda: context.api.migrate(machine, action, affinity=rules))
+        gone_exits_1(lambda: context.api.migrate(machine, action, affinity=rules))
         if options.wait:
             watch(context, options, machine)
 
@@ -231,16 +222,13 @@ AUTOMATIC = Command(
 )
 
 
-def _configure_finalize(parser: ArgParser) -> None:
-    set_usage(parser, "[OPTIONS] INST")
-    add_positionals(parser)
-
-
 def do_finalize(context: Context, options: argparse.Namespace) -> None:
     """Migrate with action finalize: the original (source) instance is removed."""
+    from smartdc.cli.failures import gone_exits_1
+
     text = _one_instance(options)
     machine = instance_id(context, text)
-    passthrough(lambda: context.api.migrate(machine, "finalize"))
+    gone_exits_1(lambda: context.api.migrate(machine, "finalize"))
     context.out("Done - the migration is finalized")
 
 
@@ -248,18 +236,12 @@ FINALIZE = Command(
     "finalize",
     "Clean up the source instance of a migration.",
     do_finalize,
-    _configure_finalize,
+    configure("[OPTIONS] INST"),
     description="Finalize a migration: the original source instance is removed.",
 )
 
 
 # --- list / get --------------------------------------------------------------------------------
-
-
-def _configure_list(parser: ArgParser) -> None:
-    set_usage(parser, "[OPTIONS]")
-    output.add_table_options(parser, sort_default=LIST_SORT)
-    add_positionals(parser)
 
 
 def do_list(context: Context, options: argparse.Namespace) -> None:
@@ -270,7 +252,7 @@ def do_list(context: Context, options: argparse.Namespace) -> None:
 
     if len(options.args) > 1:
         raise UsageError("incorrect number of arguments")
-    migrations = passthrough(lambda: context.api.list_migrations())
+    migrations = context.api.list_migrations()
     if not options.json and not options.json_array:
         now = time.time() * 1000
         migrations = [
@@ -292,30 +274,15 @@ LIST = Command(
     "list",
     "Show all of an account's migrations.",
     do_list,
-    _configure_list,
+    configure("[OPTIONS]", sort=LIST_SORT),
     aliases=("ls",),
     description="Show all of the account's migrations (finalized ones are not listed).",
 )
 
 
-def _configure_get(parser: ArgParser) -> None:
-    set_usage(parser, "[OPTIONS] INST")
-    parser.add_argument("-j", "--json", action="store_true", help="JSON stream output.")
-    add_positionals(parser)
-
-
 def _styled(context: Context, text: str, style: str) -> str:
     """``text`` in an ANSI style when stdout is a terminal (ansiStylizeTty)."""
-    if not text:
-        return ""
-    try:
-        tty = context.streams.stdout.isatty()
-    except (AttributeError, ValueError):
-        tty = False
-    if not tty:
-        return text
-    start, end = _STYLES[style]
-    return f"\x1b[{start}m{text}\x1b[{end}m"
+    return output.stylize(text, style, enabled=output.stdout_is_tty(context))
 
 
 def do_get(context: Context, options: argparse.Namespace) -> None:
@@ -326,18 +293,18 @@ def do_get(context: Context, options: argparse.Namespace) -> None:
 
     text = _one_instance(options)
     machine = instance_id(context, text)
-    migration = passthrough(lambda: context.api.get_migration(machine))
+    migration = context.api.get_migration(machine)
     if options.json:
         context.write(table.json_compact(migration))
         return
     state = migration.get("state", table.UNDEFINED)
-    shown = js_to_string(state)
+    shown = table.js_string(state)
     style = {"successful": "green", "running": "bold", "failed": "red"}.get(shown)
     context.out("State:         " + (_styled(context, shown, style) if style else shown))
     context.out(
-        "Created:       " + js_to_string(migration.get("created_timestamp", table.UNDEFINED))
+        "Created:       " + table.js_string(migration.get("created_timestamp", table.UNDEFINED))
     )
-    context.out("Automatic:     " + js_to_string(migration.get("automatic", table.UNDEFINED)))
+    context.out("Automatic:     " + table.js_string(migration.get("automatic", table.UNDEFINED)))
     duration = migration.get("duration_ms")
     if isinstance(duration, int | float) and not isinstance(duration, bool) and duration:
         context.out("Total runtime: " + humanize.human_duration(duration))
@@ -364,7 +331,7 @@ def do_get(context: Context, options: argparse.Namespace) -> None:
     if shown == "successful":
         context.out(_styled(context, "Migration finished successfully", "green"))
     elif shown == "failed" or error:
-        context.out(_styled(context, "Migration error: " + js_to_string(error), "red"))
+        context.out(_styled(context, "Migration error: " + table.js_string(error), "red"))
     else:
         context.out("Migration " + shown)
 
@@ -373,7 +340,7 @@ GET = Command(
     "get",
     "Get instance migration details.",
     do_get,
-    _configure_get,
+    configure("[OPTIONS] INST", json="JSON stream output."),
     description="Show the migration of an instance: its state and its phases.",
 )
 

@@ -11,15 +11,9 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from smartdc.cli import output, waiting
+from smartdc.cli.args import add_positionals, set_usage, take
 from smartdc.cli.command import ArgParser, Command, Group, UsageError
-from smartdc.cli.commands.instance_tags import (
-    add_positionals,
-    confirm,
-    instance_id,
-    passthrough,
-    poll,
-    set_usage,
-)
+from smartdc.cli.commands.instance_common import configure, instance_id
 
 if TYPE_CHECKING:
     from smartdc.cli.context import Context
@@ -108,7 +102,7 @@ def do_create(context: Context, options: argparse.Namespace) -> None:
         network = text if resolve.is_uuid(text) else str(resolve.network(context.api, text)["id"])
     api = context.api
     machine = instance_id(context, shown)
-    nic = passthrough(lambda: api.add_nic(machine, network, primary=bool(options.primary)))
+    nic = api.add_nic(machine, network, primary=bool(options.primary))
     response = api.last_response
     if response is not None and response.method != "POST":
         # CloudAPI answered 302 (the library then fetched that NIC): one is there already
@@ -118,7 +112,7 @@ def do_create(context: Context, options: argparse.Namespace) -> None:
         if not options.json:
             context.out(f"Creating NIC {mac}")
         # A NIC added to a stopped instance ends up stopped, hence both states.
-        nic = poll(
+        nic = waiting.poll(
             context,
             lambda: api.get_nic(machine, mac),
             lambda found: found.get("state") in ("running", "stopped"),
@@ -151,12 +145,6 @@ CREATE = Command(
 # --- nic list / get ----------------------------------------------------------------------------
 
 
-def _configure_list(parser: ArgParser) -> None:
-    set_usage(parser, "[OPTIONS] INST [FILTERS]")
-    output.add_table_options(parser, sort_default=LIST_SORT)
-    add_positionals(parser)
-
-
 def cidr_suffix(netmask: str) -> int:
     """The prefix length of a dotted netmask, as triton counts it: the leading ones of
     the octets written in binary without padding."""
@@ -169,7 +157,7 @@ def cidr_suffix(netmask: str) -> int:
 
 
 def _matches(nic: dict[str, Any], filters: dict[str, Any]) -> bool:
-    from smartdc.cli.commands.instance_tags import strictly_equal
+    from smartdc.cli.table import strictly_equal
 
     return all(key in nic and strictly_equal(nic[key], value) for key, value in filters.items())
 
@@ -183,7 +171,7 @@ def do_list(context: Context, options: argparse.Namespace) -> None:
     shown, *filter_args = options.args
     filters = key_values(filter_args, valid_keys=LIST_FILTERS, dotted=False)
     machine = instance_id(context, shown)
-    nics = passthrough(lambda: context.api.list_nics(machine))
+    nics = context.api.list_nics(machine)
     nics = [nic for nic in nics if _matches(nic, filters)]
     if not options.json and not options.json_array:
         rows = []
@@ -201,7 +189,7 @@ LIST = Command(
     "list",
     "Show all NICs on an instance.",
     do_list,
-    _configure_list,
+    configure("[OPTIONS] INST [FILTERS]", sort=LIST_SORT),
     aliases=("ls",),
     description="Show all NICs on an instance.\n\n"
     "INST is an instance name, id or short id. FILTERS are FIELD=VALUE pairs on the\n"
@@ -210,21 +198,10 @@ LIST = Command(
 )
 
 
-def _configure_get(parser: ArgParser) -> None:
-    set_usage(parser, "[OPTIONS] INST MAC")
-    parser.add_argument("-j", "--json", action="store_true", help="JSON stream output.")
-    add_positionals(parser)
-
-
 def do_get(context: Context, options: argparse.Namespace) -> None:
     """Print one NIC as JSON."""
-    if len(options.args) < 2:
-        raise UsageError("missing INST and MAC arguments")
-    if len(options.args) > 2:
-        raise UsageError("incorrect number of arguments")
-    text, mac = options.args
-    machine = instance_id(context, text)
-    nic = passthrough(lambda: context.api.get_nic(machine, _checked_mac(mac)))
+    text, mac = take(options.args, 2, "missing INST and MAC arguments")
+    nic = context.api.get_nic(instance_id(context, text), _checked_mac(mac))
     output.print_object(context, options, nic)
 
 
@@ -232,7 +209,7 @@ GET = Command(
     "get",
     "Show a specific NIC.",
     do_get,
-    _configure_get,
+    configure("[OPTIONS] INST MAC", json="JSON stream output."),
     description="Show a specific NIC of an instance.\n\nINST is an instance name, id or short id.",
 )
 
@@ -248,16 +225,13 @@ def _configure_delete(parser: ArgParser) -> None:
 
 def do_delete(context: Context, options: argparse.Namespace) -> None:
     """RemoveNic, after confirmation unless ``-f``."""
-    if len(options.args) < 2:
-        raise UsageError("missing INST and MAC argument(s)")
-    if len(options.args) > 2:
-        raise UsageError("incorrect number of arguments")
-    text, mac = options.args
-    if not options.force and not confirm(context, f'Delete NIC "{mac}"? [y/n] '):
-        context.err("Aborting")
+    from smartdc.cli.prompt import delete_question, go_ahead
+
+    text, mac = take(options.args, 2, "missing INST and MAC argument(s)")
+    if not go_ahead(context, delete_question("NIC", [mac]), skip=options.force):
         return
     machine = instance_id(context, text)
-    passthrough(lambda: context.api.remove_nic(machine, _checked_mac(mac)))
+    context.api.remove_nic(machine, _checked_mac(mac))
     context.out(f"Deleted NIC {mac}")
 
 

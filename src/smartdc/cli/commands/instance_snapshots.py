@@ -12,20 +12,17 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from smartdc.cli import output, waiting
-from smartdc.cli.command import ArgParser, Command, Group, UsageError
-from smartdc.cli.commands.instance_tags import (
-    add_positionals,
+from smartdc.cli.args import add_positionals, set_usage, take
+from smartdc.cli.command import ArgParser, Command, Group
+from smartdc.cli.commands.instance_common import (
     audit_time_ms,
-    confirm,
+    configure,
     elapsed_ms,
-    first_of,
     instance_id,
+    list_shortcut,
     now_ms,
-    passthrough,
-    poll,
-    set_usage,
-    settle,
     wait_for_audit,
+    wait_timeout,
 )
 
 if TYPE_CHECKING:
@@ -51,26 +48,22 @@ def do_create(context: Context, options: argparse.Namespace) -> None:
     from smartdc.cli import table
     from smartdc.cli.failures import CommandError
 
-    if not options.args:
-        raise UsageError("missing <inst> argument")
-    if len(options.args) > 1:
-        raise UsageError("incorrect number of arguments")
-    shown = options.args[0]
+    (shown,) = take(options.args, 1, "missing <inst> argument")
     started = now_ms()
     api = context.api
     machine = instance_id(context, shown)
-    snapshot = passthrough(lambda: api.create_machine_snapshot(machine, options.name or None))
+    snapshot = api.create_machine_snapshot(machine, options.name or None)
     name = str(snapshot.get("name"))
     context.out(f"Creating snapshot {name} of instance {shown}")
     if not options.wait:
         return
-    snap = poll(
+    snap = waiting.poll(
         context,
         lambda: api.get_machine_snapshot(machine, name),
         lambda found: found.get("state") in ("created", "failed"),
         describe=f"snapshot {name} of instance {machine}",
         status=lambda found: str(found.get("state")),
-        timeout=waiting.wait_timeout(options, waiting.DEFAULT_WAIT_TIMEOUT),
+        timeout=wait_timeout(options),
     )
     if options.json:
         context.write(table.json_compact(snap))  # as triton, even for a failed snapshot
@@ -94,20 +87,10 @@ CREATE = Command(
 # --- snapshot list / get -----------------------------------------------------------------------
 
 
-def _configure_list(parser: ArgParser) -> None:
-    set_usage(parser, "[OPTIONS] INST")
-    output.add_table_options(parser, sort_default=LIST_SORT)
-    add_positionals(parser)
-
-
 def do_list(context: Context, options: argparse.Namespace) -> None:
     """ListMachineSnapshots as a table (``name,state,created``) or JSON lines."""
-    if not options.args:
-        raise UsageError("missing INST argument")
-    if len(options.args) > 1:
-        raise UsageError("incorrect number of arguments")
-    machine = instance_id(context, options.args[0])
-    snapshots = passthrough(lambda: context.api.list_machine_snapshots(machine))
+    (text,) = take(options.args, 1, "missing INST argument")
+    snapshots = context.api.list_machine_snapshots(instance_id(context, text))
     output.print_list(context, options, snapshots, columns=LIST_COLUMNS, long_columns=LIST_COLUMNS)
 
 
@@ -117,27 +100,16 @@ LIST = Command(
     "list",
     "Show all of an instance's snapshots.",
     do_list,
-    _configure_list,
+    configure("[OPTIONS] INST", sort=LIST_SORT),
     aliases=("ls",),
     description=_LIST_HELP,
 )
 
 
-def _configure_get(parser: ArgParser) -> None:
-    set_usage(parser, "[OPTIONS] INST SNAPNAME")
-    parser.add_argument("-j", "--json", action="store_true", help="JSON stream output.")
-    add_positionals(parser)
-
-
 def do_get(context: Context, options: argparse.Namespace) -> None:
     """Print one snapshot as JSON."""
-    if len(options.args) < 2:
-        raise UsageError("missing INST and/or SNAPNAME arguments")
-    if len(options.args) > 2:
-        raise UsageError("incorrect number of arguments")
-    text, name = options.args
-    machine = instance_id(context, text)
-    snapshot = passthrough(lambda: context.api.get_machine_snapshot(machine, name))
+    text, name = take(options.args, 2, "missing INST and/or SNAPNAME arguments")
+    snapshot = context.api.get_machine_snapshot(instance_id(context, text), name)
     output.print_object(context, options, snapshot)
 
 
@@ -145,7 +117,7 @@ GET = Command(
     "get",
     "Show a specific snapshot of an instance.",
     do_get,
-    _configure_get,
+    configure("[OPTIONS] INST SNAPNAME", json="JSON stream output."),
     description="Show a specific snapshot of an instance.\n\n"
     "INST is an instance name, id or short id.",
 )
@@ -177,25 +149,19 @@ def do_delete(context: Context, options: argparse.Namespace) -> None:
     """DeleteMachineSnapshot for every name at once, after confirmation unless ``-f``."""
     from functools import partial
 
+    from smartdc.cli.batch import first_of, settle
     from smartdc.cli.failures import CommandError
+    from smartdc.cli.prompt import delete_question, go_ahead
 
-    if len(options.args) < 2:
-        raise UsageError("missing INST and SNAPNAME argument(s)")
-    shown, names = options.args[0], options.args[1:]
-    if not options.force:
-        if len(names) == 1:
-            question = f'Delete snapshot "{names[0]}"? [y/n] '
-        else:
-            question = f"Delete {len(names)} snapshots ({', '.join(names)})? [y/n] "
-        if not confirm(context, question):
-            context.err("Aborting")
-            return
+    shown, *names = take(options.args, 2, "missing INST and SNAPNAME argument(s)", extra=None)
+    if not go_ahead(context, delete_question("snapshot", names), skip=options.force):
+        return
     started = now_ms()
     api = context.api
     machine = instance_id(context, shown)
 
     def delete_one(name: str) -> float:
-        passthrough(lambda: api.delete_machine_snapshot(machine, name))
+        api.delete_machine_snapshot(machine, name)
         response = api.last_response  # this thread's, so the DELETE's
         return _deleted_since(response.headers.get("date") if response else None)
 
@@ -208,7 +174,7 @@ def do_delete(context: Context, options: argparse.Namespace) -> None:
             pending.append((name, since))
 
     if options.wait and pending:
-        timeout = waiting.wait_timeout(options, waiting.DEFAULT_WAIT_TIMEOUT)
+        timeout = wait_timeout(options)
 
         def wait_one(name: str, since: float) -> str:
             def found(audit: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -255,14 +221,6 @@ SNAPSHOT = Group(
     (CREATE, LIST, GET, DELETE),
 )
 
-#: ``instance snapshots INST``: a hidden shortcut for ``instance snapshot list``, as in triton.
-SNAPSHOTS = Command(
-    "snapshots",
-    'A shortcut for "smartdc instance snapshot list".',
-    do_list,
-    _configure_list,
-    hidden=True,
-    description=_LIST_HELP,
-)
+SNAPSHOTS = list_shortcut("snapshots", "snapshot", LIST)
 
 COMMANDS: tuple[Command | Group, ...] = (SNAPSHOT, SNAPSHOTS)

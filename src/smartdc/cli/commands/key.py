@@ -6,9 +6,10 @@ Behaviour follows node-triton lib/do_key/*.js; each handler notes where it diffe
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from smartdc.cli import output
+from smartdc.cli.args import take
 from smartdc.cli.command import ArgParser, Command, Group, UsageError
 
 if TYPE_CHECKING:
@@ -38,7 +39,11 @@ def do_list(context: Context, options: argparse.Namespace) -> None:
     """ListKeys as a table, JSON lines (``-j``) or authorized_keys lines (``-A``)."""
     if options.args:
         raise UsageError("incorrect number of arguments")
-    keys = context.api.list_keys()
+    print_keys(context, options, context.api.list_keys())
+
+
+def print_keys(context: Context, options: argparse.Namespace, keys: list[dict[str, Any]]) -> None:
+    """SSH keys as a table, JSON lines (``-j``) or authorized_keys lines (``-A``)."""
     if options.authorized_keys and not (options.json or options.json_array):
         for key in keys:
             context.out(str(key.get("key", "")).rstrip("\n"))
@@ -63,16 +68,9 @@ def _configure_get(parser: ArgParser) -> None:
 def do_get(context: Context, options: argparse.Namespace) -> None:
     """Print one key's public key line (or its JSON with ``-j``)."""
     from smartdc.cli import table
-    from smartdc.cli.commands.account import exit_1_when_missing
 
-    if not options.keys:
-        raise UsageError("missing KEY argument")
-    if len(options.keys) > 1:
-        raise UsageError("incorrect number of arguments")
-    try:
-        key = context.api.get_key(options.keys[0])
-    except Exception as exc:
-        raise exit_1_when_missing(exc) from exc
+    (name,) = take(options.keys, 1, "missing KEY argument")
+    key = context.api.get_key(name)
     if options.json:
         context.write(table.json_compact(key))
     else:
@@ -123,11 +121,7 @@ def do_add(context: Context, options: argparse.Namespace) -> None:
     """CreateKey from a public key file (``-`` for stdin); prints the new key's fingerprint."""
     from smartdc.cli import table
 
-    if not options.files:
-        raise UsageError("missing FILE argument")
-    if len(options.files) > 1:
-        raise UsageError("incorrect number of arguments")
-    path = options.files[0]
+    (path,) = take(options.files, 1, "missing FILE argument")
     if path == "-":
         data, source = context.streams.stdin.read(), "<stdin>"
     else:
@@ -167,25 +161,17 @@ def _configure_delete(parser: ArgParser) -> None:
 def do_delete(context: Context, options: argparse.Namespace) -> None:
     """DeleteKey for each key in turn, after a confirmation unless ``-f``/``-y``; the first
     failure stops the rest, as in triton."""
-    from smartdc.cli.commands.account import confirm, exit_1_when_missing
+    from smartdc.cli.prompt import delete_each
 
-    keys: list[str] = options.keys
-    if not keys:
-        raise UsageError("missing KEY argument(s)")
-    if not (options.yes or options.force):
-        if len(keys) == 1:
-            question = f'Delete key "{keys[0]}"? [y/n] '
-        else:
-            question = f"Delete {len(keys)} keys ({', '.join(keys)})? [y/n] "
-        if not confirm(context, question):
-            context.err("Aborting")
-            return
-    for name in keys:
-        try:
-            context.api.delete_key(name)
-        except Exception as exc:
-            raise exit_1_when_missing(exc) from exc
-        context.out(f'Deleted key "{name}"')
+    keys = take(options.keys, 1, "missing KEY argument(s)", extra=None)
+    delete_each(
+        context,
+        keys,
+        "key",
+        lambda name: context.api.delete_key(name),
+        lambda name: f'Deleted key "{name}"',
+        skip=options.yes or options.force,
+    )
 
 
 DELETE = Command(

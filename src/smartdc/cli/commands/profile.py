@@ -34,9 +34,6 @@ LIST_LONG_COLUMNS = "name,curr,account,user,url,insecure,keyId"
 #: The URL offered by the interactive ``profile create`` (node-triton do_profile/do_create.js).
 DEFAULT_URL = "https://us-central-1.api.mnx.io"
 
-_BOLD = ("\x1b[1m", "\x1b[22m")
-_RED = ("\x1b[31m", "\x1b[39m")
-
 
 # --- shared helpers ----------------------------------------------------------------------------
 
@@ -192,75 +189,6 @@ def _format_s(value: Any) -> str:
     if isinstance(value, list | tuple):
         return _inspect_list(value)
     return js_string(value)
-
-
-# --- asking the user ---------------------------------------------------------------------------
-
-
-class _Terminal:
-    """Where questions go and answers come from: the command's streams when they are a
-    terminal (or are not the process's own, as in tests), else ``/dev/tty``, as triton's
-    ``promptYesNo`` does."""
-
-    def __init__(self, context: Context) -> None:
-        import sys
-
-        self.context = context
-        self._tty: Any = None
-        self.reader: Any = context.streams.stdin
-        self.writer: Any = context.streams.stdout
-        if self.writer is sys.stdout and not _is_tty(self.writer):
-            self.writer = context.streams.stderr
-        if not _is_tty(self.reader) and self.reader is sys.stdin:
-            try:
-                self._tty = open("/dev/tty", "r+", encoding="utf-8")  # noqa: SIM115
-            except OSError:
-                self._tty = None
-            if self._tty is None:
-                raise _no_terminal()
-            self.reader = self.writer = self._tty
-
-    def ask(self, prompt: str) -> str | None:
-        """One line of answer (without its newline), or ``None`` at end of input."""
-        self.writer.write(prompt)
-        self.writer.flush()
-        try:
-            line = self.reader.readline()
-        except KeyboardInterrupt:
-            self.writer.write("\n")
-            return None
-        if not line:
-            self.writer.write("\n")
-            return None
-        return str(line).rstrip("\r\n")
-
-    def close(self) -> None:
-        if self._tty is not None:
-            self._tty.close()
-
-
-def _no_terminal() -> Exception:
-    from smartdc.cli.failures import CommandError
-
-    return CommandError("cannot ask for confirmation: there is no terminal (use --force)")
-
-
-def _confirm(context: Context, question: str) -> bool:
-    """Ask a yes/no question until answered (node-triton lib/common.js promptYesNo)."""
-    terminal = _Terminal(context)
-    try:
-        while True:
-            answer = terminal.ask(question)
-            if answer is None:
-                return False
-            answer = answer.strip().lower()
-            if answer in ("y", "yes"):
-                return True
-            if answer in ("n", "no"):
-                return False
-            terminal.writer.write('Please enter "y", "yes", "n" or "no".\n')
-    finally:
-        terminal.close()
 
 
 # --- profile list ------------------------------------------------------------------------------
@@ -623,10 +551,6 @@ class _Field:
         self.validate = validate
 
 
-def _styled(text: str, style: tuple[str, str]) -> str:
-    return f"{style[0]}{text}{style[1]}" if text else ""
-
-
 def _width() -> int:
     import shutil
 
@@ -681,9 +605,9 @@ def _ask(context: Context, field: _Field) -> str:
         description = _wrap(description)
     period = description.find(".")
     if period != -1:
-        context.out(_styled(description[: period + 1], _BOLD) + description[period + 1 :])
+        context.out(output.stylize(description[: period + 1], "bold") + description[period + 1 :])
     else:
-        context.out(_styled(description, _BOLD))
+        context.out(output.stylize(description, "bold"))
     while True:
         value = _read_answer(context, field.key, field.default).strip()
         if field.validate is None:
@@ -691,7 +615,7 @@ def _ask(context: Context, field: _Field) -> str:
         try:
             return field.validate(value)
         except ValueError as exc:
-            context.out(_styled(_wrap(str(exc)), _RED))
+            context.out(output.stylize(_wrap(str(exc)), "red"))
 
 
 def _ask_for_profile(
@@ -785,41 +709,6 @@ def _configure_edit(parser: ArgParser) -> None:
     parser.add_argument("names", nargs="*", metavar="PROFILE", help="default: the current one")
 
 
-def _run_editor(context: Context, text: str, label: str) -> str:
-    """Let the user edit ``text`` in ``$EDITOR`` (``/usr/bin/vi`` when unset, as triton)."""
-    import contextlib
-    import json
-    import os
-    import shlex
-    import subprocess
-    import tempfile
-
-    from smartdc.cli.failures import CommandError
-
-    editor = context.env.get("EDITOR") or "/usr/bin/vi"
-    fd, path = tempfile.mkstemp(prefix=f"smartdc-{os.getpid()}-edit-", suffix=f"-{label}")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        argv = [*shlex.split(editor), path]
-        _flush(context)
-        try:
-            status = subprocess.run(argv, check=False, env=dict(context.env)).returncode
-        except OSError as exc:
-            raise CommandError(f"cannot run editor {json.dumps(argv)}: {exc}") from None
-        if status != 0:
-            code, signal = (status, None) if status > 0 else (None, -status)
-            raise CommandError(
-                f"editor terminated abnormally: argv={json.dumps(argv)}, "
-                f"code={json.dumps(code)}, signal={json.dumps(signal)}"
-            )
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(path)
-
-
 def _edited_profile(name: str, text: str) -> Profile:
     from smartdc.cli import config
     from smartdc.errors import ConfigError
@@ -843,49 +732,33 @@ def do_edit(context: Context, options: argparse.Namespace) -> None:
     which keeps ``roles`` (a list) and ``insecure`` (a boolean) exact.
     """
     from smartdc.cli import config, table
+    from smartdc.cli.prompt import EditProblem, ask_terminal, edit_until_done
     from smartdc.errors import ConfigError
 
     name = _one_name(options.names) or context.settings.profile_name
     if name == config.ENV_PROFILE:
         raise UsageError('cannot edit "env" profile')
     profile = config.load_profile(context.config_dir, name, context.env)
-    text = table.json_pretty(profile.triton_dict(include_name=False))
-    while True:
-        after = _run_editor(context, text, f"profile-{name}.json")
-        if after == text:
-            context.out("No change to profile")
-            return
+
+    def save(after: str) -> str:
         try:
             edited = _edited_profile(name, after)
             if edited.triton_dict() == profile.triton_dict():
-                context.out("No change to profile")
-                return
+                return "No change to profile"
             config.save_profile(context.config_dir, edited)
         except ConfigError as exc:
-            _flush(context)
-            context.err(f"Error with your changes: {exc}")
-            answer = _ask_line(context, "Press <Enter> to re-edit, Ctrl+C to abort.")
-            if answer is None:
-                context.out("\nAborting. No change made to profile")
-                return
-            text = after
-            continue
-        context.out(f'Saved profile "{name}".')
-        return
+            raise EditProblem(str(exc)) from None
+        return f'Saved profile "{name}".'
 
-
-def _ask_line(context: Context, prompt: str) -> str | None:
-    """Ask one question; no terminal counts as Ctrl+C (``None``)."""
-    from smartdc.cli.failures import CommandError
-
-    try:
-        terminal = _Terminal(context)
-    except CommandError:
-        return None
-    try:
-        return terminal.ask(prompt + " ")
-    finally:
-        terminal.close()
+    edit_until_done(
+        context,
+        table.json_pretty(profile.triton_dict(include_name=False)),
+        f"profile-{name}.json",
+        save,
+        aborted="Aborting. No change made to profile",
+        unchanged="No change to profile",
+        again=ask_terminal,
+    )
 
 
 EDIT = Command(
@@ -914,6 +787,7 @@ def do_delete(context: Context, options: argparse.Namespace) -> None:
     """Delete a profile; the current one only with ``--force`` (``env`` becomes current)."""
     from smartdc.cli import config
     from smartdc.cli.failures import CommandError
+    from smartdc.cli.prompt import confirm_on_terminal, delete_question, go_ahead
     from smartdc.errors import ConfigError
 
     if len(options.names) != 1:
@@ -931,9 +805,12 @@ def do_delete(context: Context, options: argparse.Namespace) -> None:
     is_current = current is not None and current.profile_name == name
     if is_current and not options.force:
         raise CommandError("cannot delete the current profile (use --force to override)")
-    if not options.force and not _confirm(context, f'Delete profile "{name}"? [y/n] '):
-        _flush(context)
-        context.err("Aborting")
+    if not go_ahead(
+        context,
+        delete_question("profile", [name]),
+        skip=options.force,
+        asking=confirm_on_terminal,
+    ):
         return
     if is_current:
         try:

@@ -4,19 +4,22 @@ Behaviour follows node-triton 7.17 lib/do_rbac/*.js (and 7.18's ``accesskeys`` a
 ``accesskey``). The declarative ``apply`` and ``reset`` live in
 :mod:`smartdc.cli.commands.rbac_apply`. Where triton misreads CloudAPI's current (v9) role
 shape or crashes, the handler says so and does what triton's help describes.
+
+CloudAPI's 404s reach the user as CloudAPI words them (exit 1), as triton lets them through
+for RBAC objects; only "user not found" and the instance, image, package and network look-ups
+are triton's own (exit 3).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import functools
-import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from smartdc._record import Record
 from smartdc.cli import output
+from smartdc.cli.args import add_positionals
 from smartdc.cli.command import ArgParser, Command, Group, UsageError
 
 if TYPE_CHECKING:
@@ -29,86 +32,11 @@ Handler = Callable[["Context", argparse.Namespace], "int | None"]
 # --- helpers shared by the rbac commands ------------------------------------------------------
 
 
-def _not_found_exits_1(handler: Handler) -> Handler:
-    """Report CloudAPI's 404s as plain errors (exit 1), as triton does for RBAC objects.
-
-    triton wraps only "user not found" and the instance/image/package/network look-ups
-    (exit 3); every other 404 (roles, policies, keys ...) reaches the user unwrapped.
-    """
-
-    @functools.wraps(handler)
-    def wrapper(context: Context, options: argparse.Namespace) -> int | None:
-        from smartdc.cli.failures import CommandError
-        from smartdc.errors import CloudAPIError
-
-        try:
-            return handler(context, options)
-        except CloudAPIError as exc:
-            if exc.status == 404:
-                raise CommandError(exc.message, code=exc.code or "ResourceNotFound") from exc
-            raise
-
-    return wrapper
-
-
-def _isatty(stream: Any) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError):
-        return False
-
-
-def _prompt_stream(context: Context) -> Any:
-    """Where prompts go: the terminal on stdout, else stderr (so piped stdout stays clean).
-
-    triton writes prompts to /dev/tty when stdout is not a terminal.
-    """
-    return context.streams.stdout if _isatty(context.streams.stdout) else context.streams.stderr
-
-
-def ask(context: Context, prompt: str) -> str | None:
-    """Show ``prompt`` and read one line of standard input; ``None`` at end of input or ^C.
-
-    Unlike triton (which opens /dev/tty and crashes without one), answers are read from
-    standard input, so ``echo y | smartdc rbac ...`` works.
-    """
-    stream = _prompt_stream(context)
-    stream.write(prompt)
-    stream.flush()
-    try:
-        line = context.streams.stdin.readline()
-    except KeyboardInterrupt:
-        line = ""
-    if not context.stdin_interactive or not line:
-        stream.write("\n")
-        stream.flush()
-    if not line:
-        return None
-    return line.rstrip("\r\n")
-
-
-def ask_yes_no(context: Context, prompt: str, default: str | None = None) -> bool:
-    """A y/n question (as node-triton lib/common.js promptYesNo); no answer means no."""
-    while True:
-        answer = ask(context, prompt)
-        if answer is None:
-            return False
-        answer = answer.strip().lower()
-        if answer == "" and default:
-            return default == "y"
-        if answer in ("y", "yes"):
-            return True
-        if answer in ("n", "no"):
-            return False
-        _prompt_stream(context).write('Please enter "y", "yes", "n" or "no".\n')
-
-
 def _confirm(context: Context, options: argparse.Namespace, prompt: str) -> bool:
-    """``-y``, or the user says yes; otherwise "Aborting" on stderr."""
-    if getattr(options, "yes", False) or ask_yes_no(context, prompt):
-        return True
-    context.err("Aborting")
-    return False
+    """``-y``, or the user says yes (on standard input); otherwise "Aborting" on stderr."""
+    from smartdc.cli.prompt import ask_yes_no, go_ahead
+
+    return go_ahead(context, prompt, skip=bool(getattr(options, "yes", False)), asking=ask_yes_no)
 
 
 def read_file(path: str) -> str:
@@ -195,81 +123,37 @@ def _action(options: argparse.Namespace, names: Sequence[str], default: str) -> 
     return chosen[0] if chosen else default
 
 
-def _stdout_is_tty(context: Context) -> bool:
-    return _isatty(context.streams.stdout)
-
-
 # --- editing in $EDITOR -------------------------------------------------------------------------
 
 
-class _EditProblem(Exception):
-    """The edited text cannot be used; the user is offered another go."""
-
-
-def _run_editor(context: Context, text: str, filename: str) -> str:
-    """Let the user edit ``text`` in ``$EDITOR`` (default ``/usr/bin/vi``); the result."""
-    import shlex
-    import subprocess
-    import tempfile
-
-    from smartdc.cli.failures import CommandError
-
-    fd, path = tempfile.mkstemp(prefix="smartdc-edit-", suffix=f"-{filename}")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        editor = context.env.get("EDITOR") or "/usr/bin/vi"
-        argv = [*shlex.split(editor), path]
-        try:
-            code = subprocess.call(argv)
-        except OSError as exc:
-            raise CommandError(f"cannot run editor {argv[0]!r}: {exc.strerror or exc}") from None
-        if code:
-            raise CommandError(f"editor terminated abnormally: argv={argv}, code={code}")
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(path)
-
-
-def _edit_until_done(
+def _edit(
     context: Context,
     text: str,
     filename: str,
     save: Callable[[str], str],
     *,
-    update_error: str,
-    aborted: str,
+    noun: str,
+    aborted: str | None = None,
 ) -> None:
-    """Edit, then ``save(edited)`` (which returns the line to print), re-editing on failure.
-
-    ``save`` raises :class:`_EditProblem` for text it cannot read, and CloudAPI errors when
-    the update is refused; either way the user may re-edit (Enter) or give up.
-    """
+    """Edit ``text`` until ``save`` takes it (see :func:`smartdc.cli.prompt.edit_until_done`);
+    a CloudAPI refusal is shown as triton shows it, and the user may edit again."""
+    from smartdc.cli.prompt import EditProblem, edit_until_done
     from smartdc.errors import CloudAPIError
 
-    while True:
-        edited = _run_editor(context, text, filename)
+    def saving(edited: str) -> str:
         try:
-            context.out(save(edited))
-            return
-        except _EditProblem as exc:
-            context.err(f"Error with your changes: {exc}")
+            return save(edited)
         except CloudAPIError as exc:
-            message = _error_text(exc)
-            if "\n" in message:
-                context.err(f"{update_error}\n" + _indent(message))
-            else:
-                context.err(f"{update_error} {message}")
-        if ask(context, "Press <Enter> to re-edit, Ctrl+C to abort.") is None:
-            context.out(f"\n{aborted}")
-            return
-        text = edited
+            heading = f"Error updating {noun} with your changes:"
+            raise EditProblem.refused(heading, _error_text(exc)) from None
 
-
-def _indent(text: str, prefix: str = "    ") -> str:
-    return "\n".join(prefix + line for line in text.splitlines())
+    edit_until_done(
+        context,
+        text,
+        filename,
+        saving,
+        aborted=aborted or f"Aborting. No change made to {noun}.",
+    )
 
 
 def _strip_comment(line: str) -> str:
@@ -279,11 +163,21 @@ def _strip_comment(line: str) -> str:
 # --- prompting for fields (``user -a``, ``policy -a`` without a file) --------------------------
 
 
-def _require_terminals(context: Context, noun: str) -> None:
+def _prompt_fields(
+    context: Context, noun: str, fields: Sequence[tuple[str, bool]], *, secret: str = ""
+) -> JSONObject:
+    """The values the user types for ``fields`` (``(name, required)``; the one named
+    ``secret`` is not echoed), empty ones left out; both stdin and stdout must be terminals."""
     if not context.stdin_interactive:
         raise UsageError(f"cannot interactively create a {noun}: stdin is not a TTY")
-    if not _stdout_is_tty(context):
+    if not output.stdout_is_tty(context):
         raise UsageError(f"cannot interactively create a {noun}: stdout is not a TTY")
+    data: JSONObject = {}
+    for field, required in fields:
+        value = _prompt_field(context, field, required=required, secret=field == secret)
+        if value:
+            data[field] = value
+    return data
 
 
 def _prompt_field(
@@ -291,6 +185,7 @@ def _prompt_field(
 ) -> str:
     """Ask for one value (as node-triton lib/common.js promptField)."""
     from smartdc.cli.failures import CommandError
+    from smartdc.cli.prompt import ask
 
     while True:
         if secret:
@@ -311,15 +206,9 @@ def _prompt_field(
         context.out(_style(context, f'A value for "{key}" is required.', "red"))
 
 
-_ANSI = {"bold": (1, 22), "red": (31, 39)}
-
-
 def _style(context: Context, text: str, style: str, *, enabled: bool | None = None) -> str:
-    on = _stdout_is_tty(context) if enabled is None else enabled
-    if not text or not on:
-        return text
-    start, end = _ANSI[style]
-    return f"\x1b[{start}m{text}\x1b[{end}m"
+    on = output.stdout_is_tty(context) if enabled is None else enabled
+    return output.stylize(text, style, enabled=on)
 
 
 # --- info ---------------------------------------------------------------------------------------
@@ -335,22 +224,25 @@ def _configure_info(parser: ArgParser) -> None:
     parser.add_argument(
         "--no-color", action="store_true", help="Do not color some of the output with ANSI codes."
     )
-    parser.add_argument("args", nargs="*", help=argparse.SUPPRESS)
+    add_positionals(parser)
 
 
 def _invalid_args(args: Sequence[str]) -> UsageError:
     return UsageError("invalid args: " + ",".join(args))
 
 
-@_not_found_exits_1
+def _refuse_args(options: argparse.Namespace) -> None:
+    if options.args:
+        raise _invalid_args(options.args)
+
+
 def do_info(context: Context, options: argparse.Namespace) -> None:
     """Summarize users (with their roles and keys), roles and policies."""
     from smartdc.cli import table
     from smartdc.cli.commands.rbac_apply import load_state
 
-    if options.args:
-        raise _invalid_args(options.args)
-    color = _stdout_is_tty(context) and not options.no_color
+    _refuse_args(options)
+    color = output.stdout_is_tty(context) and not options.no_color
 
     def st(text: str, style: str) -> str:
         return _style(context, text, style, enabled=color)
@@ -451,7 +343,7 @@ INFO = Command(
 # --- apply, reset -------------------------------------------------------------------------------
 
 
-def _configure_apply(parser: ArgParser) -> None:
+def _configure_plan(parser: ArgParser, *more: Callable[[ArgParser], None]) -> None:
     parser.add_argument(
         "-n",
         "--dry-run",
@@ -459,30 +351,33 @@ def _configure_apply(parser: ArgParser) -> None:
         help="Go through the motions without applying changes.",
     )
     parser.add_argument("-y", "--yes", action="store_true", help='Answer "yes" to confirmation.')
+    for add in more:
+        add(parser)
+    add_positionals(parser)
+
+
+def _apply_options(parser: ArgParser) -> None:
     parser.add_argument("-f", "--file", metavar="FILE", help="RBAC config JSON file.")
     parser.add_argument(
         "--dev-create-keys-and-profiles",
         action="store_true",
         help="Generate a key and a CLI profile for every user. For experimenting only.",
     )
-    parser.add_argument("args", nargs="*", help=argparse.SUPPRESS)
 
 
-def do_apply(context: Context, options: argparse.Namespace) -> int | None:
+def do_apply(context: Context, options: argparse.Namespace) -> None:
     """Bring the account's RBAC state to what the config file describes."""
     from smartdc.cli.commands import rbac_apply
 
-    if options.args:
-        raise _invalid_args(options.args)
+    _refuse_args(options)
     rbac_apply.apply(context, options)
-    return None
 
 
 APPLY = Command(
     "apply",
     "Apply an RBAC configuration.",
-    _not_found_exits_1(do_apply),
-    _configure_apply,
+    do_apply,
+    lambda parser: _configure_plan(parser, _apply_options),
     description=(
         "Apply an RBAC configuration.\n\n"
         'The configuration is read from FILE ("./rbac.json" by default) and compared with\n'
@@ -502,32 +397,19 @@ APPLY = Command(
 )
 
 
-def _configure_reset(parser: ArgParser) -> None:
-    parser.add_argument(
-        "-n",
-        "--dry-run",
-        action="store_true",
-        help="Go through the motions without applying changes.",
-    )
-    parser.add_argument("-y", "--yes", action="store_true", help='Answer "yes" to confirmation.')
-    parser.add_argument("args", nargs="*", help=argparse.SUPPRESS)
-
-
-def do_reset(context: Context, options: argparse.Namespace) -> int | None:
+def do_reset(context: Context, options: argparse.Namespace) -> None:
     """Delete every RBAC user, key, policy and role of the account."""
     from smartdc.cli.commands import rbac_apply
 
-    if options.args:
-        raise _invalid_args(options.args)
+    _refuse_args(options)
     rbac_apply.reset(context, options)
-    return None
 
 
 RESET = Command(
     "reset",
     "Reset RBAC state for this account.",
-    _not_found_exits_1(do_reset),
-    _configure_reset,
+    do_reset,
+    _configure_plan,
     hidden=True,
     description=(
         "Reset RBAC state for this account.\n"
@@ -549,13 +431,32 @@ POLICIES_LONG_COLUMNS = "id,name,description,rules"
 def _configure_list(sort: str) -> Callable[[ArgParser], None]:
     def configure(parser: ArgParser) -> None:
         output.add_table_options(parser, sort_default=sort)
-        parser.add_argument("args", nargs="*", help=argparse.SUPPRESS)
+        add_positionals(parser)
 
     return configure
 
 
 def _wants_json(options: argparse.Namespace) -> bool:
     return bool(options.json or options.json_array)
+
+
+def _lister(
+    fetch: Callable[[CloudAPI], list[JSONObject]],
+    row: Callable[[CloudAPI, JSONObject], JSONObject],
+    columns: str,
+    long_columns: str,
+) -> Handler:
+    """A list command: ``fetch`` the objects, show each as ``row`` makes it in a table (as
+    they came with ``-j``)."""
+
+    def handler(context: Context, options: argparse.Namespace) -> None:
+        _refuse_args(options)
+        api = context.api
+        items = fetch(api)
+        rows = items if _wants_json(options) else [row(api, item) for item in items]
+        output.print_list(context, options, rows, columns=columns, long_columns=long_columns)
+
+    return handler
 
 
 def user_row(user: Mapping[str, Any]) -> JSONObject:
@@ -571,22 +472,15 @@ def user_row(user: Mapping[str, Any]) -> JSONObject:
     return row
 
 
-@_not_found_exits_1
-def do_users(context: Context, options: argparse.Namespace) -> None:
-    """List RBAC users (ListUsers)."""
-    if options.args:
-        raise _invalid_args(options.args)
-    users = context.api.list_users()
-    rows = users if _wants_json(options) else [user_row(u) for u in users]
-    output.print_list(
-        context, options, rows, columns=USERS_COLUMNS, long_columns=USERS_LONG_COLUMNS
-    )
-
-
 USERS = Command(
     "users",
     "List RBAC users.",
-    do_users,
+    _lister(
+        lambda api: api.list_users(),
+        lambda _, user: user_row(user),
+        USERS_COLUMNS,
+        USERS_LONG_COLUMNS,
+    ),
     _configure_list("login"),
     description=(
         "List RBAC users.\n\n"
@@ -619,23 +513,15 @@ def role_row(role: Mapping[str, Any], account: str) -> JSONObject:
     return row
 
 
-@_not_found_exits_1
-def do_roles(context: Context, options: argparse.Namespace) -> None:
-    """List RBAC roles (ListRoles)."""
-    if options.args:
-        raise _invalid_args(options.args)
-    api = context.api
-    roles = api.list_roles()
-    rows = roles if _wants_json(options) else [role_row(r, api.account) for r in roles]
-    output.print_list(
-        context, options, rows, columns=ROLES_COLUMNS, long_columns=ROLES_LONG_COLUMNS
-    )
-
-
 ROLES = Command(
     "roles",
     "List RBAC roles.",
-    do_roles,
+    _lister(
+        lambda api: api.list_roles(),
+        lambda api, role: role_row(role, api.account),
+        ROLES_COLUMNS,
+        ROLES_LONG_COLUMNS,
+    ),
     _configure_list("name"),
     description=(
         "List RBAC roles.\n\n"
@@ -654,25 +540,155 @@ def policy_row(policy: Mapping[str, Any]) -> JSONObject:
     return row
 
 
-@_not_found_exits_1
-def do_policies(context: Context, options: argparse.Namespace) -> None:
-    """List RBAC policies (ListPolicies)."""
-    if options.args:
-        raise _invalid_args(options.args)
-    policies = context.api.list_policies()
-    rows = policies if _wants_json(options) else [policy_row(p) for p in policies]
-    output.print_list(
-        context, options, rows, columns=POLICIES_COLUMNS, long_columns=POLICIES_LONG_COLUMNS
-    )
-
-
 POLICIES = Command(
     "policies",
     "List RBAC policies.",
-    do_policies,
+    _lister(
+        lambda api: api.list_policies(),
+        lambda _, policy: policy_row(policy),
+        POLICIES_COLUMNS,
+        POLICIES_LONG_COLUMNS,
+    ),
     _configure_list("name"),
     description="List RBAC policies.\n\nAdded field: nrules, the number of rules in the policy.",
 )
+
+
+# --- users, roles and policies: show, add, edit, delete ------------------------------------------
+
+
+def _add_yes(parser: ArgParser) -> None:
+    parser.add_argument(
+        "-y",
+        "--yes",
+        action="store_true",
+        help="Answer yes to confirmations, e.g. confirmation of deletion.",
+    )
+
+
+class _Kind(Record):
+    """What ``rbac user``, ``rbac role`` and ``rbac policy`` do with their kind of object;
+    ``arg`` and ``arg_help`` name the positional argument."""
+
+    __slots__ = ("add", "arg", "arg_help", "delete", "edit", "noun", "plural", "show")
+    noun: str
+    plural: str
+    arg: str
+    arg_help: str
+    show: Callable[[Context, argparse.Namespace, str], None]
+    edit: Callable[[Context, str], None]
+    add: Callable[[Context, str | None], None]
+    delete: Callable[[CloudAPI, str], None]
+
+    def __init__(
+        self,
+        noun: str,
+        plural: str,
+        arg: str,
+        arg_help: str,
+        show: Callable[[Context, argparse.Namespace, str], None],
+        edit: Callable[[Context, str], None],
+        add: Callable[[Context, str | None], None],
+        delete: Callable[[CloudAPI, str], None],
+    ) -> None:
+        self.noun = noun
+        self.plural = plural
+        self.arg = arg
+        self.arg_help = arg_help
+        self.show = show
+        self.edit = edit
+        self.add = add
+        self.delete = delete
+
+
+def _configure_kind(
+    kind: _Kind, extra: Callable[[ArgParser], None] | None = None
+) -> Callable[[ArgParser], None]:
+    def configure(parser: ArgParser) -> None:
+        parser.add_argument("-j", "--json", action="store_true", help="JSON output.")
+        if extra is not None:
+            extra(parser)
+        _add_yes(parser)
+        group = parser.add_argument_group("Action options")
+        group.add_argument(
+            "-e", "--edit", action="store_true", help=f"Edit the named {kind.noun} in $EDITOR."
+        )
+        group.add_argument("-a", "--add", action="store_true", help=f"Add a new {kind.noun}.")
+        group.add_argument(
+            "-d", "--delete", action="store_true", help=f"Delete the named {kind.plural}."
+        )
+        parser.add_argument("args", nargs="*", metavar=kind.arg, help=kind.arg_help)
+
+    return configure
+
+
+def _kind_handler(kind: _Kind) -> Handler:
+    def handler(context: Context, options: argparse.Namespace) -> None:
+        action = _action(options, ("add", "edit", "delete"), "show")
+        args: list[str] = options.args
+        if not args and action in ("show", "edit"):
+            raise UsageError(f"{kind.arg} argument is required")
+        if action != "delete" and len(args) > 1:
+            raise UsageError("too many arguments")
+        if action == "show":
+            kind.show(context, options, args[0])
+        elif action == "edit":
+            kind.edit(context, args[0])
+        elif action == "delete":
+            api = context.api
+            _delete_things(
+                context,
+                options,
+                args,
+                kind.noun,
+                kind.plural,
+                lambda ref: kind.delete(api, ref),
+                lambda ref: f'Deleted {kind.noun} "{ref}"',
+            )
+        else:
+            kind.add(context, args[0] if args else None)
+
+    handler.__doc__ = f"Show, add, edit or delete RBAC {kind.plural}."
+    return handler
+
+
+def _delete_by_id(
+    get: Callable[[CloudAPI, str], JSONObject], delete: Callable[[CloudAPI, str], None]
+) -> Callable[[CloudAPI, str], None]:
+    """A delete for objects CloudAPI deletes by id only: a name is looked up first (as
+    node-triton lib/tritonapi.js deleteRole and deletePolicy)."""
+
+    def delete_one(api: CloudAPI, ref: str) -> None:
+        from smartdc.cli.resolve import is_uuid
+
+        delete(api, ref if is_uuid(ref) else str(get(api, ref)["id"]))
+
+    return delete_one
+
+
+def _delete_things(
+    context: Context,
+    options: argparse.Namespace,
+    refs: Sequence[str],
+    noun: str,
+    nouns: str,
+    delete: Callable[[str], None],
+    deleted: Callable[[str], str],
+) -> None:
+    """Confirm (unless ``-y``; answers come from standard input), then delete each of
+    ``refs`` in turn, as triton does."""
+    from smartdc.cli.prompt import ask_yes_no, delete_each
+
+    delete_each(
+        context,
+        refs,
+        noun,
+        delete,
+        deleted,
+        skip=bool(getattr(options, "yes", False)),
+        nouns=nouns,
+        asking=ask_yes_no,
+    )
 
 
 # --- user -----------------------------------------------------------------------------------------
@@ -707,8 +723,7 @@ EDIT_USER_FIELDS = (
 )
 
 
-def _configure_user(parser: ArgParser) -> None:
-    parser.add_argument("-j", "--json", action="store_true", help="JSON output.")
+def _user_options(parser: ArgParser) -> None:
     parser.add_argument(
         "-r",
         "--roles",
@@ -722,17 +737,6 @@ def _configure_user(parser: ArgParser) -> None:
         action="store_true",
         help='Include SSH keys (the "keys" field) for this user.',
     )
-    parser.add_argument(
-        "-y",
-        "--yes",
-        action="store_true",
-        help="Answer yes to confirmations, e.g. confirmation of deletion.",
-    )
-    group = parser.add_argument_group("Action options")
-    group.add_argument("-e", "--edit", action="store_true", help="Edit the named user in $EDITOR.")
-    group.add_argument("-a", "--add", action="store_true", help="Add a new user.")
-    group.add_argument("-d", "--delete", action="store_true", help="Delete the named users.")
-    parser.add_argument("args", nargs="*", metavar="USER", help="user login or id")
 
 
 def _get_user(api: CloudAPI, ref: str, *, roles: bool = False) -> JSONObject:
@@ -779,6 +783,8 @@ def _user_text(user: Mapping[str, Any]) -> str:
 
 
 def _user_from_text(text: str) -> dict[str, str]:
+    from smartdc.cli.prompt import EditProblem
+
     user: dict[str, str] = {}
     for raw in text.split("\n"):
         line = _strip_comment(raw)
@@ -786,11 +792,11 @@ def _user_from_text(text: str) -> dict[str, str]:
             continue
         key, sep, value = line.partition(":")
         if not sep:
-            raise _EditProblem(f'expected "<field>: <value>", got "{line}"')
+            raise EditProblem(f'expected "<field>: <value>", got "{line}"')
         key = key.strip()
         if key not in EDIT_USER_FIELDS:
             # triton ignores unknown fields silently; say so instead of dropping a typo
-            raise _EditProblem(f'unknown field "{key}"')
+            raise EditProblem(f'unknown field "{key}"')
         user[key] = value.strip()
     return user
 
@@ -809,88 +815,36 @@ def _edit_user(context: Context, ref: str) -> None:
         updated = api.update_user(str(user["id"]), **changed)
         return f'Updated user "{updated.get("login", user.get("login"))}"'
 
-    _edit_until_done(
-        context,
-        original,
-        f"{api.account}-user-{user.get('login')}.txt",
-        save,
-        update_error="Error updating user with your changes:",
-        aborted="Aborting. No change made to user.",
-    )
-
-
-def _delete_things(
-    context: Context,
-    options: argparse.Namespace,
-    refs: Sequence[str],
-    noun: str,
-    nouns: str,
-    delete: Callable[[str], None],
-    deleted: Callable[[str], str],
-) -> None:
-    """Confirm (unless ``-y``), then delete each of ``refs`` in turn, as triton does."""
-    if not refs:
-        return
-    if len(refs) == 1:
-        prompt = f'Delete {noun} "{refs[0]}"? [y/n] '
-    else:
-        prompt = f"Delete {len(refs)} {nouns} ({', '.join(refs)})? [y/n] "
-    if not _confirm(context, options, prompt):
-        return
-    for ref in refs:
-        delete(ref)
-        context.out(deleted(ref))
+    _edit(context, original, f"{api.account}-user-{user.get('login')}.txt", save, noun="user")
 
 
 def _add_user(context: Context, source: str | None) -> None:
     if source:
         data = _json_input(context, source, "user")
     else:
-        _require_terminals(context, "user")
-        data = {}
-        for field, required in CREATE_USER_FIELDS:
-            value = _prompt_field(context, field, required=required, secret=field == "password")
-            if value:
-                data[field] = value
+        data = _prompt_fields(context, "user", CREATE_USER_FIELDS, secret="password")
         context.out()
     _check_fields("user", data, CREATE_USER_FIELDS)
     user = context.api.create_user(**data)
     context.out(f'Created user "{user.get("login")}"')
 
 
-@_not_found_exits_1
-def do_user(context: Context, options: argparse.Namespace) -> None:
-    """Show, add, edit or delete RBAC users."""
-    action = _action(options, ("add", "edit", "delete"), "show")
-    args: list[str] = options.args
-    if not args and action in ("show", "edit"):
-        raise UsageError("USER argument is required")
-    if action != "delete" and len(args) > 1:
-        raise UsageError("too many arguments")
-    if action == "show":
-        _show_user(context, options, args[0])
-    elif action == "edit":
-        _edit_user(context, args[0])
-    elif action == "delete":
-        api = context.api
-        _delete_things(
-            context,
-            options,
-            args,
-            "user",
-            "users",
-            api.delete_user,
-            lambda ref: f'Deleted user "{ref}"',
-        )
-    else:
-        _add_user(context, args[0] if args else None)
-
+_USER = _Kind(
+    "user",
+    "users",
+    "USER",
+    "user login or id",
+    _show_user,
+    _edit_user,
+    _add_user,
+    lambda api, ref: api.delete_user(ref),
+)
 
 USER = Command(
     "user",
     "Show, add, edit and delete RBAC users.",
-    do_user,
-    _configure_user,
+    _kind_handler(_USER),
+    _configure_kind(_USER, _user_options),
     description=(
         "Show, add, edit and delete RBAC users.\n\n"
         "    smartdc rbac user [OPTIONS] USER         # show user USER\n"
@@ -999,6 +953,8 @@ def _template_lines(schema: Sequence[_Field], indent: str = "") -> list[str]:
 
 def _parse_role_lines(schema: Sequence[_Field], lines: list[str], indent: str = "") -> JSONObject:
     """Read what :func:`_role_lines` wrote (after editing); consumes ``lines``."""
+    from smartdc.cli.prompt import EditProblem
+
     fields = {f.key: f for f in schema}
     obj: JSONObject = {}
     while lines:
@@ -1013,12 +969,12 @@ def _parse_role_lines(schema: Sequence[_Field], lines: list[str], indent: str = 
         if not line:
             continue
         if ":" not in line:
-            raise _EditProblem(f"yamlish syntax error: expected <key>:, got {line}")
+            raise EditProblem(f"yamlish syntax error: expected <key>:, got {line}")
         key, _, value = line.partition(":")
         value = value.strip()
         field = fields.get(key)
         if field is None:
-            raise _EditProblem(f'yamlish error: unknown field "{key}"')
+            raise EditProblem(f'yamlish error: unknown field "{key}"')
         if field.schema is not None:
             kids = []
             inner = indent + _KID
@@ -1035,7 +991,7 @@ def _parse_role_lines(schema: Sequence[_Field], lines: list[str], indent: str = 
             if field.boolean:
                 obj[field.key] = False
             elif field.required:
-                raise _EditProblem(f'yamlish error: missing required field "{field.key}"')
+                raise EditProblem(f'yamlish error: missing required field "{field.key}"')
     return obj
 
 
@@ -1067,19 +1023,12 @@ def _role_body(role: Mapping[str, Any]) -> tuple[list[Any], list[Any]]:
     return members, policies
 
 
-def _configure_role(parser: ArgParser) -> None:
-    parser.add_argument("-j", "--json", action="store_true", help="JSON output.")
-    parser.add_argument(
-        "-y",
-        "--yes",
-        action="store_true",
-        help="Answer yes to confirmations, e.g. confirmation of deletion.",
-    )
-    group = parser.add_argument_group("Action options")
-    group.add_argument("-e", "--edit", action="store_true", help="Edit the named role in $EDITOR.")
-    group.add_argument("-a", "--add", action="store_true", help="Add a new role.")
-    group.add_argument("-d", "--delete", action="store_true", help="Delete the named roles.")
-    parser.add_argument("args", nargs="*", metavar="ROLE", help="role name or id")
+def _show_role(context: Context, options: argparse.Namespace, ref: str) -> None:
+    role = context.api.get_role(ref)
+    if options.json:
+        output.print_object(context, options, role)
+    else:
+        context.out(role_text(role))
 
 
 def _edit_role(context: Context, ref: str) -> None:
@@ -1093,7 +1042,9 @@ def _edit_role(context: Context, ref: str) -> None:
             return "No change to role"
         members, policies = _role_body(edited)
         if edited.get("name") == "administrator" and policies:
-            raise _EditProblem("administrator role must not contain any policies")
+            from smartdc.cli.prompt import EditProblem
+
+            raise EditProblem("administrator role must not contain any policies")
         updated = api.update_role(
             str(role["id"]),
             name=str(edited["name"]),
@@ -1102,14 +1053,7 @@ def _edit_role(context: Context, ref: str) -> None:
         )
         return f'Updated role "{updated.get("name")}" ({updated.get("id")})'
 
-    _edit_until_done(
-        context,
-        original,
-        f"{api.account}-role-{role.get('name')}.txt",
-        save,
-        update_error="Error updating role with your changes:",
-        aborted="Aborting. No change made to role.",
-    )
+    _edit(context, original, f"{api.account}-role-{role.get('name')}.txt", save, noun="role")
 
 
 _CREATE_ROLE_FIELDS = (("name", True), ("members", False), ("policies", False))
@@ -1117,6 +1061,7 @@ _CREATE_ROLE_FIELDS = (("name", True), ("members", False), ("policies", False))
 
 def _add_role(context: Context, source: str | None) -> None:
     from smartdc.cli.failures import CommandError
+    from smartdc.cli.prompt import EditProblem, run_editor
 
     api = context.api
     if source:
@@ -1127,10 +1072,10 @@ def _add_role(context: Context, source: str | None) -> None:
         name = data["name"]
     else:
         template = "\n".join(_template_lines(_ROLE_SCHEMA)) + "\n"
-        text = _run_editor(context, template, f"{api.account}-new-role.txt")
+        text = run_editor(context, template, f"{api.account}-new-role.txt")
         try:
             parsed = _role_from_text(text)
-        except _EditProblem as exc:
+        except EditProblem as exc:
             raise CommandError(str(exc)) from None
         members, policies = _role_body(parsed)
         name = parsed["name"]
@@ -1144,51 +1089,22 @@ def _add_role(context: Context, source: str | None) -> None:
     context.out(f'Created role "{role.get("name")}"')
 
 
-def _delete_role(api: CloudAPI, ref: str) -> None:
-    from smartdc.cli.resolve import is_uuid
-
-    # DeleteRole wants the role's id (node-triton lib/tritonapi.js deleteRole)
-    role_id = ref if is_uuid(ref) else str(api.get_role(ref)["id"])
-    api.delete_role(role_id)
-
-
-@_not_found_exits_1
-def do_role(context: Context, options: argparse.Namespace) -> None:
-    """Show, add, edit or delete RBAC roles."""
-    action = _action(options, ("add", "edit", "delete"), "show")
-    args: list[str] = options.args
-    if not args and action in ("show", "edit"):
-        raise UsageError("ROLE argument is required")
-    if action != "delete" and len(args) > 1:
-        raise UsageError("too many arguments")
-    if action == "show":
-        role = context.api.get_role(args[0])
-        if options.json:
-            output.print_object(context, options, role)
-        else:
-            context.out(role_text(role))
-    elif action == "edit":
-        _edit_role(context, args[0])
-    elif action == "delete":
-        api = context.api
-        _delete_things(
-            context,
-            options,
-            args,
-            "role",
-            "roles",
-            lambda ref: _delete_role(api, ref),
-            lambda ref: f'Deleted role "{ref}"',
-        )
-    else:
-        _add_role(context, args[0] if args else None)
-
+_ROLE = _Kind(
+    "role",
+    "roles",
+    "ROLE",
+    "role name or id",
+    _show_role,
+    _edit_role,
+    _add_role,
+    _delete_by_id(lambda api, ref: api.get_role(ref), lambda api, ref: api.delete_role(ref)),
+)
 
 ROLE = Command(
     "role",
     "Show, add, edit and delete RBAC roles.",
-    do_role,
-    _configure_role,
+    _kind_handler(_ROLE),
+    _configure_kind(_ROLE),
     description=(
         "Show, add, edit and delete RBAC roles.\n\n"
         "    smartdc rbac role ROLE                   # show role ROLE\n"
@@ -1211,23 +1127,6 @@ _RULES_HELP = (
 )
 
 
-def _configure_policy(parser: ArgParser) -> None:
-    parser.add_argument("-j", "--json", action="store_true", help="JSON output.")
-    parser.add_argument(
-        "-y",
-        "--yes",
-        action="store_true",
-        help="Answer yes to confirmations, e.g. confirmation of deletion.",
-    )
-    group = parser.add_argument_group("Action options")
-    group.add_argument(
-        "-e", "--edit", action="store_true", help="Edit the named policy in $EDITOR."
-    )
-    group.add_argument("-a", "--add", action="store_true", help="Add a new policy.")
-    group.add_argument("-d", "--delete", action="store_true", help="Delete the named policies.")
-    parser.add_argument("args", nargs="*", metavar="POLICY", help="policy name or id")
-
-
 def policy_text(policy: Mapping[str, Any]) -> str:
     """A policy as ``rbac policy -e`` edits it: name, description, then one rule a line.
 
@@ -1245,6 +1144,8 @@ def policy_text(policy: Mapping[str, Any]) -> str:
 
 
 def _policy_from_text(text: str) -> JSONObject:
+    from smartdc.cli.prompt import EditProblem
+
     policy: JSONObject = {}
     lines = text.split("\n")
     for index, raw in enumerate(lines):
@@ -1253,7 +1154,7 @@ def _policy_from_text(text: str) -> JSONObject:
             continue
         key, sep, value = line.partition(":")
         if not sep:
-            raise _EditProblem(f'expected "<field>: <value>", got "{line}"')
+            raise EditProblem(f'expected "<field>: <value>", got "{line}"')
         key, value = key.strip(), value.strip()
         if key == "rules":
             rules = [value] if value else []
@@ -1261,7 +1162,7 @@ def _policy_from_text(text: str) -> JSONObject:
             policy["rules"] = rules
             break
         if key not in ("name", "description"):
-            raise _EditProblem(f'unknown field "{key}"')
+            raise EditProblem(f'unknown field "{key}"')
         policy[key] = value
     return policy
 
@@ -1288,26 +1189,14 @@ def _edit_policy(context: Context, ref: str) -> None:
         updated = api.update_policy(str(policy["id"]), **changes)
         return f'Updated policy "{updated.get("name")}" ({updated.get("id")})'
 
-    _edit_until_done(
-        context,
-        original,
-        f"{api.account}-policy-{policy.get('name')}.txt",
-        save,
-        update_error="Error updating policy with your changes:",
-        aborted="Aborting. No change made to policy.",
-    )
+    _edit(context, original, f"{api.account}-policy-{policy.get('name')}.txt", save, noun="policy")
 
 
 def _add_policy(context: Context, source: str | None) -> None:
     if source:
         data = _json_input(context, source, "policy")
     else:
-        _require_terminals(context, "policy")
-        data = {}
-        for field, required in _CREATE_POLICY_FIELDS[:2]:
-            value = _prompt_field(context, field, required=required)
-            if value:
-                data[field] = value
+        data = _prompt_fields(context, "policy", _CREATE_POLICY_FIELDS[:2])
         head, dot, rest = _RULES_HELP.partition(".")
         context.out(_style(context, head + dot, "bold") + rest)
         rules = []
@@ -1325,57 +1214,36 @@ def _add_policy(context: Context, source: str | None) -> None:
     context.out(f'Created policy "{policy.get("name")}"')
 
 
-def _delete_policy(api: CloudAPI, ref: str) -> None:
-    from smartdc.cli.resolve import is_uuid
+def _show_policy(context: Context, options: argparse.Namespace, ref: str) -> None:
+    policy = context.api.get_policy(ref)
+    if options.json:
+        output.print_object(context, options, policy)
+        return
+    context.out(f"name: {_js(policy.get('name'))}")
+    for key, value in policy.items():
+        if key not in ("name", "rules"):
+            context.out(f"{key}: {_js(value)}")
+    context.out("rules:")
+    for rule in policy.get("rules") or []:
+        context.out(f"    {rule}")
 
-    # DeletePolicy wants the policy's id (node-triton lib/tritonapi.js deletePolicy)
-    policy_id = ref if is_uuid(ref) else str(api.get_policy(ref)["id"])
-    api.delete_policy(policy_id)
 
-
-@_not_found_exits_1
-def do_policy(context: Context, options: argparse.Namespace) -> None:
-    """Show, add, edit or delete RBAC policies."""
-    action = _action(options, ("add", "edit", "delete"), "show")
-    args: list[str] = options.args
-    if not args and action in ("show", "edit"):
-        raise UsageError("POLICY argument is required")
-    if action != "delete" and len(args) > 1:
-        raise UsageError("too many arguments")
-    if action == "show":
-        policy = context.api.get_policy(args[0])
-        if options.json:
-            output.print_object(context, options, policy)
-            return
-        context.out(f"name: {_js(policy.get('name'))}")
-        for key, value in policy.items():
-            if key not in ("name", "rules"):
-                context.out(f"{key}: {_js(value)}")
-        context.out("rules:")
-        for rule in policy.get("rules") or []:
-            context.out(f"    {rule}")
-    elif action == "edit":
-        _edit_policy(context, args[0])
-    elif action == "delete":
-        api = context.api
-        _delete_things(
-            context,
-            options,
-            args,
-            "policy",
-            "policies",
-            lambda ref: _delete_policy(api, ref),
-            lambda ref: f'Deleted policy "{ref}"',
-        )
-    else:
-        _add_policy(context, args[0] if args else None)
-
+_POLICY = _Kind(
+    "policy",
+    "policies",
+    "POLICY",
+    "policy name or id",
+    _show_policy,
+    _edit_policy,
+    _add_policy,
+    _delete_by_id(lambda api, ref: api.get_policy(ref), lambda api, ref: api.delete_policy(ref)),
+)
 
 POLICY = Command(
     "policy",
     "Show, add, edit and delete RBAC policies.",
-    do_policy,
-    _configure_policy,
+    _kind_handler(_POLICY),
+    _configure_kind(_POLICY),
     description=(
         "Show, add, edit and delete RBAC policies.\n\n"
         "    smartdc rbac policy POLICY                   # show policy POLICY\n"
@@ -1411,19 +1279,21 @@ def _one_user_arg(args: Sequence[str]) -> str:
     return args[0]
 
 
-@_not_found_exits_1
+def _check_user_and(args: Sequence[str], what: str) -> None:
+    """USER and one ``what`` argument, with triton's messages when either is missing."""
+    if not args:
+        raise UsageError(f"missing USER and {what} arguments")
+    if len(args) == 1:
+        raise UsageError(f"missing {what} argument")
+    if len(args) > 2:
+        raise UsageError("incorrect number of arguments")
+
+
 def do_keys(context: Context, options: argparse.Namespace) -> None:
-    """List a user's SSH keys (ListUserKeys)."""
-    user = _one_user_arg(options.args)
-    keys = context.api.list_user_keys(user)
-    if options.authorized_keys and not _wants_json(options):
-        for key in keys:
-            context.out(_chomp(str(key.get("key", ""))))
-        return
-    # triton ignores -H here; it is honoured
-    output.print_list(
-        context, options, keys, columns="fingerprint,name", long_columns="fingerprint,name,key"
-    )
+    """List a user's SSH keys (ListUserKeys), as ``key list`` lists the account's."""
+    from smartdc.cli.commands.key import print_keys
+
+    print_keys(context, options, context.api.list_user_keys(_one_user_arg(options.args)))
 
 
 KEYS = Command(
@@ -1471,7 +1341,6 @@ def public_key_problem(text: str) -> str | None:
     return None
 
 
-@_not_found_exits_1
 def do_key(context: Context, options: argparse.Namespace) -> None:
     """Show, add or delete a user's SSH keys."""
     from smartdc.cli.failures import CommandError
@@ -1480,12 +1349,7 @@ def do_key(context: Context, options: argparse.Namespace) -> None:
     args: list[str] = options.args
     api = context.api
     if action == "show":
-        if not args:
-            raise UsageError("missing USER and KEY arguments")
-        if len(args) == 1:
-            raise UsageError("missing KEY argument")
-        if len(args) > 2:
-            raise UsageError("incorrect number of arguments")
+        _check_user_and(args, "KEY")
         key = api.get_user_key(args[0], args[1])
         if options.json:
             output.print_object(context, options, key)
@@ -1505,12 +1369,7 @@ def do_key(context: Context, options: argparse.Namespace) -> None:
             lambda ref: f'Deleted user {user} key "{ref}"',
         )
     else:
-        if not args:
-            raise UsageError("missing USER and FILE arguments")
-        if len(args) == 1:
-            raise UsageError("missing FILE argument")
-        if len(args) > 2:
-            raise UsageError("incorrect number of arguments")
+        _check_user_and(args, "FILE")
         user, source = args
         if source == "-":
             text, shown = _read_stdin(context), "<stdin>"
@@ -1557,19 +1416,16 @@ def _lower_option(options: argparse.Namespace, name: str) -> None:
         setattr(options, name, value.lower())
 
 
-@_not_found_exits_1
 def do_accesskeys(context: Context, options: argparse.Namespace) -> None:
     """List a user's access keys (ListUserAccessKeys)."""
+    from smartdc.cli.commands import accesskey
+
     user = _one_user_arg(options.args)
     keys = [_without_secret(k) for k in context.api.list_user_access_keys(user) or []]
     _lower_option(options, "o")
     _lower_option(options, "s")
     output.print_list(
-        context,
-        options,
-        keys,
-        columns="accesskeyid,status,updated",
-        long_columns="accesskeyid,status,description,created,updated",
+        context, options, keys, columns=accesskey.LIST_COLUMNS, long_columns=accesskey.LONG_COLUMNS
     )
 
 
@@ -1588,12 +1444,7 @@ ACCESSKEYS = Command(
 
 
 def _configure_accesskey(parser: ArgParser) -> None:
-    parser.add_argument("-j", "--json", action="store_true", help="JSON output.")
-    parser.add_argument(
-        "-l", "--long", action="store_true", help='Long/wider output. Ignored if "-o ..." is used.'
-    )
-    parser.add_argument("-o", metavar="field1,...", help="Specify fields (columns) to output.")
-    parser.add_argument("-H", action="store_true", help="Omit table header row.")
+    output.add_row_options(parser)
     parser.add_argument("-f", "--force", action="store_true", help="Skip confirmation prompts.")
     parser.add_argument(
         "-D",
@@ -1621,21 +1472,16 @@ def _access_key_fields(options: argparse.Namespace) -> JSONObject:
     return fields
 
 
-@_not_found_exits_1
 def do_accesskey(context: Context, options: argparse.Namespace) -> None:
     """Get, create, update or delete a user's access keys."""
     from smartdc.api._base import _path
+    from smartdc.cli.commands import accesskey
 
     action = _action(options, ("create", "get", "update", "delete"), "get")
     args: list[str] = options.args
     api = context.api
     if action in ("get", "update"):
-        if not args:
-            raise UsageError("missing USER and ACCESSKEYID arguments")
-        if len(args) == 1:
-            raise UsageError("missing ACCESSKEYID argument")
-        if len(args) > 2:
-            raise UsageError("incorrect number of arguments")
+        _check_user_and(args, "ACCESSKEYID")
     elif action == "delete":
         if not args:
             raise UsageError("missing USER argument")
@@ -1660,7 +1506,7 @@ def do_accesskey(context: Context, options: argparse.Namespace) -> None:
             options,
             [key],
             columns="accesskeyid,status,created",
-            long_columns="accesskeyid,status,description,created,updated",
+            long_columns=accesskey.LONG_COLUMNS,
         )
     elif action == "delete":
         options.yes = options.force
@@ -1824,12 +1670,7 @@ def _tags_from_text(text: str) -> list[str]:
 def _configure_role_tags(arg_name: str) -> Callable[[ArgParser], None]:
     def configure(parser: ArgParser) -> None:
         parser.add_argument("-j", "--json", action="store_true", help="JSON output.")
-        parser.add_argument(
-            "-y",
-            "--yes",
-            action="store_true",
-            help="Answer yes to confirmations, e.g. confirmation of deletion.",
-        )
+        _add_yes(parser)
         group = parser.add_argument_group("Action options")
         group.add_argument(
             "-a",
@@ -1931,16 +1772,16 @@ def _role_tags_handler(kind: str, arg_name: str) -> Handler:
 
             original = _tags_text(target.tags)
             slug = re.sub(r"[^-\w]", "", re.sub(r" +", "-", text.lower()))
-            _edit_until_done(
+            _edit(
                 context,
                 original,
                 f"{api.account}-{kind}-{slug}-roleTags.txt",
                 save,
-                update_error="Error updating role tags with your changes:",
+                noun="role tags",
                 aborted="Aborting. No change made.",
             )
 
-    return _not_found_exits_1(handler)
+    return handler
 
 
 def _role_tags_command(name: str, kind: str, arg_name: str, arg_is: str) -> Command:

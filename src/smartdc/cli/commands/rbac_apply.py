@@ -35,7 +35,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from smartdc.cli.commands.rbac import ask_yes_no, public_key_problem, read_file
+from smartdc.cli.commands.rbac import public_key_problem, read_file
 from smartdc.cli.failures import CommandError
 
 if TYPE_CHECKING:
@@ -736,6 +736,8 @@ class _Runner:
 
 def carry_out(context: Context, options: argparse.Namespace, changes: Sequence[Change]) -> None:
     """Confirm the plan (unless ``-y``), then apply it, or with ``-n`` only list it."""
+    from smartdc.cli.prompt import ask_yes_no
+
     if not changes:
         return
     dry_run = bool(options.dry_run)
