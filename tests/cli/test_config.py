@@ -212,7 +212,7 @@ def test_writes_leave_no_temporary_files_and_keep_permissions(cfg: Path) -> None
     path = write_profile(cfg, "prod", PROD)
     path.chmod(0o600)
     profile = load_profile(cfg, "prod", {})
-    save_profile(cfg, profile._replace(account="carol"))
+    save_profile(cfg, profile.replace(account="carol"))
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert sorted(os.listdir(path.parent)) == ["prod.json"]
     assert json.loads(path.read_text())["account"] == "carol"

@@ -29,8 +29,9 @@ import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Any
 
+from smartdc._record import Record
 from smartdc.errors import ConfigError
 
 __all__ = [
@@ -234,7 +235,7 @@ def config_dir(env: Mapping[str, str], *, platform: str | None = None) -> Path:
     return Path(os.path.abspath(os.path.join(home, ".triton")))
 
 
-class CliConfig(NamedTuple):
+class CliConfig(Record):
     """The contents of ``config.json``.
 
     Attributes:
@@ -246,11 +247,26 @@ class CliConfig(NamedTuple):
             unknown keys here and so do we, keeping them when the file is rewritten.
     """
 
+    __slots__ = ("cache_dir", "config_dir", "data", "old_profile", "profile")
     config_dir: Path
-    profile: str | None = None
-    old_profile: str | None = None
-    cache_dir: str = DEFAULT_CACHE_DIR
-    data: Mapping[str, Any] = MappingProxyType({})
+    profile: str | None
+    old_profile: str | None
+    cache_dir: str
+    data: Mapping[str, Any]
+
+    def __init__(
+        self,
+        config_dir: Path,
+        profile: str | None = None,
+        old_profile: str | None = None,
+        cache_dir: str = DEFAULT_CACHE_DIR,
+        data: Mapping[str, Any] = MappingProxyType({}),
+    ) -> None:
+        self.config_dir = config_dir
+        self.profile = profile
+        self.old_profile = old_profile
+        self.cache_dir = cache_dir
+        self.data = data
 
     @property
     def path(self) -> Path:
@@ -311,12 +327,21 @@ def _set_config_vars(directory: Path, profile: str) -> None:
     _write_atomic(Path(directory) / CONFIG_FILE, _dump_json(data))
 
 
-class CurrentProfileChange(NamedTuple):
+class CurrentProfileChange(Record):
     """What :func:`set_current_profile` did: ``name`` is the profile now current, and
     ``changed`` is false when it already was (nothing was written)."""
 
+    __slots__ = ("changed", "name")
     name: str
     changed: bool
+
+    def __init__(
+        self,
+        name: str,
+        changed: bool,
+    ) -> None:
+        self.name = name
+        self.changed = changed
 
 
 def set_current_profile(
@@ -356,7 +381,7 @@ class ProfileNotFoundError(ConfigError):
     """No profile file has that name."""
 
 
-class Profile(NamedTuple):
+class Profile(Record):
     """One profile: what is needed to talk to one CloudAPI as one account.
 
     Optional fields are ``None`` when the profile does not set them. ``path`` is the file it
@@ -365,30 +390,74 @@ class Profile(NamedTuple):
     ``triton_dict`` matches what triton prints for ``profile get -j``.
     """
 
+    __slots__ = (
+        "account",
+        "act_as_account",
+        "field_order",
+        "insecure",
+        "key_id",
+        "name",
+        "path",
+        "roles",
+        "url",
+        "user",
+    )
     name: str
     url: str
     account: str
     key_id: str
-    insecure: bool | None = None
-    user: str | None = None
-    roles: tuple[str, ...] | None = None
-    act_as_account: str | None = None
-    path: Path | None = None
-    field_order: tuple[str, ...] = ()
+    insecure: bool | None
+    user: str | None
+    roles: tuple[str, ...] | None
+    act_as_account: str | None
+    path: Path | None
+    field_order: tuple[str, ...]
+
+    def __init__(
+        self,
+        name: str,
+        url: str,
+        account: str,
+        key_id: str,
+        insecure: bool | None = None,
+        user: str | None = None,
+        roles: tuple[str, ...] | None = None,
+        act_as_account: str | None = None,
+        path: Path | None = None,
+        field_order: tuple[str, ...] = (),
+    ) -> None:
+        self.name = name
+        self.url = url
+        self.account = account
+        self.key_id = key_id
+        self.insecure = insecure
+        self.user = user
+        self.roles = roles
+        self.act_as_account = act_as_account
+        self.path = path
+        self.field_order = field_order
 
     # Two profiles are equal when their settings are: where they were read from and the
     # order of their keys do not count.
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Profile):
             return NotImplemented
-        return self[:8] == other[:8]
-
-    def __ne__(self, other: object) -> bool:
-        equal = self.__eq__(other)
-        return equal if equal is NotImplemented else not equal
+        return self._settings() == other._settings()
 
     def __hash__(self) -> int:
-        return hash(self[:8])
+        return hash(self._settings())
+
+    def _settings(self) -> tuple[Any, ...]:
+        return (
+            self.name,
+            self.url,
+            self.account,
+            self.key_id,
+            self.insecure,
+            self.user,
+            self.roles,
+            self.act_as_account,
+        )
 
     def triton_dict(self, *, include_name: bool = True) -> dict[str, Any]:
         """The profile with triton's key names (``keyId``, ``actAsAccount`` ...), unset ones
@@ -729,13 +798,24 @@ def profile_from_copy(base: Profile, data: Mapping[str, Any]) -> Profile:
     return profile_from_data(merged)
 
 
-class CreatedProfile(NamedTuple):
+class CreatedProfile(Record):
     """What :func:`create_profile` did: the profile saved, its file, and whether it became
     the current profile (it does when it is the only one)."""
 
+    __slots__ = ("made_current", "path", "profile")
     profile: Profile
     path: Path
     made_current: bool
+
+    def __init__(
+        self,
+        profile: Profile,
+        path: Path,
+        made_current: bool,
+    ) -> None:
+        self.profile = profile
+        self.path = path
+        self.made_current = made_current
 
 
 def create_profile(
@@ -767,13 +847,13 @@ def create_profile(
     path = save_profile(directory, profile)
     if not existing:
         _set_config_vars(directory, profile.name)
-    return CreatedProfile(profile._replace(path=path), path, made_current=not existing)
+    return CreatedProfile(profile.replace(path=path), path, made_current=not existing)
 
 
 # --- resolving the settings of one command ---------------------------------------------------
 
 
-class GlobalOptions(NamedTuple):
+class GlobalOptions(Record):
     """The global command-line options; ``None`` means not given.
 
     ``profile`` is ``-p``, ``url`` ``-U``, ``account`` ``-a``, ``user`` ``-u``, ``key_id``
@@ -781,26 +861,70 @@ class GlobalOptions(NamedTuple):
     ``act_as`` ``--act-as`` and ``ca_bundle`` ``--ca-bundle``.
     """
 
-    profile: str | None = None
-    url: str | None = None
-    account: str | None = None
-    user: str | None = None
-    key_id: str | None = None
-    insecure: bool | None = None
-    roles: Sequence[str] | None = None
-    act_as: str | None = None
-    ca_bundle: str | None = None
+    __slots__ = (
+        "account",
+        "act_as",
+        "ca_bundle",
+        "insecure",
+        "key_id",
+        "profile",
+        "roles",
+        "url",
+        "user",
+    )
+    profile: str | None
+    url: str | None
+    account: str | None
+    user: str | None
+    key_id: str | None
+    insecure: bool | None
+    roles: Sequence[str] | None
+    act_as: str | None
+    ca_bundle: str | None
+
+    def __init__(
+        self,
+        profile: str | None = None,
+        url: str | None = None,
+        account: str | None = None,
+        user: str | None = None,
+        key_id: str | None = None,
+        insecure: bool | None = None,
+        roles: Sequence[str] | None = None,
+        act_as: str | None = None,
+        ca_bundle: str | None = None,
+    ) -> None:
+        self.profile = profile
+        self.url = url
+        self.account = account
+        self.user = user
+        self.key_id = key_id
+        self.insecure = insecure
+        self.roles = roles
+        self.act_as = act_as
+        self.ca_bundle = ca_bundle
 
 
-class Setting(NamedTuple):
+class Setting(Record):
     """One resolved value for ``profile show --sources``: its key (triton's spelling, or
     ``caBundle``), the value, and where it came from, e.g. ``"-U flag"``,
     ``"TRITON_URL environment variable"``, ``"profile 'prod' (/.../prod.json)"``,
     ``"default"`` or ``"not set"``."""
 
+    __slots__ = ("key", "source", "value")
     key: str
     value: Any
     source: str
+
+    def __init__(
+        self,
+        key: str,
+        value: Any,
+        source: str,
+    ) -> None:
+        self.key = key
+        self.value = value
+        self.source = source
 
 
 #: Resolved attribute -> the key it is shown under.
@@ -817,7 +941,7 @@ _SETTING_KEYS = (
 )
 
 
-class Resolved(NamedTuple):
+class Resolved(Record):
     """The settings a command runs with, and where each came from.
 
     ``sources`` maps each attribute name (``url``, ``key_id``, ``act_as`` ...) to its source
@@ -825,6 +949,20 @@ class Resolved(NamedTuple):
     options applied (what triton calls the current profile); ``config`` is config.json.
     """
 
+    __slots__ = (
+        "account",
+        "act_as",
+        "ca_bundle",
+        "config",
+        "insecure",
+        "key_id",
+        "profile",
+        "profile_name",
+        "roles",
+        "sources",
+        "url",
+        "user",
+    )
     profile_name: str
     url: str
     account: str
@@ -836,7 +974,35 @@ class Resolved(NamedTuple):
     ca_bundle: str | None
     profile: Profile
     config: CliConfig
-    sources: Mapping[str, str] = MappingProxyType({})
+    sources: Mapping[str, str]
+
+    def __init__(
+        self,
+        profile_name: str,
+        url: str,
+        account: str,
+        key_id: str,
+        user: str | None,
+        roles: tuple[str, ...],
+        act_as: str | None,
+        insecure: bool,
+        ca_bundle: str | None,
+        profile: Profile,
+        config: CliConfig,
+        sources: Mapping[str, str] = MappingProxyType({}),
+    ) -> None:
+        self.profile_name = profile_name
+        self.url = url
+        self.account = account
+        self.key_id = key_id
+        self.user = user
+        self.roles = roles
+        self.act_as = act_as
+        self.insecure = insecure
+        self.ca_bundle = ca_bundle
+        self.profile = profile
+        self.config = config
+        self.sources = sources
 
     def source(self, name: str) -> str:
         """Where the attribute ``name`` came from."""

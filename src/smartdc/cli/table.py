@@ -17,7 +17,9 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cmp_to_key
 from json.encoder import encode_basestring
-from typing import Any, Final, NamedTuple
+from typing import Any, Final
+
+from smartdc._record import Record
 
 __all__ = [
     "JS_WHITESPACE",
@@ -80,7 +82,7 @@ class TableError(ValueError):
         self.code = code
 
 
-class Column(NamedTuple):
+class Column(Record):
     """One table column, as tabula's column objects.
 
     ``lookup`` is the key (or dotted path) read from each row; ``name`` is the header text
@@ -89,14 +91,29 @@ class Column(NamedTuple):
     they just push the rest of their row right, as in tabula).
     """
 
+    __slots__ = ("align", "lookup", "max_width", "name", "width")
     lookup: str
-    name: str | None = None
-    align: str = "left"
-    width: int | None = None
-    max_width: int | None = None
+    name: str | None
+    align: str
+    width: int | None
+    max_width: int | None
+
+    def __init__(
+        self,
+        lookup: str,
+        name: str | None = None,
+        align: str = "left",
+        width: int | None = None,
+        max_width: int | None = None,
+    ) -> None:
+        self.lookup = lookup
+        self.name = name
+        self.align = align
+        self.width = width
+        self.max_width = max_width
 
 
-class SortKey(NamedTuple):
+class SortKey(Record):
     """One sort field with options, for when a ``"-field"`` string is not enough.
 
     ``key`` turns a row's value (``None`` when missing) into the value compared, like tabula's
@@ -104,9 +121,20 @@ class SortKey(NamedTuple):
     ``None`` result sorts before everything else.
     """
 
+    __slots__ = ("field", "key", "reverse")
     field: str
-    reverse: bool = False
-    key: Callable[[Any], Any] | None = None
+    reverse: bool
+    key: Callable[[Any], Any] | None
+
+    def __init__(
+        self,
+        field: str,
+        reverse: bool = False,
+        key: Callable[[Any], Any] | None = None,
+    ) -> None:
+        self.field = field
+        self.reverse = reverse
+        self.key = key
 
 
 ColumnSpec = str | Column | Mapping[str, Any]

@@ -880,7 +880,7 @@ def do_show(context: Context, options: argparse.Namespace) -> None:
     if name is None:
         resolved = context.settings
     else:
-        chosen = context.options._replace(profile=name)
+        chosen = context.options.replace(profile=name)
         resolved = config.resolve(chosen, context.env, context.config_dir)
     rows: list[dict[str, Any]] = []
     for setting in resolved.settings():
