@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import time
+
 import pytest
 
 from tests.cli.harness import CliWorld, without_volatile
@@ -65,3 +69,30 @@ def test_bad_filter_and_bad_option_exit_1(world: CliWorld) -> None:
         ours, theirs = world.run(*args), world.triton(*args)
         assert ours.status == theirs.status == 1, args
         assert ours.err.splitlines()[0].replace("smartdc", "triton") == theirs.err.splitlines()[0]
+
+
+def test_the_image_list_is_cached_in_tritons_file_for_five_minutes(
+    world: CliWorld, two_instances: list[str]
+) -> None:
+    world.ok("ls")
+    cache = next(world.home.glob(".triton/cache/*/images.json"))
+    images = json.loads(cache.read_text())
+    # Rename the instances' image in the cache only: whoever shows the new name read it.
+    used = world.ok("inst", "get", "web1").json()["image"]
+    for image in images:
+        if image["id"] == used:
+            image["name"] = "from-the-cache"
+    cache.write_text(json.dumps(images))
+    traced = world.ok("-v", "ls", "-H", "-o", "img")
+    assert "GET /test/images" not in traced.err
+    assert set(traced.out.split()) == {f"from-the-cache@{image_version(images, used)}"}
+    assert world.triton("ls", "-H", "-o", "img").out == traced.out
+    stale = time.time() - 301
+    os.utime(cache, (stale, stale))
+    refetched = world.ok("-v", "ls", "-H", "-o", "img")
+    assert "GET /test/images?state=all" in refetched.err
+    assert "from-the-cache" not in refetched.out
+
+
+def image_version(images: list[dict[str, str]], image_id: str) -> str:
+    return next(image["version"] for image in images if image["id"] == image_id)

@@ -63,11 +63,13 @@ def do_list(context: Context, options: argparse.Namespace) -> None:
 
 
 def _images_or_nothing(context: Context) -> list[dict[str, Any]]:
-    """Every image (for ``name@version``), or none when RBAC forbids listing them, as triton."""
+    """Every image (for ``name@version``; cached as triton caches it), or none when RBAC
+    forbids listing them, as triton."""
+    from smartdc.cli.cache import all_images
     from smartdc.errors import CloudAPIError
 
     try:
-        return context.api.list_images(state="all")
+        return all_images(context)
     except CloudAPIError as exc:
         if exc.status == 403:
             context.trace(f"cannot list images for the IMG column: {exc}")
