@@ -22,9 +22,6 @@ from smartdc.cli.context import Context, Streams
 if TYPE_CHECKING:
     from smartdc.cli.config import GlobalOptions
 
-#: Exit status for "no such thing" (unknown or deleted instance, image ...), as triton's.
-EXIT_NOT_FOUND = 3
-
 _GLOBAL_HELP = """\
 Options:
     -h, --help                     Print this help and exit.
