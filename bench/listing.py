@@ -1,10 +1,10 @@
 """Benchmark 2: listing every machine of an account (3,000 by default: three pages).
 
-Whole commands, like for like: ``smartdc instance list -j`` (interpreter start, the CLI's
-imports, key lookup in ``~/.ssh``, ListMachines pages and ListImages, NDJSON to stdout)
-against ``triton instance list -j`` (node start, module loading, key lookup in ``~/.ssh``,
-ListMachines pages plus a ListImages answered from triton's on-disk cache, NDJSON to stdout). Runs alternate between the two; each side gets one untimed warm-up run
-first (that run fills triton's image cache and Python's bytecode cache). Every run's output
+Whole commands, like for like: ``smartdc instance list -j`` against ``triton instance list
+-j`` (each: interpreter start, module loading, key lookup in ``~/.ssh``, ListMachines pages
+plus a ListImages answered from the on-disk image cache both keep, NDJSON to stdout). Runs
+alternate between the two; each side gets one untimed warm-up run first (it fills the image
+cache and Python's bytecode cache). Every run's output
 is checked: one JSON line per machine, the ids the emulator holds.
 
 Also, for reference, ``CloudAPI.list_machines()`` timed warm inside this process (client
@@ -18,15 +18,14 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 import peers
-from cli import smartdc_executable
 from emulator_host import SeededEmulator
 from measure import Samples
 from report import Row
 from sshkeys import KeyFile
 
+from cli import smartdc_executable
 from smartdc import CloudAPI
 
 BENCHMARK = "2. list all machines"

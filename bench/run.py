@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import cli
 import getmachine
 import listing
 import peers
@@ -28,6 +27,7 @@ from emulator_host import EmulatorProcess
 from report import Row, as_json, table
 from sshkeys import client_environment, make_home
 
+import cli
 from smartdc import __version__ as smartdc_version
 
 BENCHMARKS = ("sign", "list", "get", "cli")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from smartdc.api import CloudAPI
 from smartdc.emulator.server import EmulatorServer
 from tests.cli.harness import CliWorld
 from tests.conftest import ACCOUNT, TestKey
@@ -32,3 +33,13 @@ def world(
     """smartdc and triton configured by environment for the module's emulator."""
     home: Path = tmp_path_factory.mktemp("cli-home")
     return CliWorld(home, cli_emulator.url, keys["rsa"])
+
+
+@pytest.fixture(scope="module")
+def api(world: CliWorld) -> Iterator[CloudAPI]:
+    """The library on the module's emulator, as the world's account and key: for setting
+    things up and for looking at what a command did."""
+    with CloudAPI(
+        world.url, ACCOUNT, key_id=world.key.md5, key_file=world.key.path, allow_agent=False
+    ) as client:
+        yield client

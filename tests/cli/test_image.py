@@ -6,7 +6,6 @@ Two accounts (``test`` and ``other``, for sharing and cloning) and two datacente
 
 from __future__ import annotations
 
-import io
 import re
 import time
 from collections.abc import Iterator
@@ -15,10 +14,9 @@ from typing import Any
 import pytest
 
 from smartdc.api import CloudAPI
-from smartdc.cli import main
-from smartdc.cli.context import Streams
 from smartdc.emulator.server import EmulatorServer
-from tests.cli.harness import CliWorld, Result
+from tests.cli.harness import CliWorld
+from tests.cli.side_by_side import run_on_terminal, same_as_triton
 from tests.conftest import ACCOUNT, TestKey
 
 OTHER = "other"
@@ -43,12 +41,6 @@ def world(
     server: EmulatorServer, keys: dict[str, TestKey], tmp_path_factory: pytest.TempPathFactory
 ) -> CliWorld:
     return CliWorld(tmp_path_factory.mktemp("image-home"), server.url, keys["rsa"])
-
-
-@pytest.fixture(scope="module")
-def api(world: CliWorld) -> Iterator[CloudAPI]:
-    with CloudAPI(world.url, ACCOUNT, key_file=world.key.path) as client:
-        yield client
 
 
 def _stopped_machine(api: CloudAPI, name: str) -> str:
@@ -105,15 +97,6 @@ def _scrub(text: str) -> str:
     return UUID.sub("<uuid>", re.sub(r" in \d+(ms|s)\b", " in <time>", text))
 
 
-def _same_as_triton(world: CliWorld, *args: str) -> Result:
-    ours, theirs = world.run(*args), world.triton(*args)
-    assert (ours.status, ours.out) == (theirs.status, theirs.out), args
-    if ours.err or theirs.err:
-        first = ours.err.splitlines()[0].replace("smartdc", "triton")
-        assert first == theirs.err.splitlines()[0], args
-    return ours
-
-
 # --- list and get ------------------------------------------------------------------------------
 
 
@@ -128,7 +111,7 @@ def test_list_tables_match_triton(
         ["img", "ls", "public=false", "-s", "version"],
         ["img", "ls", "-o", "name,nosuchfield,origin"],
     ):
-        _same_as_triton(world, *args)
+        same_as_triton(world, *args)
     table = world.ok("img", "ls", "-o", "name,version,flags").out
     # "I": made from an instance; "S": shared with us
     assert re.search(r"^gift\s+1\s+IS\s*$", table, re.M)
@@ -144,7 +127,7 @@ def test_list_json_matches_triton(world: CliWorld, images: dict[str, str]) -> No
 
 def test_list_errors_match_triton(world: CliWorld) -> None:
     for args in (["img", "ls", "foo"], ["img", "ls", "bogus=1"], ["img", "ls", "--bogus"]):
-        result = _same_as_triton(world, *args)
+        result = same_as_triton(world, *args)
         assert result.status == 1
 
 
@@ -154,19 +137,19 @@ def test_get_by_name_version_and_short_id(world: CliWorld, images: dict[str, str
     assert world.ok("img", "get", "app@1.0", "-j").json()["id"] == images["1.0"]
     assert world.ok("img", "get", images["1.0"][:8], "-j").json()["id"] == images["1.0"]
     for args in (["img", "get", "app"], ["img", "get", "app@1.0", "-j"]):
-        _same_as_triton(world, *args)
+        same_as_triton(world, *args)
 
 
 def test_get_inactive_only_with_all(world: CliWorld) -> None:
     # base-64@18.4.0 is disabled in the emulator's catalog
-    assert _same_as_triton(world, "img", "get", "base-64@18.4.0").status == 3
-    assert _same_as_triton(world, "img", "get", "-a", "base-64@18.4.0").status == 0
+    assert same_as_triton(world, "img", "get", "base-64@18.4.0").status == 3
+    assert same_as_triton(world, "img", "get", "-a", "base-64@18.4.0").status == 0
 
 
 def test_get_failures_match_triton(world: CliWorld) -> None:
-    assert _same_as_triton(world, "img", "get", "nope").status == 3
-    assert _same_as_triton(world, "img", "get").status == 1
-    assert _same_as_triton(world, "img", "get", "a", "b").status == 1
+    assert same_as_triton(world, "img", "get", "nope").status == 3
+    assert same_as_triton(world, "img", "get").status == 1
+    assert same_as_triton(world, "img", "get", "a", "b").status == 1
 
 
 # --- create and wait ---------------------------------------------------------------------------
@@ -237,14 +220,18 @@ def test_wait_for_an_image_being_created(world: CliWorld, api: CloudAPI, machine
         f"Waiting for image {img['id']} (slow@1) to enter state (states: active, failed)\n"
         f"1/1: Image {img['id']} (slow@1) moved to state active\n"
     )
-    again = _same_as_triton(world, "img", "wait", "slow", "-s", "creating", "-s", "active,failed")
+    again = same_as_triton(world, "img", "wait", "slow", "-s", "creating", "-s", "active,failed")
     assert again.out == f"1/1: Image {img['id']} (slow@1) already active\n"
 
 
-def test_wait_for_an_unknown_image_exits_3(world: CliWorld) -> None:
-    result = world.run("img", "wait", "nope")
-    assert result.status == 3
-    assert 'no image with nope or short id "nope" was found' in result.err
+def test_wait_for_an_unknown_image_fails_as_triton(world: CliWorld) -> None:
+    result = same_as_triton(world, "img", "wait", "nope")
+    assert result.status == 1
+    assert result.err == (
+        'smartdc image wait: error: first of 1 error: no image with nope or short id "nope" was'
+        " found\n"
+    )
+    assert same_as_triton(world, "img", "wait", "nope", "nada").status == 1
 
 
 # --- share, update, tag, export, copy, clone ---------------------------------------------------
@@ -252,27 +239,27 @@ def test_wait_for_an_unknown_image_exits_3(world: CliWorld) -> None:
 
 def test_share_and_unshare(world: CliWorld, api: CloudAPI, images: dict[str, str]) -> None:
     account = "0c4fe9b5-4f5c-4c4e-8a1e-0f8b7d8c1a33"
-    shared = _same_as_triton(world, "img", "share", "app@1.0", account)
+    shared = same_as_triton(world, "img", "share", "app@1.0", account)
     assert shared.out == f"Shared image app@1.0 with account {account}\n"
     assert api.get_image(images["1.0"])["acl"] == [account]
-    _same_as_triton(world, "img", "ls", "-o", "shortid,name,version,flags")
+    same_as_triton(world, "img", "ls", "-o", "shortid,name,version,flags")
     assert world.ok("img", "unshare", "app@1.0", account).out == (
         f"Unshared image app@1.0 with account {account}\n"
     )
-    again = _same_as_triton(world, "img", "unshare", "app@1.0", account)
+    again = same_as_triton(world, "img", "unshare", "app@1.0", account)
     assert again.status == 1
     assert f"error unsharing image: image is not shared with {account}" in again.err
-    assert _same_as_triton(world, "img", "share", "app@1.0").status == 1
+    assert same_as_triton(world, "img", "share", "app@1.0").status == 1
 
 
 def test_update_and_tag(world: CliWorld, api: CloudAPI, images: dict[str, str]) -> None:
     update = ["img", "update", "app@2.0", "description=new words", "homepage=http://x.test"]
-    result = _same_as_triton(world, *update)
+    result = same_as_triton(world, *update)
     assert result.out == "Updated image app@2.0 (fields: description, homepage)\n"
     # string fields are never converted, so a version stays text
     world.ok("img", "update", "app@2.0", "version=3")
     assert api.get_image(images["2.0"])["version"] == "3"
-    tagged = _same_as_triton(world, "img", "tag", "app@3", "a=1", "b=true", "c=x")
+    tagged = same_as_triton(world, "img", "tag", "app@3", "a=1", "b=true", "c=x")
     assert tagged.out == 'Updated image app@3 with tags {"a":1,"b":true,"c":"x"}\n'
     assert world.ok("img", "tag", "-j", "app@3", "a=2").json()["tags"] == {"a": 2}
     for args in (
@@ -282,18 +269,18 @@ def test_update_and_tag(world: CliWorld, api: CloudAPI, images: dict[str, str]) 
         ["img", "tag", "app@3"],
         ["img", "update", "nope", "name=x"],
     ):
-        assert _same_as_triton(world, *args).status != 0
+        assert same_as_triton(world, *args).status != 0
 
 
 def test_export_prints_the_manta_paths(world: CliWorld, images: dict[str, str]) -> None:
-    result = _same_as_triton(world, "img", "export", "app@1.0", "/test/stor/app")
+    result = same_as_triton(world, "img", "export", "app@1.0", "/test/stor/app")
     assert result.out.splitlines() == [
         "Exporting image app@1.0 to /test/stor/app",
         "    Manta URL: https://manta.smartdc-emulator.invalid",
         "Manifest path: /test/stor/app.imgmanifest",
         "   Image path: /test/stor/app.zfs.gz",
     ]
-    _same_as_triton(world, "img", "export", "-j", "app@1.0", "/test/stor/app")
+    same_as_triton(world, "img", "export", "-j", "app@1.0", "/test/stor/app")
     public = world.run("img", "export", "base-64-lts", "/test/stor/x")
     assert public.status == 1
     assert "error exporting image to manta: " in public.err
@@ -312,7 +299,30 @@ def test_copy_to_another_datacenter(
     assert again.status == 1
     assert "error copying image: " in again.err
     for args in (["img", "cp", "app@1.0", "nowhere"], ["img", "cp", "app@1.0"]):
-        assert _same_as_triton(world, *args).status == 1
+        assert same_as_triton(world, *args).status == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "wrapped"),
+    [
+        (["img", "clone", "nope"], "error cloning image"),
+        (["img", "copy", "nope", "us-east-1"], "error copying image"),
+        (["img", "export", "nope", "/test/stor/x"], "error exporting image to manta"),
+        (["img", "share", "nope", "0c4fe9b5-4f5c-4c4e-8a1e-0f8b7d8c1a33"], "error sharing image"),
+        (
+            ["img", "unshare", "nope", "0c4fe9b5-4f5c-4c4e-8a1e-0f8b7d8c1a33"],
+            "error unsharing image",
+        ),
+        (["img", "tag", "nope", "a=b"], "error updating image tags"),
+    ],
+)
+def test_wrapped_failures_match_triton(world: CliWorld, args: list[str], wrapped: str) -> None:
+    # triton wraps these in its own error: no code, exit 1 (not 3)
+    result = same_as_triton(world, *args)
+    assert result.status == 1
+    assert result.err.splitlines()[0].endswith(
+        f': error: {wrapped}: no image with nope or short id "nope" was found'
+    )
 
 
 def test_clone_a_shared_image(world: CliWorld, shared_with_us: dict[str, Any]) -> None:
@@ -330,25 +340,12 @@ def test_clone_a_shared_image(world: CliWorld, shared_with_us: dict[str, Any]) -
 # --- delete ------------------------------------------------------------------------------------
 
 
-class _Terminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
-def _run_on_terminal(world: CliWorld, answer: str, *args: str) -> Result:
-    streams = Streams(stdin=_Terminal(answer), stdout=io.StringIO(), stderr=io.StringIO())
-    with world._environment():
-        status = main(list(args), streams)
-    assert isinstance(streams.stdout, io.StringIO) and isinstance(streams.stderr, io.StringIO)
-    return Result(status, streams.stdout.getvalue(), streams.stderr.getvalue())
-
-
 def test_delete_asks_first(world: CliWorld, api: CloudAPI, machine: str) -> None:
     made = _wait_active(
         api, api.create_image_from_machine(machine=machine, name="doomed", version="1")["id"]
     )
     shown = f"{made['id']} (doomed@1)"
-    refused = _run_on_terminal(world, "maybe\nn\n", "img", "rm", "doomed")
+    refused = run_on_terminal(world, "maybe\nn\n", "img", "rm", "doomed")
     assert refused.status == 0 and refused.out == ""
     assert refused.err == (
         f"Delete image {shown}? [y/n] "
@@ -357,7 +354,7 @@ def test_delete_asks_first(world: CliWorld, api: CloudAPI, machine: str) -> None
     )
     no_terminal = world.run("img", "rm", "doomed")
     assert no_terminal.status == 1 and "use -f" in no_terminal.err
-    accepted = _run_on_terminal(world, "yes\n", "img", "delete", "doomed")
+    accepted = run_on_terminal(world, "yes\n", "img", "delete", "doomed")
     assert accepted.out == f"Deleted image {shown}\n"
     assert world.run("img", "get", made["id"]).status == 3
 
@@ -374,11 +371,12 @@ def test_delete_several_with_force(world: CliWorld, api: CloudAPI, machine: str)
 
 
 def test_delete_unknown_images(world: CliWorld) -> None:
-    one = world.run("img", "rm", "-f", "nope")
-    assert (one.status, one.err.splitlines()[0]) == (
-        3,
-        "smartdc image rm: error (ResourceNotFound): no such image: nope",
+    # the lookups fail before anything is deleted: "first of N errors", exit 1
+    one = same_as_triton(world, "img", "rm", "-f", "nope")
+    assert (one.status, one.err) == (
+        1,
+        'smartdc image rm: error: first of 1 error: no image with nope or short id "nope" was'
+        " found\n",
     )
-    two = world.run("img", "rm", "-f", "nope", "nada")
-    assert two.status == 3 and "no such images: nope, nada" in two.err
-    assert _same_as_triton(world, "img", "rm").status == 1
+    assert same_as_triton(world, "img", "rm", "-f", "nope", "nada").status == 1
+    assert same_as_triton(world, "img", "rm").status == 1

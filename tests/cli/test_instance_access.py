@@ -12,7 +12,6 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,7 +21,6 @@ from smartdc.api import CloudAPI
 from smartdc.api.websockets import WebSocketRequest
 from smartdc.cli.commands import instance_access
 from smartdc.cli.websocket import accept_key, encode_frame
-from smartdc.emulator.server import EmulatorServer
 from tests.cli.harness import CliWorld, Result
 
 FAKE_SSH = """#!/bin/sh
@@ -40,16 +38,6 @@ def fake_ssh_world(world: CliWorld, tmp_path_factory: pytest.TempPathFactory) ->
     script.write_text(FAKE_SSH)
     script.chmod(0o755)
     return world.with_env(PATH=f"{bin_dir}{os.pathsep}{world.env.get('PATH', '')}")
-
-
-@pytest.fixture(scope="module")
-def api(world: CliWorld, cli_emulator: EmulatorServer) -> Iterator[CloudAPI]:
-    """The library on the module's emulator, for setting things up."""
-    client = CloudAPI(
-        cli_emulator.url, "test", key_id=world.key.md5, key_file=world.key.path, allow_agent=False
-    )
-    yield client
-    client.close()
 
 
 @pytest.fixture(scope="module")

@@ -10,14 +10,13 @@ import select
 import subprocess
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import pytest
 
 from smartdc.api import CloudAPI
 from smartdc.errors import MachineGoneError
 from tests.cli.harness import SMARTDC, CliWorld, Result
-from tests.conftest import ACCOUNT
 from tests.interop.node_peers import TRITON
 
 IMAGE = "base-64-lts"
@@ -35,13 +34,6 @@ def _same_lines(text: str) -> list[str]:
 
 def _errors(result: Result, prog: str = "smartdc") -> list[str]:
     return sorted(line.replace(prog, "triton", 1) for line in result.err.splitlines())
-
-
-@pytest.fixture(scope="module")
-def api(world: CliWorld) -> Iterator[CloudAPI]:
-    client = CloudAPI(world.url, ACCOUNT, key_file=world.key.path)
-    yield client
-    client.close()
 
 
 def _create(api: CloudAPI, name: str) -> str:

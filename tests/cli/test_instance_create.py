@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,16 +18,6 @@ _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 _DURATION = re.compile(r" in \d+(ms|s)$", re.MULTILINE)
 #: Fields that differ between two instances created alike.
 VOLATILE = ("id", "name", "created", "updated", "compute_node", "ips", "primaryIp", "nics")
-
-
-@pytest.fixture(scope="module")
-def api(world: CliWorld, cli_emulator: EmulatorServer) -> Iterator[CloudAPI]:
-    """The library on the module's emulator, for looking at what was created."""
-    client = CloudAPI(
-        cli_emulator.url, "test", key_id=world.key.md5, key_file=world.key.path, allow_agent=False
-    )
-    yield client
-    client.close()
 
 
 @pytest.fixture(scope="module")

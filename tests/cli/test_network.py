@@ -5,28 +5,17 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from smartdc.cli.commands.network import ipv4_sort_key
-from smartdc.emulator.server import EmulatorServer
 from tests.cli.harness import CliWorld, Result
-from tests.conftest import ACCOUNT, TestKey
+from tests.cli.side_by_side import same_as_triton
 
 FABRIC = "My-Fabric-Network"
-
-
-@pytest.fixture(scope="module")
-def world(keys: dict[str, TestKey], tmp_path_factory: pytest.TempPathFactory) -> Iterator[CliWorld]:
-    with EmulatorServer(
-        accounts={ACCOUNT: [keys["rsa"].pub_path]},
-        data_dir=tmp_path_factory.mktemp("network-data"),
-        provision_delay=0.0,
-    ) as server:
-        yield CliWorld(tmp_path_factory.mktemp("network-home"), server.url, keys["rsa"])
 
 
 @pytest.fixture(scope="module")
@@ -77,15 +66,6 @@ def extra_networks(world: CliWorld) -> dict[str, str]:
     return {"full": match.group(1), "bare": bare["id"]}
 
 
-def _same_as_triton(world: CliWorld, *args: str, stdin: str = "") -> Result:
-    ours, theirs = world.run(*args, stdin=stdin), world.triton(*args, stdin=stdin)
-    assert (ours.status, ours.out) == (theirs.status, theirs.out), args
-    if ours.err or theirs.err:
-        first = ours.err.splitlines()[0].replace("smartdc", "triton")
-        assert first == theirs.err.splitlines()[0], args
-    return ours
-
-
 # --- list, get ---------------------------------------------------------------------------------
 
 
@@ -103,7 +83,7 @@ def _same_as_triton(world: CliWorld, *args: str, stdin: str = "") -> Result:
 def test_lists_match_triton(
     world: CliWorld, extra_networks: dict[str, str], args: list[str]
 ) -> None:
-    assert _same_as_triton(world, *args).status == 0
+    assert same_as_triton(world, *args).status == 0
 
 
 def test_create_sends_every_option(world: CliWorld, extra_networks: dict[str, str]) -> None:
@@ -148,9 +128,9 @@ def test_create_json_is_the_network_triton_shows(world: CliWorld) -> None:
 
 def test_get_matches_triton(world: CliWorld, extra_networks: dict[str, str]) -> None:
     for args in (["network", "get", "full"], ["network", "get", "-j", extra_networks["bare"]]):
-        _same_as_triton(world, *args)
-    assert _same_as_triton(world, "network", "get", "nope").status == 3
-    assert _same_as_triton(world, "network", "get").status == 1
+        same_as_triton(world, *args)
+    assert same_as_triton(world, "network", "get", "nope").status == 3
+    assert same_as_triton(world, "network", "get").status == 1
 
 
 @pytest.mark.parametrize(
@@ -227,7 +207,7 @@ def test_get_matches_triton(world: CliWorld, extra_networks: dict[str, str]) -> 
     ],
 )
 def test_failures_match_triton(world: CliWorld, args: list[str], status: int) -> None:
-    assert _same_as_triton(world, *args).status == status
+    assert same_as_triton(world, *args).status == status
 
 
 def test_public_filter_needs_a_boolean(world: CliWorld) -> None:
@@ -242,9 +222,9 @@ def test_public_filter_needs_a_boolean(world: CliWorld) -> None:
 def test_set_and_get_default(world: CliWorld, extra_networks: dict[str, str]) -> None:
     result = world.ok("network", "set-default", "full")
     assert result.out == f"Set network full ({extra_networks['full']}) as default.\n"
-    assert _same_as_triton(world, "network", "get-default").json()["name"] == "full"
-    _same_as_triton(world, "network", "get-default", "-j")
-    _same_as_triton(world, "network", "set-default", FABRIC)
+    assert same_as_triton(world, "network", "get-default").json()["name"] == "full"
+    same_as_triton(world, "network", "get-default", "-j")
+    same_as_triton(world, "network", "set-default", FABRIC)
     assert world.ok("network", "get-default", "-j").json()["name"] == FABRIC
 
 
@@ -276,15 +256,25 @@ def test_delete_fabric_networks(world: CliWorld) -> None:
 
 
 def test_delete_failures(world: CliWorld) -> None:
+    for args in (
+        ["network", "delete", "nope"],
+        ["network", "rm", "nope", "nada"],
+        ["network", "rm", "00000000-0000-0000-0000-000000000000"],
+    ):
+        assert same_as_triton(world, *args).status == 1
     unknown = world.run("network", "delete", "nope")
-    assert unknown.status == 3
-    assert 'no network with name or short id "nope" was found' in unknown.err
+    assert unknown.err == (
+        "smartdc network delete: error: first of 1 error: no network with name or short id"
+        ' "nope" was found\n'
+    )
     public = world.run("network", "rm", "Joyent-SDC-Public")
     assert public.status == 1 and "it is not a fabric network" in public.err
     default = world.run("network", "rm", FABRIC)
     assert default.status == 1 and "cannot delete default network" in default.err
     both = world.run("network", "rm", "nope", "Joyent-SDC-Public")
-    assert both.status == 3 and len(both.err.splitlines()) == 2
+    assert both.status == 1 and both.err.startswith(
+        "smartdc network rm: error: first of 2 errors: "
+    )
 
 
 # --- network ip --------------------------------------------------------------------------------
@@ -298,14 +288,14 @@ def test_ip_list_and_get_match_triton(world: CliWorld) -> None:
         ["network", "ip", "get", FABRIC, "192.168.128.1"],
         ["network", "ip", "get", FABRIC, "192.168.128.20", "-j"],
     ):
-        assert _same_as_triton(world, *args).status == 0
+        assert same_as_triton(world, *args).status == 0
     for args, status in (
         (["network", "ip", "ls", "nope"], 3),
         (["network", "ip", "ls"], 1),
         (["network", "ip", "get", FABRIC], 1),
         (["network", "ip", "get", FABRIC, "bogus"], 1),
     ):
-        assert _same_as_triton(world, *args).status == status
+        assert same_as_triton(world, *args).status == status
 
 
 def test_ip_get_unknown_ip_names_the_ip(world: CliWorld) -> None:
@@ -319,7 +309,7 @@ def test_ip_get_unknown_ip_names_the_ip(world: CliWorld) -> None:
 
 def test_ip_update(world: CliWorld, tmp_path: Path) -> None:
     net = world.ok("network", "get", FABRIC, "-j").json()["id"]
-    result = _same_as_triton(
+    result = same_as_triton(
         world, "network", "ip", "update", FABRIC, "192.168.128.30", "reserved=true"
     )
     assert result.out == f"Updated network {net} IP 192.168.128.30 (fields: reserved)\n"
@@ -328,7 +318,7 @@ def test_ip_update(world: CliWorld, tmp_path: Path) -> None:
     changes = tmp_path / "ip.json"
     changes.write_text(json.dumps({"reserved": False}))
     world.ok("network", "ip", "update", FABRIC, "192.168.128.31", "-f", str(changes))
-    _same_as_triton(
+    same_as_triton(
         world,
         "network",
         "ip",
@@ -353,7 +343,7 @@ def test_ip_update(world: CliWorld, tmp_path: Path) -> None:
     ],
 )
 def test_ip_update_failures_match_triton(world: CliWorld, args: list[str], status: int) -> None:
-    assert _same_as_triton(world, "network", "ip", "update", FABRIC, *args).status == status
+    assert same_as_triton(world, "network", "ip", "update", FABRIC, *args).status == status
 
 
 def test_ip_sort_key_is_triton_s_signed_32_bit_number() -> None:

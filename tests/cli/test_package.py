@@ -4,16 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.cli.harness import CliWorld, Result
-
-
-def _same_as_triton(world: CliWorld, *args: str) -> Result:
-    ours, theirs = world.run(*args), world.triton(*args)
-    assert (ours.status, ours.out) == (theirs.status, theirs.out), args
-    if ours.err or theirs.err:
-        first = ours.err.splitlines()[0].replace("smartdc", "triton")
-        assert first == theirs.err.splitlines()[0], args
-    return ours
+from tests.cli.harness import CliWorld
+from tests.cli.side_by_side import same_as_triton
 
 
 @pytest.mark.parametrize(
@@ -29,7 +21,7 @@ def _same_as_triton(world: CliWorld, *args: str) -> Result:
     ],
 )
 def test_tables_match_triton(world: CliWorld, args: list[str]) -> None:
-    assert _same_as_triton(world, *args).status == 0
+    assert same_as_triton(world, *args).status == 0
 
 
 def test_table_shows_human_sizes_unless_p(world: CliWorld) -> None:
@@ -46,9 +38,9 @@ def test_json_lines_are_the_packages_as_listed(world: CliWorld) -> None:
 
 
 def test_get_by_name_short_id_and_uuid(world: CliWorld) -> None:
-    pkg = _same_as_triton(world, "pkg", "get", "g4-highcpu-128M").json()
+    pkg = same_as_triton(world, "pkg", "get", "g4-highcpu-128M").json()
     assert world.ok("pkg", "get", pkg["id"][:8], "-j").json() == pkg
-    assert _same_as_triton(world, "pkg", "get", "-j", pkg["id"]).json() == pkg
+    assert same_as_triton(world, "pkg", "get", "-j", pkg["id"]).json() == pkg
 
 
 @pytest.mark.parametrize(
@@ -63,4 +55,4 @@ def test_get_by_name_short_id_and_uuid(world: CliWorld) -> None:
     ],
 )
 def test_failures_match_triton(world: CliWorld, args: list[str], status: int) -> None:
-    assert _same_as_triton(world, *args).status == status
+    assert same_as_triton(world, *args).status == status

@@ -7,34 +7,20 @@ so these check the plan and the requests themselves rather than compare with tri
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.cli import test_rbac
 from tests.cli.harness import CliWorld
 from tests.cli.test_rbac import FakeCloudAPI, md5_fingerprint, seed
 from tests.conftest import TestKey
 
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeCloudAPI]:
-    with FakeCloudAPI() as server:
-        yield server
-
-
-@pytest.fixture()
-def api(fake: FakeCloudAPI) -> FakeCloudAPI:
-    fake.reset()
-    return fake
-
-
-@pytest.fixture(scope="module")
-def rworld(
-    fake: FakeCloudAPI, keys: dict[str, TestKey], tmp_path_factory: pytest.TempPathFactory
-) -> CliWorld:
-    return CliWorld(tmp_path_factory.mktemp("rbac-apply-home"), fake.url, keys["rsa"])
+# The fake server, emptied for each test, and a world on it: test_rbac's fixtures.
+fake = test_rbac.fake
+api = test_rbac.api
+rworld = test_rbac.rworld
 
 
 def write_config(directory: Path, config: dict[str, Any], name: str = "rbac.json") -> Path:

@@ -4,7 +4,10 @@ runs to its end, then the results and failures are looked at together."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from smartdc.cli.context import Context
 
 T = TypeVar("T")
 
@@ -39,3 +42,31 @@ def first_of(errors: Sequence[BaseException]) -> BaseException:
     _, message, _ = describe(errors[0])
     plural = "" if len(errors) == 1 else "s"
     return CommandError(f"first of {len(errors)} error{plural}: {message}")
+
+
+def each(items: Sequence[str], act: Callable[[str], T]) -> list[T]:
+    """``act`` on every item at once; the results in order, or (once all are done) the
+    failures raised as :func:`first_of` words them."""
+    import functools
+
+    settled = settle([functools.partial(act, item) for item in items])
+    failures = [error for _, error in settled if error is not None]
+    if failures:
+        raise first_of(failures)
+    return [result for result, _ in settled]  # type: ignore[misc]
+
+
+def report_each(
+    context: Context, items: Sequence[str], act: Callable[[str], object], done: str
+) -> None:
+    """``act`` on every item at once; print ``done`` (a ``str.format`` template given the
+    item) for each one that worked, in order, then raise the failures (see :func:`first_of`)."""
+    import functools
+
+    settled = settle([functools.partial(act, item) for item in items])
+    for item, (_, error) in zip(items, settled, strict=True):
+        if error is None:
+            context.out(done.format(item))
+    failures = [error for _, error in settled if error is not None]
+    if failures:
+        raise first_of(failures)

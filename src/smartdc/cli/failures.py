@@ -9,7 +9,8 @@ codes for its answers, and ``Internal`` for anything unexpected.
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, TypeVar
 
 from smartdc import errors
@@ -49,6 +50,26 @@ def gone_exits_1(call: Callable[[], T]) -> T:
         error = CommandError(exc.message, code=exc.code)
         error.request_id = exc.request_id  # type: ignore[attr-defined]  # shown under -v
         raise error from exc
+
+
+@contextmanager
+def failing_as(prefix: str) -> Iterator[None]:
+    """Report a failure inside the ``with`` block as ``<prefix>: <message>``, without a code
+    and with exit status 1, as triton wraps errors in its own (``error cloning image: ...``)."""
+    try:
+        yield
+    except Exception as exc:
+        _, message, _ = describe(exc)
+        wrapped = CommandError(f"{prefix}: {message}")
+        wrapped.request_id = getattr(exc, "request_id", None)  # type: ignore[attr-defined]
+        raise wrapped from exc
+
+
+def error_text(exc: BaseException) -> str:
+    """``exc`` as node shows an error in text (``ResourceNotFoundError: no volume ...``):
+    its code with ``Error`` after it, then its message."""
+    code, message, _ = describe(exc)
+    return f"{code or ''}Error: {message}"
 
 
 def describe(exc: BaseException) -> tuple[str | None, str, int]:

@@ -125,7 +125,7 @@ def terminal(context: Context) -> Prompter:
             tty = open("/dev/tty", "r+", encoding="utf-8")  # noqa: SIM115 - closed by close()
         except OSError:
             raise CommandError(
-                "cannot ask for confirmation: there is no terminal (use --force)"
+                "cannot ask for confirmation: there is no terminal (use -f/--force)"
             ) from None
         return Prompter(tty, tty, owned=tty)
     return Prompter(reader, writer)

@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from smartdc.cli.humanize import is_uuid, short_id
 from smartdc.errors import CloudAPIError, SmartDCError
 
 if TYPE_CHECKING:
@@ -44,8 +45,6 @@ __all__ = [
 
 JSONObject = dict[str, Any]
 
-# as node-triton lib/common.js isUUID (case-insensitive)
-_UUID_RE = re.compile(r"[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}", re.IGNORECASE)
 # short ids are lower-case hex, as node-triton lib/common.js normShortId
 _HEX_RE = re.compile(r"[0-9a-f]+")
 _SHORT_ID_RE = re.compile(r"[0-9a-f]{8}")
@@ -111,16 +110,6 @@ class KeyNotFoundError(NotFoundError):
 
 
 # --- identifiers ---------------------------------------------------------------------------
-
-
-def is_uuid(text: str) -> bool:
-    """Whether ``text`` is a UUID in its dashed form (either case)."""
-    return _UUID_RE.fullmatch(text) is not None
-
-
-def short_id(uuid: str) -> str:
-    """The short id of a UUID: its first 8 characters (the part before the first dash)."""
-    return uuid.split("-", 1)[0]
 
 
 def _norm_short_id(text: str) -> str | None:

@@ -320,12 +320,6 @@ def to_number(value: Any) -> float:
     return math.nan
 
 
-# The names these had before they were public; image.py, vlan.py and volume.py still use them.
-_string_to_number = string_to_number
-_to_number = to_number
-_JS_WHITESPACE = JS_WHITESPACE
-
-
 def js_trim(text: str) -> str:
     """``text.trim()``: JavaScript's whitespace (which is not Python's) removed at both ends."""
     return text.strip(JS_WHITESPACE)

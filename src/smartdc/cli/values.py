@@ -186,6 +186,17 @@ class ValueSet:
         return {key: json_safe(value) for key, value in self.values.items()}
 
 
+def values_from_options(
+    context: Context, ilk: str, given: Sequence[str] | None
+) -> dict[str, Any] | None:
+    """The values repeated ``-t``/``-m`` options give (see :meth:`ValueSet.add_option`), or
+    ``None`` when there are none."""
+    gathered = ValueSet(context, ilk)
+    for value in given or ():
+        gathered.add_option(value)
+    return gathered.result()
+
+
 def values_from_set_args(
     context: Context,
     files: Sequence[str] | None,

@@ -10,6 +10,7 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from smartdc.cli import output
+from smartdc.cli.args import add_positionals, set_usage
 from smartdc.cli.command import ArgParser, Command, Group, UsageError
 
 if TYPE_CHECKING:
@@ -22,16 +23,6 @@ INSTANCE_COLUMNS = "shortid,name,img,state,flags,age"
 INSTANCE_LONG_COLUMNS = "id,name,img,brand,package,state,flags,primaryIp,created"
 #: What ``fwrule update`` may change (cloudapi2.js UPDATE_FWRULE_FIELDS).
 UPDATE_FIELDS = {"enabled": "boolean", "log": "boolean", "rule": "string", "description": "string"}
-
-
-def _set_usage(parser: ArgParser, *synopses: str) -> None:
-    from smartdc.cli.commands.image import set_usage
-
-    set_usage(parser, *synopses)
-
-
-def _positionals(parser: ArgParser, metavar: str = "FWRULE") -> None:
-    parser.add_argument("args", nargs="*", metavar=metavar, help=argparse.SUPPRESS)
 
 
 def _one_rule(options: argparse.Namespace) -> str:
@@ -53,9 +44,9 @@ def _rule_id(context: Context, text: str) -> str:
 
 
 def _configure_list(parser: ArgParser) -> None:
-    _set_usage(parser, "[OPTIONS]")
+    set_usage(parser, "[OPTIONS]")
     output.add_table_options(parser, sort_default="rule")
-    _positionals(parser, "ARGS")
+    add_positionals(parser, "ARGS")
 
 
 def do_list(context: Context, options: argparse.Namespace) -> None:
@@ -85,9 +76,9 @@ LIST = Command(
 
 
 def _configure_get(parser: ArgParser) -> None:
-    _set_usage(parser, "FWRULE")
+    set_usage(parser, "FWRULE")
     parser.add_argument("-j", "--json", action="store_true", help="JSON stream output.")
-    _positionals(parser)
+    add_positionals(parser, "FWRULE")
 
 
 def do_get(context: Context, options: argparse.Namespace) -> None:
@@ -121,7 +112,7 @@ Examples:
 
 
 def _configure_create(parser: ArgParser) -> None:
-    _set_usage(parser, "[OPTIONS] RULE-TEXT")
+    set_usage(parser, "[OPTIONS] RULE-TEXT")
     parser.add_argument("-j", "--json", action="store_true", help="JSON stream output.")
     parser.add_argument(
         "-l",
@@ -140,7 +131,7 @@ def _configure_create(parser: ArgParser) -> None:
     parser.add_argument(
         "-D", "--description", metavar="DESC", help="Description of the firewall rule."
     )
-    _positionals(parser, "RULE-TEXT")
+    add_positionals(parser, "RULE-TEXT")
 
 
 def do_create(context: Context, options: argparse.Namespace) -> None:
@@ -169,26 +160,25 @@ CREATE = Command(
 
 
 def _configure_update(parser: ArgParser) -> None:
-    _set_usage(parser, "FWRULE [FIELD=VALUE ...]", "-f JSON-FILE FWRULE")
+    set_usage(parser, "FWRULE [FIELD=VALUE ...]", "-f JSON-FILE FWRULE")
     parser.add_argument(
         "-f",
         "--file",
         metavar="JSON-FILE",
         help='A file holding a JSON file of updates, or "-" to read JSON from stdin.',
     )
-    _positionals(parser)
+    add_positionals(parser, "FWRULE")
 
 
 def do_update(context: Context, options: argparse.Namespace) -> None:
     """UpdateFirewallRule; the rule text is sent along when not changed (CloudAPI needs it)."""
     from smartdc.cli import resolve
-    from smartdc.cli.commands.image import check_update_fields, update_data
+    from smartdc.cli.values import update_data
 
     if not options.args:
         raise UsageError("missing FWRULE argument")
     text, *pairs = options.args
     data = update_data(context, options.file, pairs, UPDATE_FIELDS, "firewall rule")
-    check_update_fields(data, UPDATE_FIELDS)
     api = context.api
     current = resolve.fwrule(api, text)
     api.update_firewall_rule(
@@ -218,26 +208,21 @@ UPDATE = Command(
 
 
 def _configure_delete(parser: ArgParser) -> None:
-    _set_usage(parser, "FWRULE [FWRULE ...]")
+    set_usage(parser, "FWRULE [FWRULE ...]")
     parser.add_argument("-f", "--force", action="store_true", help="Skip confirmation of delete.")
-    _positionals(parser)
+    add_positionals(parser, "FWRULE")
 
 
 def do_delete(context: Context, options: argparse.Namespace) -> None:
     """Confirm unless ``-f``, then DeleteFirewallRule each rule at once."""
-    from smartdc.cli.commands.image import confirm, report_each
+    from smartdc.cli.batch import report_each
+    from smartdc.cli.prompt import delete_question, go_ahead
 
     if not options.args:
         raise UsageError("missing FWRULE argument(s)")
     ids: list[str] = options.args
-    if not options.force:
-        if len(ids) == 1:
-            question = f'Delete firewall rule "{ids[0]}"? [y/n] '
-        else:
-            question = f"Delete {len(ids)} firewall rules ({', '.join(ids)})? [y/n] "
-        if not confirm(context, question):
-            context.err("Aborting")
-            return
+    if not go_ahead(context, delete_question("firewall rule", ids), skip=options.force):
+        return
     api = context.api
     report_each(
         context,
@@ -258,12 +243,12 @@ DELETE = Command(
 
 
 def _configure_switch(parser: ArgParser) -> None:
-    _set_usage(parser, "FWRULE [FWRULE ...]")
-    _positionals(parser)
+    set_usage(parser, "FWRULE [FWRULE ...]")
+    add_positionals(parser, "FWRULE")
 
 
 def _switch(context: Context, options: argparse.Namespace, *, enable: bool) -> None:
-    from smartdc.cli.commands.image import report_each
+    from smartdc.cli.batch import report_each
 
     if not options.args:
         raise UsageError("missing FWRULE argument(s)")
@@ -307,9 +292,9 @@ DISABLE = Command(
 
 
 def _configure_instances(parser: ArgParser) -> None:
-    _set_usage(parser, "[OPTIONS] FWRULE")
+    set_usage(parser, "[OPTIONS] FWRULE")
     output.add_table_options(parser, sort_default="created")
-    _positionals(parser)
+    add_positionals(parser, "FWRULE")
 
 
 def _all_images(context: Context) -> list[dict[str, Any]]:

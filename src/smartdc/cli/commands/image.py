@@ -1,26 +1,21 @@
 """``smartdc image`` (``img``): list and manage images, as ``triton image`` does.
 
 Behaviour follows node-triton lib/do_image/*.js and the image calls of lib/tritonapi.js;
-each handler notes where it differs. The first part of this module holds what the other
-resource commands (``network``, ``vlan``, ``volume``, ``fwrule``) share with it: argument
-counts, confirmation prompts, acting on several objects at once, ``NAME=VALUE`` tags, JSON
-update input and the checks triton makes on updated fields.
+each handler notes where it differs.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from smartdc.cli import output, waiting
+from smartdc.cli.args import add_positionals, set_usage
 from smartdc.cli.command import ArgParser, Command, Group, UsageError
 
 if TYPE_CHECKING:
     from smartdc.cli.context import Context
-
-T = TypeVar("T")
 
 #: Where a command says what its IMAGE argument may be (all image commands share it).
 IMAGE_ARG_HELP = (
@@ -33,341 +28,9 @@ IMAGE_ARG_HELP = (
 # --- shared helpers ----------------------------------------------------------------------------
 
 
-def set_usage(parser: ArgParser, *synopses: str) -> None:
-    """Show ``synopses`` (after the program name) as the usage lines of ``parser``."""
-    lines = [f"%(prog)s {synopsis}" for synopsis in synopses]
-    parser.usage = "\n       ".join(lines)
-
-
-def add_positionals(parser: ArgParser, metavar: str = "ARGS") -> None:
-    """Collect every positional argument in ``options.args``; handlers check how many there
-    are, so that a wrong count gets triton's own message."""
-    parser.add_argument("args", nargs="*", metavar=metavar, help=argparse.SUPPRESS)
-
-
 def add_json(parser: ArgParser, help: str = "JSON stream output.") -> None:
     """``-j/--json`` for commands that print one object."""
     parser.add_argument("-j", "--json", action="store_true", help=help)
-
-
-@contextmanager
-def failing_as(prefix: str) -> Iterator[None]:
-    """Report a failure inside the block as ``<prefix>: <message>``, keeping its code and
-    exit status (triton wraps errors this way, e.g. ``error cloning image: ...``)."""
-    from smartdc.cli.failures import CommandError, describe
-
-    try:
-        yield
-    except Exception as exc:
-        code, message, status = describe(exc)
-        wrapped = CommandError(f"{prefix}: {message}", code=code, status=status)
-        wrapped.request_id = getattr(exc, "request_id", None)  # type: ignore[attr-defined]
-        raise wrapped from exc
-
-
-def confirm(context: Context, question: str) -> bool:
-    """Ask ``question`` (``... [y/n] ``) until it is answered yes or no (end of input: no).
-
-    triton asks on the terminal even when stdin is redirected, and crashes without one;
-    here stdin must be a terminal, else the command fails and points at ``-f``.
-    """
-    from smartdc.cli.failures import CommandError
-
-    if not context.stdin_interactive:
-        raise CommandError(
-            f"cannot ask {question.strip()!r}: stdin is not a terminal "
-            "(use -f to skip the confirmation)"
-        )
-    stdout = context.streams.stdout
-    prompt_to = stdout if stdout.isatty() else context.streams.stderr
-    while True:
-        prompt_to.write(question)
-        prompt_to.flush()
-        line = context.streams.stdin.readline()
-        if not line:
-            prompt_to.write("\n")
-            return False
-        answer = line.strip().lower()
-        if answer in ("y", "yes"):
-            return True
-        if answer in ("n", "no"):
-            return False
-        prompt_to.write('Please enter "y", "yes", "n" or "no".\n')
-
-
-def settle(calls: Sequence[Callable[[], T]]) -> list[tuple[T | None, BaseException | None]]:
-    """Run ``calls`` at once (as triton's ``vasync.forEachParallel``); each one's
-    ``(result, None)`` or ``(None, error)``, in order, once all have finished."""
-    from smartdc.cli.parallel import run_parallel
-
-    def settled(call: Callable[[], T]) -> Callable[[], tuple[T | None, BaseException | None]]:
-        def run() -> tuple[T | None, BaseException | None]:
-            try:
-                return call(), None
-            except Exception as exc:
-                return None, exc
-
-        return run
-
-    if not calls:
-        return []
-    results: list[tuple[T | None, BaseException | None]] = run_parallel(
-        *(settled(call) for call in calls)
-    )
-    return results
-
-
-def raise_first(context: Context, errors: Sequence[BaseException]) -> None:
-    """Raise the first of several failures, after reporting the others on stderr.
-
-    triton shows only ``first of N errors: <first>``; every failure is named here, and the
-    exit status is the first one's (3 when it is an unknown name).
-    """
-    from smartdc.cli.failures import describe
-
-    if not errors:
-        return
-    for extra in errors[1:]:
-        code, message, _ = describe(extra)
-        label = f"error ({code})" if code else "error"
-        context.err(f"{context.prog}: {label}: {message}")
-    raise errors[0]
-
-
-def each(context: Context, items: Sequence[str], act: Callable[[str], Any]) -> list[Any]:
-    """``act`` on every item at once; the results in order, or (once all are done) the
-    first failure raised as :func:`raise_first` does."""
-    import functools
-
-    settled = settle([functools.partial(act, item) for item in items])
-    failures = [error for _, error in settled if error is not None]
-    raise_first(context, failures)
-    return [result for result, _ in settled]
-
-
-def report_each(
-    context: Context, items: Sequence[str], act: Callable[[str], Any], done: str
-) -> None:
-    """``act`` on every item at once; print ``done`` (a ``str.format`` template given the
-    item) for each one that worked, in order, then raise the first failure (see
-    :func:`raise_first`)."""
-    import functools
-
-    settled = settle([functools.partial(act, item) for item in items])
-    for item, (_, error) in zip(items, settled, strict=True):
-        if error is None:
-            context.out(done.format(item))
-    raise_first(context, [error for _, error in settled if error is not None])
-
-
-def strictly_equal(a: Any, b: Any) -> bool:
-    """JavaScript ``a === b`` for JSON values (``true`` is not ``1``, objects never are)."""
-    if isinstance(a, bool) or isinstance(b, bool):
-        return isinstance(a, bool) and isinstance(b, bool) and a == b
-    if isinstance(a, int | float) and isinstance(b, int | float):
-        return a == b
-    if isinstance(a, dict | list) or isinstance(b, dict | list):
-        return False
-    return type(a) is type(b) and a == b
-
-
-def js_typeof(value: Any) -> str:
-    """JavaScript's ``typeof`` for a JSON value, except that ``null`` is ``"null"``."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "object"
-
-
-def check_update_fields(data: Any, valid: Mapping[str, str], *, allow_empty: bool = False) -> None:
-    """Check an update object as triton's ``validateObject`` (lib/common.js) does: only the
-    ``valid`` fields, each of its JavaScript type, at least one of them."""
-    if not isinstance(data, dict):
-        raise UsageError(f"the update must be a JSON object, not {js_typeof(data)}")
-    names = ", ".join(sorted(valid))
-    for key, value in data.items():
-        wanted = valid.get(key)
-        if wanted is None:
-            raise UsageError(
-                f"unknown or unupdateable field: {key} (updateable fields are: {names})"
-            )
-        if js_typeof(value) != wanted:
-            raise UsageError(
-                f'field "{key}" must be of type "{wanted}", but got a value of type '
-                f'"{js_typeof(value)}"'
-            )
-    if not data and not allow_empty:
-        raise UsageError("Input object must not be empty")
-
-
-def update_data(
-    context: Context,
-    file: str | None,
-    pairs: Sequence[str],
-    valid: Mapping[str, str],
-    what: str,
-) -> Any:
-    """The fields an ``update`` command was given: the JSON of ``-f FILE`` (``-`` for
-    stdin) or ``FIELD=VALUE`` arguments typed as triton types them (values of string
-    fields stay text, others are read as JSON)."""
-    import json
-
-    from smartdc.cli.args import key_values
-    from smartdc.cli.failures import CommandError
-
-    if not file:
-        string_fields = [name for name, kind in valid.items() if kind == "string"]
-        return key_values(pairs, dotted=False, string_keys=string_fields)
-    if file == "-":
-        text, where = context.streams.stdin.read(), "on stdin"
-    else:
-        with open(file, encoding="utf-8") as handle:
-            text = handle.read()
-        where = f'in "{file}"'
-    try:
-        return json.loads(text)
-    except ValueError as exc:
-        raise CommandError(f"invalid JSON for {what} update {where}: {exc}") from None
-
-
-def js_to_string(value: Any) -> str:
-    """JavaScript's ``String(value)`` for a JSON scalar."""
-    from smartdc.cli import table
-
-    return "null" if value is None else table.js_string(value)
-
-
-# --- NAME=VALUE tags, JSON objects and files (node-triton lib/metadataandtags.js) -------------
-
-_MAX_SAFE_INTEGER = 2**53
-
-
-def tag_value(raw: str) -> Any:
-    """A ``NAME=VALUE`` value as triton types it: ``true``/``false`` (spaces around them
-    allowed) become booleans, what JavaScript's ``Number()`` reads becomes a number (so
-    ``""`` is 0 and ``0x10`` is 16), anything else stays text."""
-    import math
-
-    from smartdc.cli.table import _string_to_number
-
-    trimmed = raw.strip()
-    if trimmed == "true":
-        return True
-    if trimmed == "false":
-        return False
-    number = _string_to_number(raw)
-    if math.isnan(number):
-        return raw
-    if math.isfinite(number) and number.is_integer() and abs(number) < _MAX_SAFE_INTEGER:
-        return int(number)
-    return number
-
-
-class Tags:
-    """Tags gathered in order; a later value for a name replaces the earlier one, with the
-    warning triton gives on stderr."""
-
-    def __init__(self, context: Context, ilk: str = "tag") -> None:
-        self.context = context
-        self.ilk = ilk
-        self.values: dict[str, Any] = {}
-
-    def add(self, key: str, value: Any, source: str | None = None) -> None:
-        """Add one value (strings, numbers and booleans only)."""
-        from smartdc.cli import table
-
-        from_text = f" (from {source})" if source else ""
-        if value is None or not isinstance(value, str | int | float | bool):
-            shown = "null" if value is None else table.json_stringify(value)
-            raise UsageError(
-                f"invalid {self.ilk} value type{from_text}: must be one of string, number, "
-                f"boolean: {key}={shown}"
-            )
-        if key in self.values:
-            text = js_to_string(value)
-            if len(text) > 10:
-                text = text[:7] + "..."
-            self.context.err(
-                f'warning: {self.ilk} "{key}={text}"{from_text} replaces earlier value for "{key}"'
-            )
-        self.values[key] = value
-
-    def add_pair(self, text: str, source: str | None = None) -> None:
-        """Add a ``NAME=VALUE`` pair (the name is trimmed, the value typed)."""
-        key, sep, raw = text.partition("=")
-        if not sep:
-            raise UsageError(f"invalid KEY=VALUE {self.ilk} argument: {text}")
-        self.add(key.strip(), tag_value(raw), source)
-
-    def add_json(self, text: str, source: str | None = None) -> None:
-        """Add every member of a JSON object."""
-        import json
-
-        from smartdc.cli.failures import CommandError
-
-        from_text = f" (from {source})" if source else ""
-        try:
-            obj = json.loads(text)
-        except ValueError as exc:
-            raise CommandError(f"{self.ilk}{from_text} is not valid JSON: {exc}") from None
-        if not isinstance(obj, dict):
-            raise CommandError(f"{self.ilk}{from_text} is not a JSON object")
-        for key, value in obj.items():
-            self.add(key, value, source)
-
-    def add_file(self, path: str) -> None:
-        """Add the tags of a file: one JSON object, or ``NAME=VALUE`` lines."""
-        import os
-
-        from smartdc.cli.failures import CommandError
-
-        real = os.path.expanduser(path)
-        if not os.path.isfile(real):
-            raise CommandError(f'"{path}" is not an existing file')
-        with open(real, encoding="utf-8") as handle:
-            data = handle.read().strip()
-        if data.startswith("{"):
-            self.add_json(data, path)
-            return
-        for line in data.replace("\r\n", "\n").split("\n"):
-            if line.strip():
-                self.add_pair(line, path)
-
-    def add_option(self, value: str) -> None:
-        """Add what one ``-t/--tag`` option gives: a pair, ``{JSON}`` or ``@FILE``."""
-        if not value:
-            raise UsageError(f"empty {self.ilk} option value")
-        if value.startswith("{"):
-            self.add_json(value)
-        elif value.startswith("@"):
-            self.add_file(value[1:])
-        else:
-            self.add_pair(value)
-
-    def result(self) -> dict[str, Any] | None:
-        """The tags, or ``None`` when there are none (infinities become ``null``, as
-        JSON.stringify sends them)."""
-        import math
-
-        if not self.values:
-            return None
-        return {
-            key: None if isinstance(value, float) and not math.isfinite(value) else value
-            for key, value in self.values.items()
-        }
-
-
-def tags_from_options(context: Context, values: Sequence[str] | None) -> dict[str, Any] | None:
-    """The tags that ``-t/--tag`` options give, or ``None``."""
-    tags = Tags(context)
-    for value in values or ():
-        tags.add_option(value)
-    return tags.result()
 
 
 # --- list --------------------------------------------------------------------------------------
@@ -523,14 +186,14 @@ def do_create(context: Context, options: argparse.Namespace) -> None:
     image until it is active or failed."""
     import time
 
-    from smartdc.cli import humanize, resolve
+    from smartdc.cli import failures, humanize, resolve, values
     from smartdc.cli.failures import CommandError
 
     if len(options.args) != 3:
         raise UsageError(f"incorrect number of args: expect 3, got {len(options.args)}")
     inst_text, name, version = options.args
     api = context.api
-    tags = tags_from_options(context, options.tag)
+    tags = values.values_from_options(context, "tag", options.tag)
     for account in options.acl or ():
         if not resolve.is_uuid(account):
             raise UsageError(f'invalid --acl: "{account}" is not a UUID')
@@ -543,7 +206,7 @@ def do_create(context: Context, options: argparse.Namespace) -> None:
         context.out(f"Creating image {name}@{version} from instance {inst['id']}{named}")
         return
     started = time.monotonic()
-    with failing_as("error creating image"):
+    with failures.failing_as("error creating image"):
         img = api.create_image_from_machine(
             machine=str(inst["id"]),
             name=name,
@@ -600,14 +263,19 @@ def _configure_delete(parser: ArgParser) -> None:
 
 def _repr(img: Mapping[str, Any]) -> str:
     """``<id> (<name>@<version>)``, as triton's ``imageRepr``."""
-    return f"{img.get('id')} ({js_to_string(img.get('name'))}@{js_to_string(img.get('version'))})"
+    from smartdc.cli.table import js_string
+
+    return f"{img.get('id')} ({js_string(img.get('name'))}@{js_string(img.get('version'))})"
 
 
 def do_delete(context: Context, options: argparse.Namespace) -> int | None:
     """Look the images up (all at once), confirm unless ``-f``, then DeleteImage each in
     turn."""
     from smartdc.cli import resolve
-    from smartdc.cli.failures import NotFound
+    from smartdc.cli.batch import each
+    from smartdc.cli.failures import CommandError
+    from smartdc.cli.prompt import go_ahead
+    from smartdc.errors import CloudAPIError
 
     if not options.args:
         raise UsageError("missing IMAGE arg(s)")
@@ -618,26 +286,26 @@ def do_delete(context: Context, options: argparse.Namespace) -> int | None:
             return text, text
         try:
             img = resolve.image(api, text, include_inactive=True)
-        except resolve.NotFoundError:
-            return None
+        except CloudAPIError as exc:
+            if exc.status == 404:
+                return None
+            raise
         return str(img["id"]), _repr(img)
 
-    found = each(context, options.args, look_up)
+    # An unknown name fails the lookups ("first of N errors: ..."), as in triton; only a
+    # 404 from CloudAPI counts as missing.
+    found = each(options.args, look_up)
     missing = [text for text, hit in zip(options.args, found, strict=True) if hit is None]
     if missing:
-        # triton means to say this, but its lookups fail before with "first of N errors"
-        if len(missing) == 1:
-            raise NotFound(f"no such image: {missing[0]}")
-        raise NotFound(f"no such images: {', '.join(missing)}")
+        noun = "image" if len(missing) == 1 else "images"
+        raise CommandError(f"no such {noun}: {', '.join(missing)}")
     targets: dict[str, str] = dict(hit for hit in found if hit is not None)
-    if not options.force:
-        if len(targets) == 1:
-            question = f"Delete image {next(iter(targets.values()))}? [y/n] "
-        else:
-            question = f"Delete {len(targets)} images? [y/n] "
-        if not confirm(context, question):
-            context.err("Aborting")
-            return None
+    if len(targets) == 1:
+        question = f"Delete image {next(iter(targets.values()))}? [y/n] "
+    else:
+        question = f"Delete {len(targets)} images? [y/n] "
+    if not go_ahead(context, question, skip=options.force):
+        return None
     for image_id, shown in targets.items():
         api.delete_image(image_id)
         context.out(f"Deleted image {shown}")
@@ -674,7 +342,7 @@ def _configure_one_image(synopsis: str, what: str) -> Callable[[ArgParser], None
 
 def do_clone(context: Context, options: argparse.Namespace) -> None:
     """CloneImage: an image shared with the account becomes one it owns."""
-    from smartdc.cli import resolve
+    from smartdc.cli import failures, resolve
 
     if len(options.args) != 1:
         raise UsageError(f"incorrect number of args: expected 1, got {len(options.args)}")
@@ -682,7 +350,7 @@ def do_clone(context: Context, options: argparse.Namespace) -> None:
         return
     text = options.args[0]
     api = context.api
-    with failing_as("error cloning image"):
+    with failures.failing_as("error cloning image"):
         img = resolve.image(api, text, include_inactive=True)
         clone = api.clone_image(str(img["id"]))
     if options.json:
@@ -723,7 +391,7 @@ def _target_api(context: Context, url: str) -> Any:
 def do_copy(context: Context, options: argparse.Namespace) -> None:
     """Copy an owned image to another datacenter: ImportImageFromDatacenter is called on the
     target datacenter (found with ListDatacenters), naming this one as the source."""
-    from smartdc.cli import resolve
+    from smartdc.cli import failures, resolve
     from smartdc.cli.failures import CommandError
 
     if len(options.args) != 2:
@@ -732,7 +400,7 @@ def do_copy(context: Context, options: argparse.Namespace) -> None:
         return
     text, datacenter = options.args
     api = context.api
-    with failing_as("error copying image"):
+    with failures.failing_as("error copying image"):
         img = resolve.image(api, text, include_inactive=True)
         datacenters = api.list_datacenters()
         response = api.last_response
@@ -771,7 +439,8 @@ COPY = Command(
 
 def do_export(context: Context, options: argparse.Namespace) -> None:
     """ExportImage to a Manta path."""
-    from smartdc.cli import resolve
+    from smartdc.cli import failures, resolve
+    from smartdc.cli.table import js_string
 
     if len(options.args) != 2:
         raise UsageError(f"incorrect number of args: expect 2, got {len(options.args)}")
@@ -780,15 +449,15 @@ def do_export(context: Context, options: argparse.Namespace) -> None:
     if options.dry_run:
         return  # triton crashes here, printing what was never exported
     api = context.api
-    with failing_as("error exporting image to manta"):
+    with failures.failing_as("error exporting image to manta"):
         img = resolve.image(api, text, include_inactive=True)
         info = api.export_image(str(img["id"]), manta_path)
     if options.json:
         output.print_object(context, options, info)
         return
-    context.out(f"    Manta URL: {js_to_string(info.get('manta_url'))}")
-    context.out(f"Manifest path: {js_to_string(info.get('manifest_path'))}")
-    context.out(f"   Image path: {js_to_string(info.get('image_path'))}")
+    context.out(f"    Manta URL: {js_string(info.get('manta_url'))}")
+    context.out(f"Manifest path: {js_string(info.get('manifest_path'))}")
+    context.out(f"   Image path: {js_string(info.get('image_path'))}")
 
 
 EXPORT = Command(
@@ -807,7 +476,7 @@ EXPORT = Command(
 
 
 def _change_acl(context: Context, options: argparse.Namespace, *, share: bool) -> None:
-    from smartdc.cli import resolve
+    from smartdc.cli import failures, resolve
     from smartdc.cli.failures import CommandError
 
     if len(options.args) != 2:
@@ -816,7 +485,7 @@ def _change_acl(context: Context, options: argparse.Namespace, *, share: bool) -
         return
     text, account = options.args
     api = context.api
-    with failing_as("error sharing image" if share else "error unsharing image"):
+    with failures.failing_as("error sharing image" if share else "error unsharing image"):
         img = resolve.image(api, text, include_inactive=True)
         acl = [str(a) for a in img.get("acl") or ()]
         if share:
@@ -885,12 +554,12 @@ UPDATE_FIELDS = {
 def do_update(context: Context, options: argparse.Namespace) -> None:
     """UpdateImage with ``FIELD=VALUE`` arguments (string fields are never converted)."""
     from smartdc.cli import resolve
+    from smartdc.cli.values import update_data
 
     if not options.args:
         raise UsageError("missing IMAGE argument")
     text, *pairs = options.args
     data = update_data(context, None, pairs, UPDATE_FIELDS, "image")
-    check_update_fields(data, UPDATE_FIELDS)
     if isinstance(data.get("tags"), list):
         raise UsageError('field "tags" must be of type "object", but got an array')
     if options.dry_run:
@@ -919,12 +588,13 @@ UPDATE = Command(
 
 def do_tag(context: Context, options: argparse.Namespace) -> None:
     """Replace the image's tags (UpdateImage ``tags``)."""
-    from smartdc.cli import resolve, table
+    from smartdc.cli import failures, resolve, table
+    from smartdc.cli.values import ValueSet
 
     if not options.args:
         raise UsageError("incorrect number of args")
     text, *pairs = options.args
-    gathered = Tags(context)
+    gathered = ValueSet(context, "tag")
     for pair in pairs:
         gathered.add_pair(pair)
     tags = gathered.result()
@@ -933,7 +603,7 @@ def do_tag(context: Context, options: argparse.Namespace) -> None:
     if options.dry_run:
         return
     api = context.api
-    with failing_as("error updating image tags"):
+    with failures.failing_as("error updating image tags"):
         img = resolve.image(api, text, include_inactive=True)
         updated = api.update_image(str(img["id"]), tags=tags)
     if options.json:
@@ -976,6 +646,7 @@ def do_wait(context: Context, options: argparse.Namespace) -> None:
     import re
 
     from smartdc.cli import resolve
+    from smartdc.cli.batch import each
 
     if not options.args:
         raise UsageError("missing IMAGE arg(s)")
@@ -984,9 +655,7 @@ def do_wait(context: Context, options: argparse.Namespace) -> None:
         states.extend(re.split(r"\s*,\s*", value.strip()))
     api = context.api
     total = len(options.args)
-    images = each(
-        context, options.args, lambda text: resolve.image(api, text, include_inactive=True)
-    )
+    images = each(options.args, lambda text: resolve.image(api, text, include_inactive=True))
     done = 0
     pending: dict[str, dict[str, Any]] = {}
     for img in images:
@@ -1013,7 +682,7 @@ def do_wait(context: Context, options: argparse.Namespace) -> None:
     def fetch() -> int:
         nonlocal done
         ids = list(pending)
-        for current in each(context, ids, api.get_image):
+        for current in each(ids, api.get_image):
             if current.get("state") in states:
                 done += 1
                 del pending[str(current["id"])]

@@ -11,8 +11,9 @@ lib/cloudapi2.js); on a terminal they show the state being waited on and the tim
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
+from typing import TYPE_CHECKING, Any
 
+from smartdc._record import Record
 from smartdc.cli import output, waiting
 from smartdc.cli.command import ArgParser, Command, Group, UsageError
 
@@ -23,22 +24,21 @@ if TYPE_CHECKING:
 
 JSONObject = dict[str, Any]
 
-#: Where to ask for a delete confirmation when standard input or output is not a terminal
-#: (node-triton lib/common.js promptYesNo opens the controlling terminal too).
-TTY_PATH = "/dev/tty"
-
 _INST_HELP = 'Where "INST" is an instance name, id, or short id.'
 
 
 # --- shared helpers ----------------------------------------------------------------------------
 
 
-class _Target(NamedTuple):
+class _Target(Record):
     """An instance as typed (``arg``) and its id; ``alias`` is ``arg`` unless it was the id."""
 
-    arg: str
-    id: str
-    alias: str | None
+    __slots__ = ("alias", "arg", "id")
+
+    def __init__(self, arg: str, id: str, alias: str | None) -> None:
+        self.arg = arg
+        self.id = id
+        self.alias = alias
 
     @property
     def label(self) -> str:
@@ -61,34 +61,18 @@ def _message(exc: BaseException) -> str:
     return describe(exc)[1]
 
 
-def _attempt(call: Callable[[], Any]) -> Any:
-    """``call()``'s result, or the exception it raised (so parallel workers all finish)."""
-    try:
-        return call()
-    except Exception as exc:
-        return exc
-
-
 def _each(items: Sequence[Any], work: Callable[[Any], Any]) -> list[Any]:
     """``work(item)`` for every item at once; results (or exceptions) in item order."""
-    from smartdc.cli.parallel import run_parallel
+    import functools
 
-    if not items:
-        return []
-    return run_parallel(*(lambda item=item: _attempt(lambda: work(item)) for item in items))
+    from smartdc.cli.batch import settle
+
+    settled = settle([functools.partial(work, item) for item in items])
+    return [result if error is None else error for result, error in settled]
 
 
 def _errors(results: Sequence[Any]) -> list[Exception]:
     return [result for result in results if isinstance(result, Exception)]
-
-
-def _first_of(failures: Sequence[Exception]) -> Exception:
-    """One error for several parallel failures, worded as triton's (vasync MultiError)."""
-    from smartdc.cli.failures import CommandError
-
-    count = len(failures)
-    noun = "error" if count == 1 else "errors"
-    return CommandError(f"first of {count} {noun}: {_message(failures[0])}")
 
 
 def _elapsed_ms(started: float) -> int:
@@ -145,13 +129,14 @@ def _configure_state_action(action: str) -> Callable[[ArgParser], None]:
 def _do_state_action(action: str, context: Context, options: argparse.Namespace) -> int | None:
     import time
 
+    from smartdc.cli import prompt
     from smartdc.cli.failures import CommandError
 
     _check_arg_count(options, "arg(s)")
     started = time.monotonic()
     snapshot: str | None = getattr(options, "snapshot", None)
     asking = action == "delete" and not options.force
-    terminal = _Terminal.open(context) if asking else None
+    terminal = prompt.terminal(context) if asking else None
 
     def prepare(arg: str) -> _Target:
         try:
@@ -179,7 +164,7 @@ def _do_state_action(action: str, context: Context, options: argparse.Namespace)
             approved = []
             for target in prepared:
                 if isinstance(target, _Target):
-                    if terminal.confirm(f"Delete instance {target.id}? [y/n] "):
+                    if terminal.yes_no(f"Delete instance {target.id}? [y/n] "):
                         approved.append(target)
                     else:
                         context.err("Aborting")
@@ -251,71 +236,6 @@ def _act_and_wait(
         context.out(f"{verb} instance {target.alias} ({target.id}, {took})")
     else:
         context.out(f"{verb} instance {target.id} ({took})")
-
-
-class _Terminal:
-    """Where a delete confirmation is asked: the command's own streams when they are
-    terminals, else the controlling terminal (as triton's promptYesNo)."""
-
-    def __init__(self, reader: TextIO, writer: TextIO, opened: Sequence[TextIO]) -> None:
-        self.reader = reader
-        self.writer = writer
-        self._opened = opened
-
-    @classmethod
-    def open(cls, context: Context) -> _Terminal:
-        """The terminal to ask on; a :class:`CommandError` when there is none."""
-        from smartdc.cli.failures import CommandError
-
-        reader: TextIO | None = context.streams.stdin if context.stdin_interactive else None
-        writer: TextIO | None = context.streams.stdout if _isatty(context.streams.stdout) else None
-        opened: list[TextIO] = []
-        try:
-            if reader is None:
-                reader = open(TTY_PATH, encoding="utf-8")  # noqa: SIM115 (closed by close())
-                opened.append(reader)
-            if writer is None:
-                writer = open(TTY_PATH, "w", encoding="utf-8")  # noqa: SIM115
-                opened.append(writer)
-        except OSError:
-            for stream in opened:
-                stream.close()
-            # triton crashes here (ENXIO from /dev/tty); say what to do instead.
-            raise CommandError(
-                "cannot ask for confirmation: there is no terminal "
-                "(use -f/--force to delete without asking)",
-                code="Usage",
-            ) from None
-        return cls(reader, writer, opened)
-
-    def confirm(self, question: str) -> bool:
-        """Ask until the answer is yes or no (end of input counts as no)."""
-        while True:
-            self.writer.write(question)
-            self.writer.flush()
-            line = self.reader.readline()
-            if not line:
-                self.writer.write("\n")
-                self.writer.flush()
-                return False
-            answer = line.strip().lower()
-            if answer in ("y", "yes"):
-                return True
-            if answer in ("n", "no"):
-                return False
-            self.writer.write('Please enter "y", "yes", "n" or "no".\n')
-
-    def close(self) -> None:
-        """Close what :meth:`open` opened."""
-        for stream in self._opened:
-            stream.close()
-
-
-def _isatty(stream: TextIO) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
 
 
 def do_delete(context: Context, options: argparse.Namespace) -> int | None:
@@ -629,7 +549,9 @@ def do_wait(context: Context, options: argparse.Namespace) -> int | None:
     looked = _each(options.instances, look)
     failures = _errors(looked)
     if failures:
-        raise _first_of(failures)
+        from smartdc.cli.batch import first_of
+
+        raise first_of(failures)
     pending: dict[str, JSONObject] = {}
     for inst in looked:
         if inst is not None:
@@ -676,7 +598,9 @@ def do_wait(context: Context, options: argparse.Namespace) -> int | None:
 
     failures = _errors(_each(list(pending.values()), follow))
     if failures:
-        raise _first_of(failures)
+        from smartdc.cli.batch import first_of
+
+        raise first_of(failures)
     return None
 
 
@@ -806,10 +730,16 @@ FWRULE = Group(
 # node-triton lib/do_instance/do_{enable,disable}_{firewall,deletion_protection}.js
 
 
-class _Switch(NamedTuple):
-    field: str
-    what: str  # "firewall for" / "deletion protection for"
-    call: Callable[[Any, str], None]
+class _Switch(Record):
+    """A machine field turned on or off, how messages name it (``firewall for``,
+    ``deletion protection for``) and the call that does it."""
+
+    __slots__ = ("call", "field", "what")
+
+    def __init__(self, field: str, what: str, call: Callable[[Any, str], None]) -> None:
+        self.field = field
+        self.what = what
+        self.call = call
 
 
 def _configure_switch(wait_help: str) -> Callable[[ArgParser], None]:
@@ -847,7 +777,9 @@ def _do_switch(
 
     failures = _errors(_each(options.instances, flip))
     if failures:
-        raise _first_of(failures)
+        from smartdc.cli.batch import first_of
+
+        raise first_of(failures)
     return None
 
 

@@ -11,22 +11,13 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from smartdc.cli import output
+from smartdc.cli.args import add_positionals, set_usage
 from smartdc.cli.command import ArgParser, Command, Group, UsageError
 
 if TYPE_CHECKING:
     from smartdc.cli.context import Context
 
 NETWORK_ARG_HELP = "Where NETWORK is a network id (full UUID), name, or short id."
-
-
-def _set_usage(parser: ArgParser, *synopses: str) -> None:
-    from smartdc.cli.commands.image import set_usage
-
-    set_usage(parser, *synopses)
-
-
-def _positionals(parser: ArgParser, metavar: str = "ARGS") -> None:
-    parser.add_argument("args", nargs="*", metavar=metavar, help=argparse.SUPPRESS)
 
 
 def network_id(context: Context, text: str) -> str:
@@ -54,7 +45,7 @@ def configure_list(parser: ArgParser) -> None:
 
 
 def _configure_list(parser: ArgParser) -> None:
-    _set_usage(parser, "[FILTERS...]")
+    set_usage(parser, "[FILTERS...]")
     configure_list(parser)
     parser.add_argument("filters", nargs="*", metavar="FILTERS", help=argparse.SUPPRESS)
 
@@ -86,7 +77,7 @@ def _bool_filter(value: str, name: str) -> bool:
 def do_list(context: Context, options: argparse.Namespace) -> None:
     """ListNetworks, filtered here (triton filters on the client): ``public=true|false``."""
     from smartdc.cli.args import key_values
-    from smartdc.cli.commands.image import strictly_equal
+    from smartdc.cli.table import strictly_equal
 
     filters: dict[str, Any] = key_values(
         options.filters, valid_keys=("public",), convert=False, dotted=False
@@ -118,9 +109,9 @@ LIST = Command(
 
 
 def _configure_get(parser: ArgParser) -> None:
-    _set_usage(parser, "NETWORK")
+    set_usage(parser, "NETWORK")
     parser.add_argument("-j", "--json", action="store_true", help="JSON output.")
-    _positionals(parser, "NETWORK")
+    add_positionals(parser, "NETWORK")
 
 
 def do_get(context: Context, options: argparse.Namespace) -> None:
@@ -142,9 +133,9 @@ GET = Command(
 
 
 def _configure_get_default(parser: ArgParser) -> None:
-    _set_usage(parser, "")
+    set_usage(parser, "")
     parser.add_argument("-j", "--json", action="store_true", help="JSON output.")
-    _positionals(parser)
+    add_positionals(parser)
 
 
 def do_get_default(context: Context, options: argparse.Namespace) -> None:
@@ -165,8 +156,8 @@ GET_DEFAULT = Command("get-default", "Get default network.", do_get_default, _co
 
 
 def _configure_set_default(parser: ArgParser) -> None:
-    _set_usage(parser, "NETWORK")
-    _positionals(parser, "NETWORK")
+    set_usage(parser, "NETWORK")
+    add_positionals(parser, "NETWORK")
 
 
 def do_set_default(context: Context, options: argparse.Namespace) -> None:
@@ -219,7 +210,7 @@ Examples:
 
 
 def _configure_create(parser: ArgParser) -> None:
-    _set_usage(parser, "[OPTIONS] VLAN")
+    set_usage(parser, "[OPTIONS] VLAN")
     group = parser.add_argument_group("Create options")
     group.add_argument("-n", "--name", metavar="NAME", help="Name of the NETWORK.")
     group.add_argument("-D", "--description", metavar="DESC", help="Description of the NETWORK.")
@@ -268,7 +259,7 @@ def _configure_create(parser: ArgParser) -> None:
     )
     other = parser.add_argument_group("Other options")
     other.add_argument("-j", "--json", action="store_true", help="JSON stream output.")
-    _positionals(parser, "VLAN")
+    add_positionals(parser, "VLAN")
 
 
 def parse_vlan_id(text: str) -> int:
@@ -333,14 +324,14 @@ CREATE = Command(
 
 
 def _configure_delete(parser: ArgParser) -> None:
-    _set_usage(parser, "NETWORK [NETWORK ...]")
-    _positionals(parser, "NETWORK")
+    set_usage(parser, "NETWORK [NETWORK ...]")
+    add_positionals(parser, "NETWORK")
 
 
 def do_delete(context: Context, options: argparse.Namespace) -> None:
     """DeleteFabricNetwork for each network (all at once), on the VLAN each is on."""
     from smartdc.cli import resolve
-    from smartdc.cli.commands.image import report_each
+    from smartdc.cli.batch import report_each
     from smartdc.cli.failures import CommandError
 
     if not options.args:
@@ -416,9 +407,9 @@ def _ip_sort(text: str) -> list[Any]:
 
 
 def _configure_ip_list(parser: ArgParser) -> None:
-    _set_usage(parser, "NETWORK")
+    set_usage(parser, "NETWORK")
     output.add_table_options(parser, sort_default="ip")
-    _positionals(parser, "NETWORK")
+    add_positionals(parser, "NETWORK")
 
 
 def _network_not_found(text: str) -> BaseException:
@@ -478,9 +469,9 @@ def _ip_not_found(context: Context, text: str, net: str, ip: str) -> BaseExcepti
 
 
 def _configure_ip_get(parser: ArgParser) -> None:
-    _set_usage(parser, "NETWORK IP")
+    set_usage(parser, "NETWORK IP")
     parser.add_argument("-j", "--json", action="store_true", help="JSON output.")
-    _positionals(parser)
+    add_positionals(parser)
 
 
 def do_ip_get(context: Context, options: argparse.Namespace) -> None:
@@ -513,7 +504,7 @@ IP_GET = Command(
 
 
 def _configure_ip_update(parser: ArgParser) -> None:
-    _set_usage(parser, "NETWORK IP [FIELD=VALUE ...]", "NETWORK IP -f JSON-FILE")
+    set_usage(parser, "NETWORK IP [FIELD=VALUE ...]", "NETWORK IP -f JSON-FILE")
     parser.add_argument(
         "-f",
         "--file",
@@ -521,12 +512,12 @@ def _configure_ip_update(parser: ArgParser) -> None:
         help='A file holding a JSON file of updates, or "-" to read JSON from stdin.',
     )
     parser.add_argument("-j", "--json", action="store_true", help="JSON output.")
-    _positionals(parser)
+    add_positionals(parser)
 
 
 def do_ip_update(context: Context, options: argparse.Namespace) -> None:
     """UpdateNetworkIP (``reserved=true|false``)."""
-    from smartdc.cli.commands.image import check_update_fields, update_data
+    from smartdc.cli.values import update_data
     from smartdc.errors import CloudAPIError
 
     if len(options.args) < 2:
@@ -535,7 +526,6 @@ def do_ip_update(context: Context, options: argparse.Namespace) -> None:
     if not pairs and not options.file:
         raise UsageError('FIELD=VALUE arguments or "-f FILE" must be specified')
     data = update_data(context, options.file, pairs, IP_UPDATE_FIELDS, "network IP")
-    check_update_fields(data, IP_UPDATE_FIELDS)
     net = network_id(context, text)
     try:
         updated = context.api.update_network_ip(net, ip, reserved=data["reserved"])

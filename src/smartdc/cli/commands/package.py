@@ -9,6 +9,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from smartdc.cli import output
+from smartdc.cli.args import add_positionals, set_usage
 from smartdc.cli.command import ArgParser, Command, Group, UsageError
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ Examples:
 
 
 def _configure_list(parser: ArgParser) -> None:
-    parser.usage = "%(prog)s [FILTERS]"
+    set_usage(parser, "[FILTERS]")
     output.add_table_options(parser, sort_default=LIST_SORT)
     parser.add_argument(
         "-p", action="store_true", help="Display numbers in parsable (exact) values."
@@ -75,9 +76,9 @@ LIST = Command(
 
 
 def _configure_get(parser: ArgParser) -> None:
-    parser.usage = "%(prog)s [OPTIONS] PACKAGE"
+    set_usage(parser, "[OPTIONS] PACKAGE")
     parser.add_argument("-j", "--json", action="store_true", help="JSON stream output.")
-    parser.add_argument("args", nargs="*", metavar="PACKAGE", help=argparse.SUPPRESS)
+    add_positionals(parser, "PACKAGE")
 
 
 def do_get(context: Context, options: argparse.Namespace) -> None:

@@ -11,6 +11,7 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from smartdc.cli import output
+from smartdc.cli.args import add_positionals, set_usage
 from smartdc.cli.command import ArgParser, Command, Group, UsageError
 
 if TYPE_CHECKING:
@@ -21,16 +22,6 @@ LIST_COLUMNS = "vlan_id,name,description"
 LIST_FILTERS = ("vlan_id", "name", "description")
 #: What ``vlan update`` may change (cloudapi2.js UPDATE_VLAN_FIELDS).
 UPDATE_FIELDS = {"name": "string", "description": "string"}
-
-
-def _set_usage(parser: ArgParser, *synopses: str) -> None:
-    from smartdc.cli.commands.image import set_usage
-
-    set_usage(parser, *synopses)
-
-
-def _positionals(parser: ArgParser, metavar: str = "VLAN") -> None:
-    parser.add_argument("args", nargs="*", metavar=metavar, help=argparse.SUPPRESS)
 
 
 def _one_vlan(options: argparse.Namespace) -> str:
@@ -45,7 +36,7 @@ def _one_vlan(options: argparse.Namespace) -> str:
 
 
 def _configure_list(parser: ArgParser) -> None:
-    _set_usage(parser, "[OPTIONS] [FILTERS]")
+    set_usage(parser, "[OPTIONS] [FILTERS]")
     output.add_table_options(parser, sort_default="vlan_id", long=False)
     parser.add_argument("filters", nargs="*", metavar="FILTERS", help=argparse.SUPPRESS)
 
@@ -53,12 +44,11 @@ def _configure_list(parser: ArgParser) -> None:
 def do_list(context: Context, options: argparse.Namespace) -> None:
     """ListFabricVLANs, filtered here: values are read as JSON, ``vlan_id`` as a number."""
     from smartdc.cli.args import key_values
-    from smartdc.cli.commands.image import strictly_equal
-    from smartdc.cli.table import _to_number
+    from smartdc.cli.table import strictly_equal, to_number
 
     filters: dict[str, Any] = key_values(options.filters, valid_keys=LIST_FILTERS, dotted=False)
     if "vlan_id" in filters:
-        filters["vlan_id"] = _to_number(filters["vlan_id"])  # as JavaScript's unary plus
+        filters["vlan_id"] = to_number(filters["vlan_id"])  # as JavaScript's unary plus
     vlans = [
         vlan
         for vlan in context.api.list_fabric_vlans()
@@ -86,13 +76,13 @@ LIST = Command(
 
 
 def _configure_create(parser: ArgParser) -> None:
-    _set_usage(parser, "[OPTIONS] VLAN")
+    set_usage(parser, "[OPTIONS] VLAN")
     group = parser.add_argument_group("Create options")
     group.add_argument("-n", "--name", metavar="NAME", help="Name of the VLAN.")
     group.add_argument("-D", "--description", metavar="DESC", help="Description of the VLAN.")
     other = parser.add_argument_group("Other options")
     other.add_argument("-j", "--json", action="store_true", help="JSON stream output.")
-    _positionals(parser)
+    add_positionals(parser, "VLAN")
 
 
 def do_create(context: Context, options: argparse.Namespace) -> None:
@@ -125,9 +115,9 @@ CREATE = Command(
 
 
 def _configure_get(parser: ArgParser) -> None:
-    _set_usage(parser, "VLAN")
+    set_usage(parser, "VLAN")
     parser.add_argument("-j", "--json", action="store_true", help="JSON stream output.")
-    _positionals(parser)
+    add_positionals(parser, "VLAN")
 
 
 def do_get(context: Context, options: argparse.Namespace) -> None:
@@ -147,25 +137,25 @@ GET = Command(
 
 
 def _configure_update(parser: ArgParser) -> None:
-    _set_usage(parser, "VLAN [FIELD=VALUE ...]", "-f JSON-FILE VLAN")
+    set_usage(parser, "VLAN [FIELD=VALUE ...]", "-f JSON-FILE VLAN")
     parser.add_argument(
         "-f",
         "--file",
         metavar="JSON-FILE",
         help='A file holding a JSON file of updates, or "-" to read JSON from stdin.',
     )
-    _positionals(parser)
+    add_positionals(parser, "VLAN")
 
 
 def do_update(context: Context, options: argparse.Namespace) -> None:
     """UpdateFabricVLAN (``name``, ``description``)."""
     from smartdc.cli import resolve
-    from smartdc.cli.commands.image import check_update_fields, update_data
+    from smartdc.cli.values import check_update_fields, update_input
 
     if not options.args:
         raise UsageError("missing VLAN argument")
     text, *pairs = options.args
-    data = update_data(context, options.file, pairs, UPDATE_FIELDS, "VLAN")
+    data = update_input(context, options.file, pairs, UPDATE_FIELDS, "VLAN")
     check_update_fields(data, UPDATE_FIELDS, allow_empty=True)
     if not data:
         context.out("No fields given for VLAN update")
@@ -189,31 +179,25 @@ UPDATE = Command(
 
 
 def _configure_delete(parser: ArgParser) -> None:
-    _set_usage(parser, "VLAN [VLAN ...]")
-    _positionals(parser)
+    set_usage(parser, "VLAN [VLAN ...]")
+    add_positionals(parser, "VLAN")
 
 
 def do_delete(context: Context, options: argparse.Namespace) -> None:
     """DeleteFabricVLAN for each VLAN (all at once)."""
     from smartdc.cli import resolve
-    from smartdc.cli.commands.image import report_each
-    from smartdc.cli.failures import NotFound
-    from smartdc.errors import CloudAPIError
+    from smartdc.cli.batch import report_each
 
     if not options.args:
         raise UsageError("missing VLAN argument(s)")
     api = context.api
 
     def delete(text: str) -> None:
+        # CloudAPI's own answer for an unknown number, as triton's deleteFabricVlan
         vlan_id = _vlan_number(text)
         if vlan_id is None:
             vlan_id = int(resolve.vlan(api, text)["vlan_id"])
-        try:
-            api.delete_fabric_vlan(vlan_id)
-        except CloudAPIError as exc:
-            if exc.status == 404:
-                raise NotFound(f"vlan with id {vlan_id} was not found") from exc
-            raise
+        api.delete_fabric_vlan(vlan_id)
 
     report_each(context, options.args, delete, "Deleted vlan {}")
 
@@ -230,9 +214,9 @@ DELETE = Command(
 
 def _vlan_number(text: str) -> int | None:
     """The VLAN number ``text`` is, as triton's ``+text`` test reads it, else ``None``."""
-    from smartdc.cli.table import _to_number
+    from smartdc.cli.table import to_number
 
-    number = _to_number(text)
+    number = to_number(text)
     if 0 <= number < 4096 and number.is_integer():
         return int(number)
     return None
@@ -244,9 +228,9 @@ def _vlan_number(text: str) -> int | None:
 def _configure_networks(parser: ArgParser) -> None:
     from smartdc.cli.commands.network import configure_list
 
-    _set_usage(parser, "[OPTIONS] VLAN")
+    set_usage(parser, "[OPTIONS] VLAN")
     configure_list(parser)
-    _positionals(parser)
+    add_positionals(parser, "VLAN")
 
 
 def do_networks(context: Context, options: argparse.Namespace) -> None:

@@ -10,6 +10,7 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from smartdc.cli import output, waiting
+from smartdc.cli.args import add_positionals, set_usage
 from smartdc.cli.command import ArgParser, Command, Group, UsageError
 
 if TYPE_CHECKING:
@@ -23,17 +24,11 @@ LIST_FILTERS = ("name", "size", "state", "owner", "type")
 _MIB_PER_GIB = 1024
 
 
-def _set_usage(parser: ArgParser, *synopses: str) -> None:
-    from smartdc.cli.commands.image import set_usage
-
-    set_usage(parser, *synopses)
-
-
 def _gib(mib: Any) -> str:
     """``10G`` for 10240 MiB, as triton shows sizes (``size / 1024 + 'G'``)."""
-    from smartdc.cli.table import _to_number, js_number
+    from smartdc.cli.table import js_number, to_number
 
-    return f"{js_number(_to_number(mib) / _MIB_PER_GIB)}G"
+    return f"{js_number(to_number(mib) / _MIB_PER_GIB)}G"
 
 
 # --- list, get, sizes --------------------------------------------------------------------------
@@ -63,7 +58,7 @@ def filter_predicate(filters: list[str]) -> dict[str, Any]:
 
 
 def _configure_list(parser: ArgParser) -> None:
-    _set_usage(parser, "[OPTIONS] [FILTERS]")
+    set_usage(parser, "[OPTIONS] [FILTERS]")
     output.add_table_options(parser, sort_default="created")
     parser.add_argument("filters", nargs="*", metavar="FILTERS", help=argparse.SUPPRESS)
 
@@ -108,9 +103,9 @@ LIST = Command(
 
 
 def _configure_get(parser: ArgParser) -> None:
-    _set_usage(parser, "[OPTIONS] VOLUME")
+    set_usage(parser, "[OPTIONS] VOLUME")
     parser.add_argument("-j", "--json", action="store_true", help="JSON stream output.")
-    parser.add_argument("args", nargs="*", metavar="VOLUME", help=argparse.SUPPRESS)
+    add_positionals(parser, "VOLUME")
 
 
 def do_get(context: Context, options: argparse.Namespace) -> None:
@@ -132,7 +127,7 @@ GET = Command(
 
 
 def _configure_sizes(parser: ArgParser) -> None:
-    _set_usage(parser, "[OPTIONS]")
+    set_usage(parser, "[OPTIONS]")
     output.add_table_options(parser, sort_default="size", long=False)
 
 
@@ -170,7 +165,7 @@ def parse_size(text: str) -> int:
 
 
 def _configure_create(parser: ArgParser) -> None:
-    _set_usage(parser, "[OPTIONS]")
+    set_usage(parser, "[OPTIONS]")
     group = parser.add_argument_group("Create options")
     group.add_argument(
         "-n",
@@ -223,7 +218,7 @@ def _configure_create(parser: ArgParser) -> None:
         metavar="SECONDS",
         help="The number of seconds to wait before timing out with an error.",
     )
-    parser.add_argument("args", nargs="*", help=argparse.SUPPRESS)
+    add_positionals(parser)
 
 
 def _positive_int(text: str) -> int:
@@ -234,25 +229,25 @@ def _positive_int(text: str) -> int:
 
 def _string_tags(tags: dict[str, Any] | None) -> dict[str, str] | None:
     # Volume tags must be strings (CloudAPI refuses the numbers and booleans triton sends).
-    from smartdc.cli.commands.image import js_to_string
+    from smartdc.cli.table import js_string
 
     if tags is None:
         return None
-    return {key: js_to_string(value) for key, value in tags.items()}
+    return {key: js_string(value) for key, value in tags.items()}
 
 
 def do_create(context: Context, options: argparse.Namespace) -> None:
     """CreateVolume; with ``-w`` poll until it is ready or failed."""
-    from smartdc.cli.commands.image import tags_from_options
     from smartdc.cli.commands.network import network_id
     from smartdc.cli.failures import CommandError
+    from smartdc.cli.values import values_from_options
     from smartdc.errors import CloudAPIError
 
     if options.args:
         raise UsageError("incorrect number of args")
     size = parse_size(options.size) if options.size is not None else None
     api = context.api
-    tags = _string_tags(tags_from_options(context, options.tag))
+    tags = _string_tags(values_from_options(context, "tag", options.tag))
     networks = [network_id(context, options.network)] if options.network else None
     try:
         volume = api.create_volume(
@@ -300,31 +295,32 @@ CREATE = Command("create", "Create a volume.", do_create, _configure_create)
 
 
 def _configure_delete(parser: ArgParser) -> None:
-    _set_usage(parser, "[OPTIONS] VOLUME [VOLUME ...]")
+    set_usage(parser, "[OPTIONS] VOLUME [VOLUME ...]")
     waiting.add_wait_options(parser, help="Wait for the deletion to complete.")
     parser.add_argument("-y", "--yes", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("-f", "--force", action="store_true", help="Skip confirmation of delete.")
-    parser.add_argument("args", nargs="*", metavar="VOLUME", help=argparse.SUPPRESS)
+    add_positionals(parser, "VOLUME")
 
 
 def do_delete(context: Context, options: argparse.Namespace) -> None:
     """DeleteVolume each volume at once; with ``-w`` wait until each is gone."""
+    import functools
+
     from smartdc.cli import resolve
-    from smartdc.cli.commands.image import confirm, raise_first, settle
-    from smartdc.cli.failures import describe
+    from smartdc.cli.batch import first_of, settle
+    from smartdc.cli.failures import error_text
+    from smartdc.cli.prompt import go_ahead
     from smartdc.errors import CloudAPIError
 
     if not options.args:
         raise UsageError("missing VOLUME arg(s)")
     names: list[str] = options.args
-    if not (options.yes or options.force):
-        if len(names) == 1:
-            question = f"Delete volume {names[0]}? [y/n] "
-        else:
-            question = f"Delete {len(names)} volumes? [y/n] "
-        if not confirm(context, question):
-            context.err("Aborting")
-            return
+    if len(names) == 1:
+        question = f"Delete volume {names[0]}? [y/n] "
+    else:
+        question = f"Delete {len(names)} volumes? [y/n] "
+    if not go_ahead(context, question, skip=options.yes or options.force):
+        return
     api = context.api
     timeout = waiting.wait_timeout(options, waiting.DEFAULT_WAIT_TIMEOUT)
 
@@ -354,22 +350,17 @@ def do_delete(context: Context, options: argparse.Namespace) -> None:
     if not options.wait:
         for text in names:
             context.out(f"Deleting volume {text}")
-    settled = settle([_bound(delete, text) for text in names])
+    settled = settle([functools.partial(delete, text) for text in names])
     failures = []
     for text, (_, error) in zip(names, settled, strict=True):
         if error is None:
             if options.wait:
                 context.out(f"Deleted volume {text}")
         else:
-            context.err(f"Error when deleting volume {text}: {describe(error)[1]}")
+            context.err(f"Error when deleting volume {text}: {error_text(error)}")
             failures.append(error)
-    raise_first(context, failures[:1])
-
-
-def _bound(function: Any, argument: str) -> Any:
-    import functools
-
-    return functools.partial(function, argument)
+    if failures:
+        raise first_of(failures)
 
 
 DELETE = Command(
