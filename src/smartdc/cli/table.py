@@ -466,6 +466,16 @@ def _row_comparator(fields: Sequence[SortSpec], dotted: bool) -> Callable[[Any, 
         else:
             specs.append((spec.field, spec.reverse, spec.key))
     label = _sort_label(fields)
+    # A sort compares each row O(log n) times; parse each string's number only once.
+    numbers: dict[str, float] = {}
+
+    def number(value: Any) -> Any:
+        if isinstance(value, str):
+            found = numbers.get(value)
+            if found is None:
+                found = numbers[value] = to_number(value)
+            return found
+        return to_number(value)
 
     def compare(a: Any, b: Any) -> int:
         a_val: Any = UNDEFINED
@@ -494,8 +504,8 @@ def _row_comparator(fields: Sequence[SortSpec], dotted: bool) -> Callable[[Any, 
                 if b_cmp is None:
                     b_cmp = UNDEFINED
             else:
-                a_cmp = to_number(a_val)
-                b_cmp = to_number(b_val)
+                a_cmp = number(a_val)
+                b_cmp = number(b_val)
                 if a_cmp != a_cmp or b_cmp != b_cmp:
                     a_cmp, b_cmp = a_val, b_val
             if a_cmp is UNDEFINED and b_cmp is UNDEFINED:
