@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from smartdc.cli.command import UsageError
+from smartdc.cli.command import ArgParser, UsageError
 
 if TYPE_CHECKING:
     from smartdc.cli.context import Context
@@ -218,6 +218,16 @@ def values_from_set_args(
 
 
 # --- update objects ----------------------------------------------------------------------------
+
+
+def add_update_file_option(parser: ArgParser, metavar: str = "JSON-FILE") -> None:
+    """``-f/--file FILE``: the JSON object of updates that :func:`update_input` reads."""
+    parser.add_argument(
+        "-f",
+        "--file",
+        metavar=metavar,
+        help='A file holding a JSON file of updates, or "-" to read JSON from stdin.',
+    )
 
 
 def update_input(

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from smartdc.cli import output
 from smartdc.cli.args import take
 from smartdc.cli.command import ArgParser, Command, Group, UsageError
+from smartdc.cli.values import add_update_file_option
 
 if TYPE_CHECKING:
     from smartdc.cli.context import Context
@@ -137,12 +138,7 @@ CREATE = Command("create", "Create a new access key.", do_create, _configure_cre
 
 
 def _configure_update(parser: ArgParser) -> None:
-    parser.add_argument(
-        "-f",
-        "--file",
-        metavar="JSON-FILE",
-        help='A file holding a JSON file of updates, or "-" to read JSON from stdin.',
-    )
+    add_update_file_option(parser)
     parser.add_argument("args", nargs="*", metavar="ACCESSKEYID [FIELD=VALUE ...]")
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from smartdc.cli import output
 from smartdc.cli.args import add_positionals, refuse_args
 from smartdc.cli.command import ArgParser, Command, Group
+from smartdc.cli.values import add_update_file_option
 
 if TYPE_CHECKING:
     from smartdc.cli.context import Context
@@ -134,12 +135,7 @@ LIMITS = Command(
 
 
 def _configure_update(parser: ArgParser) -> None:
-    parser.add_argument(
-        "-f",
-        "--file",
-        metavar="FILE",
-        help='A file holding a JSON file of updates, or "-" to read JSON from stdin.',
-    )
+    add_update_file_option(parser, "FILE")
     parser.add_argument("fields", nargs="*", metavar="FIELD=VALUE")
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from smartdc.cli import output
 from smartdc.cli.args import add_positionals, set_usage
 from smartdc.cli.command import ArgParser, Command, Group, UsageError
+from smartdc.cli.values import add_update_file_option
 
 if TYPE_CHECKING:
     from smartdc.cli.context import Context
@@ -161,12 +162,7 @@ CREATE = Command(
 
 def _configure_update(parser: ArgParser) -> None:
     set_usage(parser, "FWRULE [FIELD=VALUE ...]", "-f JSON-FILE FWRULE")
-    parser.add_argument(
-        "-f",
-        "--file",
-        metavar="JSON-FILE",
-        help='A file holding a JSON file of updates, or "-" to read JSON from stdin.',
-    )
+    add_update_file_option(parser)
     add_positionals(parser, "FWRULE")
 
 

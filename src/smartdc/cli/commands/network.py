@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from smartdc.cli import output
 from smartdc.cli.args import add_positionals, set_usage
 from smartdc.cli.command import ArgParser, Command, Group, UsageError
+from smartdc.cli.values import add_update_file_option
 
 if TYPE_CHECKING:
     from smartdc.cli.context import Context
@@ -505,12 +506,7 @@ IP_GET = Command(
 
 def _configure_ip_update(parser: ArgParser) -> None:
     set_usage(parser, "NETWORK IP [FIELD=VALUE ...]", "NETWORK IP -f JSON-FILE")
-    parser.add_argument(
-        "-f",
-        "--file",
-        metavar="FILE",
-        help='A file holding a JSON file of updates, or "-" to read JSON from stdin.',
-    )
+    add_update_file_option(parser, "FILE")
     parser.add_argument("-j", "--json", action="store_true", help="JSON output.")
     add_positionals(parser)
 
