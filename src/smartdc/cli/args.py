@@ -131,13 +131,3 @@ def filter_params(filters: Mapping[str, Any]) -> dict[str, str]:
         elif value is not None:
             params[key] = str(value)
     return params
-
-
-def parse_bool(text: str, what: str) -> bool:
-    """``true``/``false`` (also ``1``/``0``, ``yes``/``no``) as a boolean."""
-    lowered = text.strip().lower()
-    if lowered in ("true", "1", "yes", "y"):
-        return True
-    if lowered in ("false", "0", "no", "n"):
-        return False
-    raise UsageError(f'invalid boolean for {what}: "{text}" (use true or false)')

@@ -112,8 +112,3 @@ def poll(
         if drawn:
             context.streams.stderr.write("\r\x1b[K")
             context.streams.stderr.flush()
-
-
-def elapsed_since(started: float) -> str:
-    """``12s``: seconds since ``started`` (a ``time.monotonic()`` value), as triton prints."""
-    return f"{round(time.monotonic() - started)}s"
