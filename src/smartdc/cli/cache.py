@@ -1,4 +1,5 @@
-"""The per-profile cache ``triton`` keeps, shared with it: ``<cache dir>/images.json``.
+"""The per-profile cache ``triton`` keeps, shared with it: ``<cache dir>/images.json`` here,
+and the completion lists of :mod:`smartdc.cli.complete`.
 
 node-triton lib/tritonapi.js ``listImages({useCache})`` keeps the full image list
 (ListImages with ``state=all``) as compact JSON for five minutes and reuses it for the IMG
@@ -22,33 +23,45 @@ IMAGES_TTL = 5 * 60.0
 IMAGES_FILE = "images.json"
 
 
-def _read(path: Path, ttl: float) -> list[Any] | None:
+def read_fresh(path: Path, ttl: float) -> str | None:
+    """The text of the cache file ``path`` if it was written less than ``ttl`` seconds ago."""
     try:
         if path.stat().st_mtime + ttl < time.time():
             return None
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
         return None
-    return value if isinstance(value, list) else None
 
 
-def _write(path: Path, value: list[Any]) -> None:
+def store(path: Path, text: str) -> None:
+    """Write a cache file whole (a reader never sees half of it); failures are ignored."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f".{path.name}.{os.getpid()}")
-        temporary.write_text(json.dumps(value, separators=(",", ":")), encoding="utf-8")
+        temporary.write_text(text, encoding="utf-8")
         temporary.replace(path)
     except OSError:
         pass  # an unwritable cache only costs the next command a request
 
 
+def _cached_list(path: Path, ttl: float) -> list[Any] | None:
+    text = read_fresh(path, ttl)
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, list) else None
+
+
 def all_images(context: Context) -> list[dict[str, Any]]:
     """Every image in any state (ListImages ``state=all``), from the cache when fresh."""
     path = Path(context.settings.cache_dir) / IMAGES_FILE
-    cached = _read(path, IMAGES_TTL)
+    cached = _cached_list(path, IMAGES_TTL)
     if cached is not None:
         context.trace(f"images from the cache {path}")
         return cached
     images: list[dict[str, Any]] = context.api.list_images(state="all")
-    _write(path, images)
+    store(path, json.dumps(images, separators=(",", ":")))
     return images

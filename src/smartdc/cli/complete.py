@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -96,26 +95,20 @@ def _names_of(kind: str, api: CloudAPI) -> list[str]:
     return sorted({name for name in names if name and " " not in name})
 
 
-def cached_names(context: Context, kind: str, *, now: Callable[[], float] = time.time) -> list[str]:
+def cached_names(context: Context, kind: str) -> list[str]:
     """Names of ``kind`` from the cache file if fresh, else fetched (and cached)."""
     if kind == "profiles":
         from smartdc.cli.config import list_profiles
 
         return sorted(profile.name for profile in list_profiles(context.config_dir, context.env))
+    from smartdc.cli.cache import read_fresh, store
+
     path = Path(context.settings.cache_dir) / f"{kind}.completions"
-    try:
-        if path.stat().st_mtime + CACHE_SECONDS >= now():
-            return [line for line in path.read_text().splitlines() if line]
-    except OSError:
-        pass
+    text = read_fresh(path, CACHE_SECONDS)
+    if text is not None:
+        return [line for line in text.splitlines() if line]
     names = _names_of(kind, context.api)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}")
-        temporary.write_text("".join(f"{name}\n" for name in names))
-        temporary.replace(path)
-    except OSError:
-        pass  # an unwritable cache only makes the next completion slower
+    store(path, "".join(f"{name}\n" for name in names))
     return names
 
 
