@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import IO, TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from smartdc.transport import Headers, RawResponse, SendError, failure
+from smartdc.transport import Headers, RawResponse, SendError, failure, tls_context
 
 if TYPE_CHECKING:
     import ssl
@@ -153,21 +153,7 @@ class SocketSender:
             self._open.add(connection)
 
     def _wrap_tls(self, sock: socket.socket) -> socket.socket:
-        import ssl
-
-        if isinstance(self._verify, ssl.SSLContext):
-            context = self._verify
-        elif isinstance(self._verify, str):
-            from smartdc.transport import tls_verify
-
-            made = tls_verify(self._verify, False)
-            assert isinstance(made, ssl.SSLContext)
-            context = self._verify = made
-        else:
-            context = ssl.create_default_context()
-            if self._verify is False:
-                context.check_hostname = False
-                context.verify_mode = ssl.CERT_NONE
+        context = self._verify = tls_context(self._verify)  # made once, on first use
         try:
             return context.wrap_socket(sock, server_hostname=self._host)
         except BaseException:

@@ -205,6 +205,24 @@ def tls_verify(verify: bool | str, insecure: bool) -> bool | ssl.SSLContext:
     raise errors.ConfigError(f"verify: CA bundle {verify!r} does not exist")
 
 
+def tls_context(verify: bool | str | ssl.SSLContext) -> ssl.SSLContext:
+    """An SSL context for a ``verify`` setting: a ready context as it is, a CA bundle path,
+    ``True`` (the system's CAs) or ``False`` (no certificate or host name checks)."""
+    import ssl
+
+    if isinstance(verify, ssl.SSLContext):
+        return verify
+    if isinstance(verify, str):
+        made = tls_verify(verify, False)
+        assert isinstance(made, ssl.SSLContext)
+        return made
+    context = ssl.create_default_context()
+    if verify is False:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
 class Headers(Mapping[str, str]):
     """Response headers, looked up without regard to case (the last value of a repeated one)."""
 

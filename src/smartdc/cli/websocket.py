@@ -393,22 +393,9 @@ def connect(
 
 
 def _wrap_tls(sock: socket.socket, host: str, verify: bool | str | ssl.SSLContext) -> socket.socket:
-    import ssl
+    from smartdc.transport import tls_context
 
-    if isinstance(verify, ssl.SSLContext):
-        context = verify
-    elif isinstance(verify, str):
-        from smartdc.transport import tls_verify
-
-        made = tls_verify(verify, False)
-        assert isinstance(made, ssl.SSLContext)
-        context = made
-    else:
-        context = ssl.create_default_context()
-        if verify is False:
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-    return context.wrap_socket(sock, server_hostname=host)
+    return tls_context(verify).wrap_socket(sock, server_hostname=host)
 
 
 def _handshake(
