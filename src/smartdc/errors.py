@@ -31,6 +31,7 @@ are looked up by ``code`` with :func:`error_for_response`.
 from __future__ import annotations
 
 import builtins
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -224,10 +225,69 @@ class InvalidCredentialsError(CloudAPIError):
     default_code = "InvalidCredentials"
 
 
+#: CloudAPI's RBAC refusal: "... access <path> (<action>)", or "... access <login>" when the
+#: roles could not be resolved (sdc-cloudapi lib/auth.js, authorize).
+_PERMISSION_RE = re.compile(
+    r"You do not have permission to access (?P<resource>\S+)(?: \((?P<action>[^()\s]+)\))?$"
+)
+
+
 class NotAuthorizedError(CloudAPIError):
-    """``NotAuthorized``: the caller may not do this (RBAC, disabled account, quota)."""
+    """``NotAuthorized`` (403): the caller may not do this (RBAC, disabled account, quota).
+
+    For an RBAC refusal, ``resource`` is what was refused: the request path
+    (``/<login>/machines/<id>``), or the account login when the requested roles (``as-role``)
+    are not all the user's; ``action`` is the RBAC action (``getmachine``, ``listmachines``
+    ...). Both are ``None`` when the message names no such part (a disabled account, a quota),
+    and ``action`` is ``None`` in the account case. ``message`` stays CloudAPI's wording;
+    ``str()`` puts it plainly and says what to check.
+    """
 
     default_code = "NotAuthorized"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int = 403,
+        code: str | None = None,
+        request_id: str | None = None,
+        body: Any = None,
+        hint: str | None = None,
+    ) -> None:
+        found = _PERMISSION_RE.search(message)
+        self._refusal_span = found.span() if found else None
+        self.resource: str | None = found["resource"] if found else None
+        self.action: str | None = found["action"] if found else None
+        super().__init__(
+            message, status=status, code=code, request_id=request_id, body=body, hint=hint
+        )
+
+    def _advice(self) -> str:
+        if self.action is None:
+            return (
+                "CloudAPI answers this when a role asked for with as-role (the client's "
+                f"roles=) is not one of the caller's roles on account {self.resource}, or when "
+                "it cannot look the caller's roles up"
+            )
+        return (
+            f"RBAC allows {self.action} on {self.resource} only when it is role-tagged with one "
+            "of the caller's active roles (the default ones, or those asked for with as-role) "
+            f"and that role's policy allows {self.action}"
+        )
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        if self._refusal_span is None:
+            return text
+        start, end = self._refusal_span
+        if self.action is None:
+            plain = f"not allowed to act on account {self.resource}"
+        else:
+            plain = f"not allowed to {self.action} {self.resource}"
+        text = text.replace(self.message, self.message[:start] + plain + self.message[end:], 1)
+        # The advice stays out of ``hint``, which the CLI prints: its output matches triton's.
+        return text if self.hint else f"{text}\n  hint: {self._advice()}"
 
 
 class ResourceNotFoundError(CloudAPIError):

@@ -48,7 +48,7 @@ def test_bodies_match_triton(world: CliWorld) -> None:
 def test_failures_match_triton(world: CliWorld) -> None:
     argsets = (
         ["cloudapi", "/my/nothing"],  # CloudAPI's 404: exit 1, as triton
-        ["cloudapi", "-d", "{}", "/my/keys"],  # -d alone means PUT, which /my/keys refuses
+        ["cloudapi", "-d", "{}", "/my/fabrics/default/vlans"],  # -d alone is PUT: refused
         ["cloudapi", "-H", "X-Foo", "/my"],
         ["cloudapi"],
     )

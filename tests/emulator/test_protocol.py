@@ -65,9 +65,10 @@ def test_unknown_path(plain: httpx.Client) -> None:
 
 
 def test_wrong_method_lists_the_allowed_ones(plain: httpx.Client) -> None:
-    response = plain.put("/my/keys")
-    assert_early_error(response, (405, "MethodNotAllowedError", "PUT is not allowed"))
-    assert response.headers["allow"] == "GET, HEAD, POST"
+    response = plain.delete("/my/keys")
+    assert_early_error(response, (405, "MethodNotAllowedError", "DELETE is not allowed"))
+    # PUT is SetRoleTags on every collection, as in CloudAPI.
+    assert response.headers["allow"] == "GET, HEAD, POST, PUT"
 
 
 def test_head_only_where_cloudapi_registers_it(plain: httpx.Client) -> None:
@@ -104,7 +105,7 @@ def test_standard_headers(client: SignedClient) -> None:
     assert headers["content-type"] == "application/json"
     assert headers["access-control-allow-origin"] == "*"
     assert headers["access-control-allow-headers"] == CORS_HEADERS
-    assert headers["access-control-allow-methods"] == "GET, HEAD, POST"
+    assert headers["access-control-allow-methods"] == "GET, HEAD, POST, PUT"
     assert headers["access-control-expose-headers"] == "Api-Version, Request-Id, Response-Time"
 
 

@@ -37,6 +37,7 @@ from smartdc.api.tags import TagsMixin
 from smartdc.api.users import UsersMixin
 from smartdc.api.volumes import VolumesMixin
 from smartdc.api.websockets import WebSocketRequest, WebSocketsMixin, changefeed_subscription
+from smartdc.auth.keyid import parse_key_id
 from smartdc.auth.keys import Passphrase
 from smartdc.auth.signers import RequestSigner, Signer
 from smartdc.transport import HttpSession, RetryPolicy, Sender, tls_verify
@@ -180,8 +181,8 @@ class CloudAPI(
         self._url = _check_url(url)
         login = _check_account(account)
         self._account = _check_account(act_as) if act_as else login
-        self._user = user
         role_list = [role.strip() for role in roles or () if role.strip()]
+        self._roles = tuple(role_list)
         self._role_query = f"as-role={','.join(role_list)}" if role_list else ""
         if timeout <= 0:
             raise errors.ConfigError(f"timeout must be positive, not {timeout}")
@@ -196,6 +197,8 @@ class CloudAPI(
             allow_agent=allow_agent,
             user=user,
         )
+        # A sub-user named only by a full keyId (/<account>/users/<user>/keys/...) is still one.
+        self._user = user if user is not None else parse_key_id(full_key_id).user
         request_signer = RequestSigner(self._signer, full_key_id, headers=tuple(sign_headers))
         # Sign once now: a locked key, a wrong passphrase or a missing agent key fails here.
         request_signer.headers_for("GET", f"/{self._account}")
@@ -241,8 +244,13 @@ class CloudAPI(
 
     @property
     def user(self) -> str | None:
-        """The RBAC sub-user, if any."""
+        """The RBAC sub-user that signs (from ``user=`` or the keyId), if any."""
         return self._user
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """The RBAC roles sent as ``as-role`` on every request (empty: the user's defaults)."""
+        return self._roles
 
     @property
     def key_id(self) -> str:

@@ -58,6 +58,11 @@ def _role_fields(
     )
 
 
+def parse_role_tags(header: str | None) -> list[str]:
+    """Role names from a ``role-tag`` response header (comma-separated; absent: none)."""
+    return [name.strip() for name in (header or "").split(",") if name.strip()]
+
+
 def role_tag_path(resource: str, account: str) -> str:
     """The relative path SetRoleTags writes to, checked: ``""`` is the account itself.
 
@@ -178,6 +183,18 @@ class RolesMixin(ApiBase):
         self._none("DELETE", _path("policies", _id_of(policy, "id", "name")))
 
     # --- role tags ---------------------------------------------------------------------------
+
+    def get_role_tags(self, resource: str) -> list[str]:
+        """The role names ``resource`` is tagged with: ``GET /:account/<resource>``, read from
+        the ``role-tag`` response header.
+
+        ``resource`` is named as for :meth:`set_role_tags`. CloudAPI has no separate route:
+        the resource's own GET carries the header (only when tags are set, hence ``[]``
+        otherwise). GET rather than HEAD, as ``triton`` does, because RBAC grants the two
+        separately (``getmachine`` vs ``headmachine``).
+        """
+        path = role_tag_path(resource, self._account)
+        return parse_role_tags(self._request("GET", path).headers.get("role-tag"))
 
     def set_role_tags(self, resource: str, role_tags: Sequence[str]) -> JSONObject:
         """SetRoleTags: ``PUT /:account/<resource>`` with ``{"role-tag": [role names]}``.

@@ -11,7 +11,10 @@ error a client sees is the one CloudAPI would send:
 6. signature verification (401),
 7. the account the path names: ``my`` is the caller; another existing account is 403 and an
    unknown one 404,
-8. the handler.
+8. for a sub-user, RBAC (:mod:`smartdc.emulator.rbac`): 403 unless its active roles, the role
+   tags of the resource and their policies allow the route's action,
+9. the handler; a resource it creates is role-tagged (the ``role-tag`` header, else a
+   sub-user's active roles), and a GET of a role-tagged resource answers with ``role-tag``.
 
 Errors of steps 1-5 carry the reduced header set; everything later carries CloudAPI's full
 set (:mod:`smartdc.emulator.responses`).
@@ -38,7 +41,7 @@ from typing import Any
 import anyio.to_thread
 
 from smartdc.auth import httpsig
-from smartdc.emulator import auth
+from smartdc.emulator import auth, rbac
 from smartdc.emulator.context import (
     Call,
     EmulatorConfig,
@@ -58,6 +61,7 @@ from smartdc.emulator.params import (
     check_content_type,
     parse_request,
 )
+from smartdc.emulator.rbac_actions import rbac_action
 from smartdc.emulator.responses import (
     DEFAULT_TYPE,
     Outgoing,
@@ -69,7 +73,7 @@ from smartdc.emulator.responses import (
 )
 from smartdc.emulator.router import RouteGroup, Router
 from smartdc.emulator.routes import all_routes
-from smartdc.emulator.store import accounts
+from smartdc.emulator.store import accounts, machines
 from smartdc.emulator.versions import requested_range
 
 log = logging.getLogger("smartdc.emulator")
@@ -282,8 +286,71 @@ class CloudAPIApp:
         if route is None:
             raise first.action_errors.error(action)
         call = self._call(request, group, inputs, now, account, caller.caller(request.client_ip))
+        resource = rbac.resource_name(request.path, call.login)
+        if caller.user is not None:
+            call.user = caller.user
+            call.active_roles = self._authorize(request, call, route, resource)
         self._inject(UNAVAILABLE)
-        return route.handler(call)
+        reply = route.handler(call)
+        self._tag(request, call, route, reply, resource)
+        return reply
+
+    def _authorize(
+        self, request: Incoming, call: Call, route: Route, resource: str
+    ) -> list[dict[str, Any]]:
+        """RBAC for a sub-user's request; the active roles when it is allowed."""
+        machine: dict[str, Any] | None = None
+        machine_id = rbac.machine_id_of(resource)
+        if machine_id is not None:
+            try:
+                machine = machines.get_machine(
+                    self.db,
+                    machines.Owner(call.account_uuid, self.datacenter),
+                    machine_id,
+                    call.now,
+                )
+            except EmulatorError:
+                return []  # CloudAPI loads the machine first: the handler answers 404/409
+        as_role = call.params.get("as-role")
+        assert call.user is not None
+        return rbac.authorize(
+            self.db,
+            rbac.Request(
+                account=call.account,
+                user=call.user,
+                as_role=as_role if isinstance(as_role, str) else None,
+                path=request.path,
+                action=rbac_action(route.operation, request.method),
+                method=request.method,
+                user_agent=request.headers.get("user-agent", ""),
+                source_ip=rbac.source_ip(request.headers.get("x-forwarded-for"), request.client_ip),
+                datacenter=self.datacenter,
+                now=call.now,
+            ),
+            resource,
+            machine,
+        )
+
+    def _tag(
+        self, request: Incoming, call: Call, route: Route, reply: Reply, resource: str
+    ) -> None:
+        """Role tags after the handler: on what it created or updated, or named in a header."""
+        if reply.status not in (200, 201):
+            return
+        header = rbac.tag_after(
+            self.db,
+            rbac.Outcome(
+                account_uuid=call.account_uuid,
+                operation=route.operation,
+                method=request.method,
+                body=reply.body,
+                resource=resource,
+                role_tag_header=request.headers.get("role-tag"),
+                active_roles=call.active_roles,
+            ),
+        )
+        if header:
+            reply.headers["role-tag"] = header
 
     def _inject(self, kind: str) -> None:
         """Raise the error of a pending request fault of ``kind``, using it up."""

@@ -8,8 +8,10 @@ Three steps, run at the points of the request pipeline where CloudAPI runs them:
 3. :func:`authenticate` resolves the keyId to an account key and verifies the signature
    (401 ``InvalidCredentials``).
 
-Sub-user keyIds are understood but this emulator has no sub-users, so they never
-authenticate.
+A sub-user keyId (``/<account>/users/<login>/keys/<key>``) is verified against that user's
+keys; the request then acts on the parent account, as the user
+(sdc-cloudapi lib/auth.js ``signatureAuth``). Keys and users are looked up on every request, so
+a deleted key or user stops working at once.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from smartdc.auth.keyid import KeyId, parse_key_id
 from smartdc.auth.keys import PublicKey, parse_public_key
 from smartdc.emulator.context import EmulatorError
 from smartdc.emulator.db import Database
-from smartdc.emulator.store import accounts
+from smartdc.emulator.store import accounts, users
 from smartdc.emulator.versions import reaches
 from smartdc.errors import SmartDCError
 
@@ -55,11 +57,12 @@ def invalid_credentials(message: str = BAD_CREDENTIALS) -> EmulatorError:
 
 @dataclass(frozen=True)
 class Authenticated:
-    """Who made the request: the caller's account and the key that signed it."""
+    """Who made the request: the caller's account, the sub-user (if one signed) and the key."""
 
     account: dict[str, Any]
     key: dict[str, Any]
     key_id: str
+    user: dict[str, Any] | None = None
 
     def caller(self, ip: str) -> dict[str, Any]:
         """The audit ``caller`` object CloudAPI records for signature auth."""
@@ -133,12 +136,17 @@ def authenticate(
     if algorithm not in SUPPORTED_ALGORITHMS:
         raise invalid_credentials(f"{algorithm} is not a supported signing algorithm")
     key_id = _key_id(parsed, version_range)
-    if key_id.user is not None:
-        raise invalid_credentials()
     account = accounts.get_account(db, key_id.account)
     if account is None:
         raise invalid_credentials()
-    key = accounts.get_key(db, account["id"], key_id.key)
+    user: dict[str, Any] | None = None
+    if key_id.user is None:
+        key = accounts.get_key(db, account["id"], key_id.key)
+    else:
+        user = users.find_user(db, account["id"], key_id.user)
+        if user is None or user["login"] != key_id.user:
+            raise invalid_credentials()
+        key = accounts.get_key(db, user["id"], key_id.key, table=accounts.USER_KEYS)
     if key is None:
         raise invalid_credentials()
     try:
@@ -147,4 +155,4 @@ def authenticate(
         raise invalid_credentials() from None
     if not httpsig.verify_request(parsed, public_key, method, target, headers):
         raise invalid_credentials()
-    return Authenticated(account=account, key=key, key_id=parsed.key_id)
+    return Authenticated(account=account, key=key, key_id=parsed.key_id, user=user)

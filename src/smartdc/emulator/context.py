@@ -118,6 +118,8 @@ class Call:
     ``params`` merges the query string and the body (body keys win), as CloudAPI does.
     ``account`` is the account row the path names (after ``my`` is resolved).
     ``caller`` is the audit caller object, e.g. ``{"type": "signature", "ip": ..., "keyId": ...}``.
+    ``user`` is the RBAC sub-user who signed, if one did, and ``active_roles`` the roles it acts
+    with (:mod:`smartdc.emulator.rbac`).
     """
 
     method: str
@@ -134,6 +136,8 @@ class Call:
     db: Database
     config: EmulatorConfig
     now: float
+    user: dict[str, Any] | None = None
+    active_roles: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def login(self) -> str:
@@ -195,6 +199,8 @@ class Route:
     content_types: tuple[str, ...] = ()
     anonymous: bool = False
     action_errors: ActionErrors = MACHINE_ACTION_ERRORS
+    #: The upstream route name, for an operation CloudAPI serves on several routes.
+    variant: str | None = None
 
 
 _COLON_PLACEHOLDER = re.compile(r":([A-Za-z_][A-Za-z0-9_]*)")
@@ -210,21 +216,28 @@ def cloudapi_route(
     anonymous: bool = False,
     action_errors: ActionErrors = MACHINE_ACTION_ERRORS,
     since: str | None = None,
+    path: str | None = None,
+    variant: str | None = None,
 ) -> Route:
     """The route serving CloudAPI operation ``name``: its method, path and ``?action=`` come
     from :data:`smartdc.operations.OPERATIONS`, so the route table cannot drift from it.
 
     ``since`` is the first API version that has the route (NICs and disks 7.2.0, fabrics
-    7.3.0); without it the route serves every version.
+    7.3.0); without it the route serves every version. ``path`` replaces the listed path, for
+    operations CloudAPI serves on several (SetRoleTags), each naming its ``variant``. RBAC
+    paths are listed under ``:account``; routes name that segment ``{login}`` like every other.
     """
     listed = operation(name)
     versions = API_VERSIONS
     if since is not None:
         versions = tuple(v for v in API_VERSIONS if _version_key(v) >= _version_key(since))
+    template = path or _COLON_PLACEHOLDER.sub(r"{\1}", listed.route_path)
+    if template.startswith("/{account}"):
+        template = "/{login}" + template[len("/{account}") :]
     return Route(
         name,
         listed.method,
-        _COLON_PLACEHOLDER.sub(r"{\1}", listed.route_path),
+        template,
         handler,
         head=head,
         query_action=listed.action,
@@ -233,6 +246,7 @@ def cloudapi_route(
         anonymous=anonymous,
         action_errors=action_errors,
         versions=versions,
+        variant=variant,
     )
 
 

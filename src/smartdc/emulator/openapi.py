@@ -28,7 +28,7 @@ def path_key(route: Route) -> str:
     return f"{route.path}?action={route.query_action}"
 
 
-def _operation(route: Route) -> dict[str, Any]:
+def _operation(route: Route, operation_id: str) -> dict[str, Any]:
     parameters: list[dict[str, Any]] = [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
         for name in _PLACEHOLDER.findall(route.path)
@@ -52,7 +52,7 @@ def _operation(route: Route) -> dict[str, Any]:
             }
         )
     operation: dict[str, Any] = {
-        "operationId": route.operation,
+        "operationId": operation_id,
         "summary": route.summary or route.operation,
         "parameters": parameters,
         "responses": {
@@ -74,12 +74,19 @@ def _operation(route: Route) -> dict[str, Any]:
 def build_openapi(routes: Sequence[Route], *, server_url: str | None = None) -> dict[str, Any]:
     """An OpenAPI 3.0 document with one operation per route (operationId = CloudAPI name)."""
     paths: dict[str, dict[str, Any]] = {}
+    used: set[str] = set()
     for route in routes:
         methods = paths.setdefault(path_key(route), {})
         method = route.method.lower()
         if method in methods:
             continue
-        methods[method] = _operation(route)
+        # An operation CloudAPI serves on several paths (SetRoleTags) keeps its name on the
+        # first; the others add their upstream route name, as operation ids must be unique.
+        operation_id = route.operation
+        if operation_id in used:
+            operation_id = f"{route.operation}_{route.variant or len(used)}"
+        used.add(operation_id)
+        methods[method] = _operation(route, operation_id)
     document: dict[str, Any] = {
         "openapi": "3.0.3",
         "info": {

@@ -90,6 +90,11 @@ class DataCenter(Closeable):
         allow_agent: let ssh-agent sign when the key file is not used.
         verify: verify TLS certificates (or a CA bundle path).
         user: sub-user login (instead of the ``/users/`` form of ``key_id``).
+        roles: RBAC role names to act with, sent as ``as-role`` on every request (signed);
+            without them CloudAPI applies the sub-user's default roles.
+        act_as: another account to operate on, as ``triton --act-as`` (operators, or
+            accounts granted roles on it): paths name it while the keyId still names the
+            signing login. ``login`` then is ``act_as``.
         passphrase: for an encrypted key file: the passphrase, or a callback that receives
             a prompt and returns it (``None`` gives up). Pass
             :func:`smartdc.api.prompt_passphrase` to be asked on the terminal; without it
@@ -99,7 +104,15 @@ class DataCenter(Closeable):
 
     Attributes:
         location: what was asked for; ``name``: the datacenter name if known; ``base_url``:
-        the CloudAPI URL; ``login``: the account; ``known_locations``: the caller's table.
+        the CloudAPI URL; ``login``: the account whose resources are used (``act_as`` when
+        given); ``act_as``: that account when it is not the signing one, else ``None``;
+        ``known_locations``: the caller's table.
+
+    RBAC data (:meth:`users`, :meth:`roles`, :meth:`policies`) comes back as dicts, as
+    packages and images do, following py-smartdc's rule of objects only where they help:
+    these are plain records, with no state to poll and no actions of their own beyond the
+    CRUD calls on :attr:`api` (``update_role``, ``delete_user`` ...), which accept these very
+    dicts wherever an id is expected. Role tags are lists of role names.
     """
 
     def __init__(
@@ -116,6 +129,8 @@ class DataCenter(Closeable):
         user: str | None = None,
         passphrase: Passphrase = None,
         *,
+        roles: Sequence[str] | None = None,
+        act_as: str | None = None,
         api: CloudAPI | None = None,
     ) -> None:
         self.location = location or DEFAULT_LOCATION
@@ -123,11 +138,15 @@ class DataCenter(Closeable):
         self.base_url = location_url(self.location, self.known_locations)
         self.name: str | None = _known_name(self.location, self.known_locations)
         if login:
-            self.login: str = login
+            signing_login = login
         elif key_id:
-            self.login = account_of(key_id)
+            signing_login = account_of(key_id)
         else:
             raise ConfigError("DataCenter needs key_id='/<account>/keys/<key>' (or login=...)")
+        if isinstance(roles, str):
+            raise TypeError("roles must be a list of role names, not one string")
+        self.act_as: str | None = act_as if act_as and act_as != signing_login else None
+        self.login: str = act_as or signing_login
         self.key_id = key_id
         self.config = dict(config or {})
         self.headers = dict(headers or {})
@@ -142,12 +161,14 @@ class DataCenter(Closeable):
         if api is None:
             api = CloudAPI(
                 self.base_url,
-                self.login,
+                signing_login,
                 key_id=key_id,
                 key_file=_key_file(secret, allow_agent),
                 passphrase=passphrase,
                 allow_agent=allow_agent,
                 user=user,
+                act_as=act_as,
+                roles=roles,
                 **self._options,
             )
         self.api: CloudAPI = api
@@ -205,6 +226,44 @@ class DataCenter(Closeable):
         """Delete a key by name or fingerprint (or a key dict)."""
         self.api.delete_key(key_id)
 
+    # --- RBAC: users, roles, policies, role tags ---------------------------------------------
+
+    def users(self) -> list[dict[str, Any]]:
+        """The account's RBAC sub-users (``ListUsers``), as dicts (``id``, ``login``,
+        ``email`` ...): plain records, edited with ``api.update_user(user, ...)``."""
+        return self.api.list_users()
+
+    def roles(self) -> list[dict[str, Any]]:
+        """The account's RBAC roles (``ListRoles``), as dicts (``id``, ``name``, ``members``,
+        ``policies`` ...): plain records, edited with ``api.update_role(role, ...)``."""
+        return self.api.list_roles()
+
+    def policies(self) -> list[dict[str, Any]]:
+        """The account's RBAC policies (``ListPolicies``), as dicts (``id``, ``name``,
+        ``rules``, ``description``): plain records, edited with ``api.update_policy``."""
+        return self.api.list_policies()
+
+    def role_tags(self, resource_path: str) -> list[str]:
+        """The role names a resource is tagged with (its GET's ``role-tag`` header).
+
+        ``resource_path`` is relative to the account: ``""`` (the account), ``"machines"``,
+        ``"machines/<id>"``, ``"users/<login>"``, ``"users/<login>/keys/<key>"`` ... (a
+        leading ``/my/`` or ``/<login>/`` is accepted). For a machine,
+        :meth:`Machine.role_tags` does the same.
+        """
+        return self.api.get_role_tags(resource_path)
+
+    def set_role_tags(self, resource_path: str, role_tags: Sequence[str]) -> list[str]:
+        """Tag a resource with these roles, replacing its tags (``SetRoleTags``); ``[]`` clears
+        them. ``resource_path`` is named as for :meth:`role_tags`. Returns the role names
+        CloudAPI now has on the resource.
+
+        Raises:
+            InvalidArgumentError: a role does not exist.
+        """
+        answer = self.api.set_role_tags(resource_path, role_tags)
+        return [str(name) for name in answer.get("role-tag") or []]
+
     # --- datacenters ------------------------------------------------------------------------
 
     def datacenters(self) -> dict[str, str]:
@@ -214,7 +273,8 @@ class DataCenter(Closeable):
         return found
 
     def datacenter(self, name: str) -> DataCenter:
-        """Another datacenter of the same cloud, with the same credentials and settings.
+        """Another datacenter of the same cloud, with the same credentials and settings
+        (sub-user, roles and ``act_as`` included).
 
         ``name`` is looked up in your ``known_locations``, then in this cloud's
         ``ListDatacenters`` (one request, remembered), then in the built-in table. A URL or
@@ -231,12 +291,15 @@ class DataCenter(Closeable):
         dc.known_locations = dict(self.known_locations)
         dc.config = dict(self.config)
         dc.headers = dict(self.headers)
+        # The keyId is complete (it names the signing login and sub-user), so the account
+        # given is only the one paths name: this client's, act_as included.
         dc.api = CloudAPI(
             url,
-            self.login,
+            self.api.account,
             key_id=self.api.key_id,
             signer=self.api.signer,
             user=self.api.user,
+            roles=self.api.roles,
             **self._options,
         )
         return dc

@@ -12,7 +12,8 @@ they never make a request. Return conventions:
   ``delete_all_metadata`` return the metadata left, as py-smartdc did, polling briefly until
   CloudAPI shows the deletion (metadata changes are asynchronous jobs; at most 60 s);
   ``delete_tag`` and ``delete_all_tags`` return ``None``;
-* snapshot calls return :class:`~smartdc.Snapshot` objects.
+* snapshot calls return :class:`~smartdc.Snapshot` objects;
+* ``role_tags`` and ``set_role_tags`` return the role names the machine is tagged with.
 
 A machine that CloudAPI reports as gone (410) is a machine in state ``deleted``: ``refresh()``
 records that instead of raising, so ``m.delete().poll_until("deleted")`` works.
@@ -24,7 +25,7 @@ Machine objects may be shared between threads (e.g. mapped over a
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, overload
 
@@ -403,6 +404,22 @@ class Machine(PolledResource):
         self.api.delete_machine_tags(self.id)
 
     delete_tags = delete_all_tags
+
+    # --- RBAC role tags ----------------------------------------------------------------------
+
+    def role_tags(self) -> list[str]:
+        """The names of the RBAC roles this machine is tagged with (fetched now: CloudAPI
+        sends them in the ``role-tag`` header of ``GetMachine``)."""
+        return self.api.get_role_tags(f"machines/{self.id}")
+
+    def set_role_tags(self, role_tags: Sequence[str]) -> list[str]:
+        """Tag the machine with these roles, replacing its tags; ``[]`` clears them. Returns
+        the role names CloudAPI now has on the machine.
+
+        Sub-users whose active roles tag the machine may then act on it as those roles'
+        policies allow.
+        """
+        return self.datacenter.set_role_tags(f"machines/{self.id}", role_tags)
 
     # --- snapshots --------------------------------------------------------------------------
 

@@ -26,12 +26,6 @@ CREATE_COLUMNS = "accesskeyid,accesskeysecret"
 UPDATE_ACCESSKEY_FIELDS: dict[str, str] = {"description": "string", "status": "string"}
 
 
-def _key_path(accesskeyid: str) -> str:
-    from urllib.parse import quote
-
-    return f"accesskeys/{quote(accesskeyid, safe='')}"
-
-
 def _columns(options: argparse.Namespace, default: str) -> list[str]:
     # as node-triton do_accesskey: -o is lower-cased (CloudAPI's field names all are)
     if options.o:
@@ -117,14 +111,10 @@ def do_create(context: Context, options: argparse.Namespace) -> None:
     """CreateAccessKey; prints the new id and its secret (shown by CloudAPI only now)."""
     if options.args:
         raise UsageError("incorrect number of arguments")
-    params = {
-        name: value
-        for name, value in (("status", options.status), ("description", options.description))
-        if value
-    }
-    api = context.api
-    # the library's create_access_key() sends no fields yet: with some, the route by hand
-    key = api.request("POST", "accesskeys", json=params) if params else api.create_access_key()
+    # as triton: an empty -s or -d is not sent
+    key = context.api.create_access_key(
+        status=options.status or None, description=options.description or None
+    )
     columns = _columns(options, CREATE_COLUMNS)
     if not options.o:
         columns += [name for name in ("status", "description") if getattr(options, name)]
@@ -156,8 +146,7 @@ def do_update(context: Context, options: argparse.Namespace) -> None:
         raise UsageError("missing ACCESSKEYID argument(s)")
     accesskeyid, *fields = options.args
     data = update_data(context, options.file, fields, UPDATE_ACCESSKEY_FIELDS, "access key")
-    # the library has no update_access_key() yet: the documented route, by hand
-    context.api.request("POST", _key_path(accesskeyid), json=data)
+    context.api.update_access_key(accesskeyid, **data)
     context.out(f"Updated access key {accesskeyid} (fields: {', '.join(data)})")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from smartdc.emulator.context import Route
 from smartdc.emulator.routes import (
+    access_keys,
     account,
     datacenters,
     disks,
@@ -16,12 +17,18 @@ from smartdc.emulator.routes import (
     networks,
     nics,
     packages,
+    role_tags,
+    roles,
+    users,
     volumes,
 )
 
 _AREAS = (
     account,
     keys,
+    users,
+    roles,
+    access_keys,
     datacenters,
     images,
     packages,
@@ -33,6 +40,7 @@ _AREAS = (
     firewall,
     migrations,
     volumes,
+    role_tags,
 )
 
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 import time
 import uuid as uuid_module
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from smartdc.auth.keys import md5_fingerprint, parse_public_key
 from smartdc.emulator.context import invalid_argument, not_found
 from smartdc.emulator.db import Database, dumps, loads, register_schema
-from smartdc.emulator.store.timestamps import iso_ms, to_ms
+from smartdc.emulator.store.timestamps import iso_now
 from smartdc.errors import SmartDCError
 
 register_schema(
@@ -58,10 +59,6 @@ KEY_INVALID = "key is invalid"
 KEY_CONFLICT = "key already exists or is invalid"
 
 
-def _iso_now(now: float | None) -> str:
-    return iso_ms(to_ms(time.time() if now is None else now))
-
-
 # --- accounts ------------------------------------------------------------------------------
 
 
@@ -94,7 +91,7 @@ def create_account(
     """Create an account; 409 ``InvalidArgument`` if the login is taken or malformed."""
     if not login or "/" in login or login in ("my", "--ping"):
         raise invalid_argument(f"login: {login} is invalid")
-    stamp = _iso_now(now)
+    stamp = iso_now(now)
     doc = {
         "id": uuid or str(uuid_module.uuid4()),
         "login": login,
@@ -164,7 +161,7 @@ def update_account(
                 doc[name] = str(value)
         if cns is not None:
             doc["triton_cns_enabled"] = cns
-        doc["updated"] = _iso_now(now)
+        doc["updated"] = iso_now(now)
         conn.execute("UPDATE accounts SET doc = ? WHERE login = ?", (dumps(doc), login))
     return render_account(doc)
 
@@ -172,24 +169,43 @@ def update_account(
 # --- keys ----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class KeyTable:
+    """Where one kind of owner keeps its SSH keys: the table and its owner column."""
+
+    table: str
+    owner: str
+
+
+#: The account owner's keys.
+ACCOUNT_KEYS = KeyTable("account_keys", "account_uuid")
+#: RBAC sub-users' keys (the table lives with the users, :mod:`.users`).
+USER_KEYS = KeyTable("user_keys", "user_uuid")
+
+
 def _key_from_row(row: Any) -> dict[str, Any]:
     return {"name": row["name"], "fingerprint": row["fingerprint"], "key": row["openssh"]}
 
 
-def list_keys(db: Database, account_uuid: str) -> list[dict[str, Any]]:
-    """The account's keys, oldest first, as Key objects ``{name, fingerprint, key}``."""
+def list_keys(
+    db: Database, account_uuid: str, *, table: KeyTable = ACCOUNT_KEYS
+) -> list[dict[str, Any]]:
+    """The owner's keys, oldest first, as Key objects ``{name, fingerprint, key}``."""
     rows = db.query(
-        "SELECT name, fingerprint, openssh FROM account_keys WHERE account_uuid = ? ORDER BY seq",
+        f"SELECT name, fingerprint, openssh FROM {table.table} WHERE {table.owner} = ?"
+        " ORDER BY seq",
         (account_uuid,),
     )
     return [_key_from_row(r) for r in rows]
 
 
-def get_key(db: Database, account_uuid: str, name_or_fp: str) -> dict[str, Any] | None:
+def get_key(
+    db: Database, account_uuid: str, name_or_fp: str, *, table: KeyTable = ACCOUNT_KEYS
+) -> dict[str, Any] | None:
     """The key whose name or MD5 fingerprint (colon hex) is ``name_or_fp``, or ``None``."""
     row = db.one(
-        "SELECT name, fingerprint, openssh FROM account_keys"
-        " WHERE account_uuid = ? AND (fingerprint = ? OR name = ?) ORDER BY seq",
+        f"SELECT name, fingerprint, openssh FROM {table.table}"
+        f" WHERE {table.owner} = ? AND (fingerprint = ? OR name = ?) ORDER BY seq",
         (account_uuid, name_or_fp.lower(), name_or_fp),
     )
     return None if row is None else _key_from_row(row)
@@ -226,8 +242,9 @@ def add_key(
     *,
     registered: bool = False,
     now: float | None = None,
+    table: KeyTable = ACCOUNT_KEYS,
 ) -> dict[str, Any]:
-    """Add a key to an account and return the Key object.
+    """Add a key to an account (or, with ``table=USER_KEYS``, a sub-user) and return it.
 
     The name defaults to the key's comment, else its fingerprint. A name or fingerprint the
     account already has gives 409 ``InvalidArgument`` "key already exists or is invalid".
@@ -236,13 +253,14 @@ def add_key(
     key_name = name or _default_key_name(line, fingerprint)
     with db.transaction() as conn:
         clash = conn.execute(
-            "SELECT 1 FROM account_keys WHERE account_uuid = ? AND (fingerprint = ? OR name = ?)",
+            f"SELECT 1 FROM {table.table} WHERE {table.owner} = ?"
+            " AND (fingerprint = ? OR name = ?)",
             (account_uuid, fingerprint, key_name),
         ).fetchone()
         if clash:
             raise invalid_argument(KEY_CONFLICT)
         conn.execute(
-            "INSERT INTO account_keys (account_uuid, name, fingerprint, openssh, created,"
+            f"INSERT INTO {table.table} ({table.owner}, name, fingerprint, openssh, created,"
             " registered) VALUES (?, ?, ?, ?, ?, ?)",
             (
                 account_uuid,
@@ -275,14 +293,16 @@ def register_key(db: Database, account_uuid: str, openssh_line: str, name: str) 
         return add_key(db, account_uuid, openssh_line, name, registered=True)
 
 
-def delete_key(db: Database, account_uuid: str, name_or_fp: str) -> dict[str, Any] | None:
+def delete_key(
+    db: Database, account_uuid: str, name_or_fp: str, *, table: KeyTable = ACCOUNT_KEYS
+) -> dict[str, Any] | None:
     """Remove the key named (or fingerprinted) ``name_or_fp``; return it, or ``None``."""
     with db.transaction() as conn:
-        key = get_key(db, account_uuid, name_or_fp)
+        key = get_key(db, account_uuid, name_or_fp, table=table)
         if key is None:
             return None
         conn.execute(
-            "DELETE FROM account_keys WHERE account_uuid = ? AND fingerprint = ?",
+            f"DELETE FROM {table.table} WHERE {table.owner} = ? AND fingerprint = ?",
             (account_uuid, key["fingerprint"]),
         )
     return key

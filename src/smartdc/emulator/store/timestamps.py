@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 
@@ -15,3 +16,8 @@ def iso_ms(ms: int) -> str:
     (``2024-01-10T08:34:19.123Z``)."""
     stamp = datetime.fromtimestamp(ms // 1000, UTC)
     return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+def iso_now(now: float | None = None) -> str:
+    """A clock reading (seconds; ``None``: the system clock) as CloudAPI prints times."""
+    return iso_ms(to_ms(time.time() if now is None else now))
