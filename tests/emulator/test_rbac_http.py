@@ -498,3 +498,21 @@ def test_conditions_on_source_ip_and_request_time(owner: SignedClient, bob: SubU
     assert outside.status_code == 403
     assert bob.get("/my/images").status_code == 403  # the request is later than 2001
     assert bob.get("/my/networks").status_code == 200
+
+
+def test_state_dump_never_shows_passwords_or_access_key_secrets(
+    server: EmulatorServer, owner: SignedClient
+) -> None:
+    login = _unique("dump")
+    secret_password = "dumpme12345"
+    created = owner.post(
+        "/my/users",
+        json={"login": login, "email": f"{login}@x.com", "password": secret_password},
+    )
+    assert created.status_code == 201
+    key = owner.post("/my/accesskeys").json()
+    dump = httpx.get(f"{server.url}/__emulator/state").text
+    assert login in dump and key["accesskeyid"] in dump
+    assert key["accesskeysecret"] not in dump
+    assert secret_password not in dump
+    assert "[redacted]" in dump

@@ -41,7 +41,7 @@ from typing import Any
 import anyio.to_thread
 
 from smartdc.auth import httpsig
-from smartdc.emulator import auth, rbac
+from smartdc.emulator import auth, rbac, websockets
 from smartdc.emulator.context import (
     Call,
     EmulatorConfig,
@@ -101,6 +101,8 @@ class Incoming:
     body_too_large: bool
     client_ip: str
     started: float
+    #: Arrived as a WebSocket upgrade.
+    websocket: bool = False
 
     @property
     def target(self) -> str:
@@ -145,8 +147,10 @@ class CloudAPIApp:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
             return
+        if scope["type"] == "websocket":
+            await self._websocket(scope, receive, send)
+            return
         if scope["type"] != "http":
-            await send({"type": "websocket.close", "code": 1003})
             return
         body, too_large = await _read_body(receive)
         incoming = _incoming(scope, body, too_large)
@@ -155,12 +159,55 @@ class CloudAPIApp:
             {
                 "type": "http.response.start",
                 "status": outgoing.status,
-                "headers": [
-                    (k.encode("latin-1"), v.encode("latin-1")) for k, v in outgoing.headers
-                ],
+                "headers": _raw_headers(outgoing.headers),
             }
         )
         await send({"type": "http.response.body", "body": outgoing.body})
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A WebSocket upgrade: the request pipeline decides, then the route's session runs.
+
+        A refusal goes back as the HTTP error response it is when the server supports the
+        ASGI ``websocket.http.response`` extension, else as a close before acceptance (403).
+        """
+        connect = await receive()
+        if connect["type"] != "websocket.connect":
+            return
+        incoming = dataclasses.replace(
+            _incoming({**scope, "method": "GET"}, b"", False), websocket=True
+        )
+        outgoing = await anyio.to_thread.run_sync(self.handle, incoming)
+        session = outgoing.session
+        if outgoing.status != 101 or session is None:
+            if "websocket.http.response" in scope.get("extensions", {}):
+                await send(
+                    {
+                        "type": "websocket.http.response.start",
+                        "status": outgoing.status,
+                        "headers": _raw_headers(outgoing.headers),
+                    }
+                )
+                await send({"type": "websocket.http.response.body", "body": outgoing.body})
+            else:
+                await send({"type": "websocket.close", "code": 1008})
+            return
+        offered = websockets.offered_subprotocols(incoming.headers)
+        await send(
+            {
+                "type": "websocket.accept",
+                "subprotocol": session.subprotocol(offered),
+                "headers": _raw_headers(
+                    [(k, v) for k, v in outgoing.headers if k.lower() != "content-length"]
+                ),
+            }
+        )
+        channel = websockets.Channel(receive, send)
+        try:
+            await session.run(channel)
+        except Exception:
+            log.exception("WebSocket session on %s failed", incoming.path)
+        finally:
+            await channel.close()
 
     @staticmethod
     async def _lifespan(receive: Receive, send: Send) -> None:
@@ -249,6 +296,10 @@ class CloudAPIApp:
             log.exception("unhandled error in %s %s", request.method, request.path)
             crash = EmulatorError(500, "InternalError", "Internal error")
             return full_response(500, None, {}, context, now=now, error=crash)
+        if reply.status == 101:
+            upgraded = full_response(101, None, reply.headers, context, now=now)
+            upgraded.session = reply.body
+            return upgraded
         if reply.content_type is not None:
             context = dataclasses.replace(context, media_type=reply.content_type)
         return full_response(reply.status, reply.body, reply.headers, context, now=now)
@@ -386,6 +437,7 @@ class CloudAPIApp:
             db=self.db,
             config=self.config,
             now=now,
+            websocket=request.websocket,
         )
 
     def _path_account(
@@ -406,6 +458,10 @@ class CloudAPIApp:
 def create_app(db: Database, config: EmulatorConfig, datacenter: str) -> CloudAPIApp:
     """The ASGI application serving ``datacenter`` from ``db``."""
     return CloudAPIApp(db, config, datacenter)
+
+
+def _raw_headers(headers: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
+    return [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
 
 
 async def _read_body(receive: Receive) -> tuple[bytes, bool]:

@@ -87,7 +87,8 @@ def invalid_parameters(errors: Sequence[Mapping[str, str]]) -> EmulatorError:
 
 @dataclass
 class Reply:
-    """A handler's answer. ``body=None`` with status 202/204 sends no body.
+    """A handler's answer. ``body=None`` with status 202/204 sends no body; with status 101
+    ``body`` is the WebSocket session to run (:mod:`smartdc.emulator.websockets`).
 
     ``content_type`` overrides the negotiated media type; ``body`` is then sent as it is
     (bytes), e.g. newline-delimited JSON as ``application/x-json-stream``.
@@ -138,6 +139,8 @@ class Call:
     now: float
     user: dict[str, Any] | None = None
     active_roles: list[dict[str, Any]] = field(default_factory=list)
+    #: The request is a WebSocket upgrade (its handler may answer 101 with a session).
+    websocket: bool = False
 
     @property
     def login(self) -> str:

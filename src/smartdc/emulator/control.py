@@ -56,8 +56,25 @@ def reset_state(db: Database, faults: FaultPlan | None = None) -> None:
         faults.clear()
 
 
+#: Secrets the state dump never shows: table -> column, or (column, key) inside a document.
+REDACTED: dict[str, tuple[str | tuple[str, str], ...]] = {
+    "users": ("passwords",),
+    "access_keys": (("doc", "accesskeysecret"),),
+}
+HIDDEN = "[redacted]"
+
+
+def _redact(table: str, record: dict[str, Any]) -> None:
+    for secret in REDACTED.get(table, ()):
+        if isinstance(secret, str):
+            record[secret] = HIDDEN
+        elif isinstance(record.get(secret[0]), dict) and secret[1] in record[secret[0]]:
+            record[secret[0]][secret[1]] = HIDDEN
+
+
 def dump_state(db: Database) -> dict[str, list[dict[str, Any]]]:
-    """Every table's rows, JSON document columns decoded."""
+    """Every table's rows, JSON document columns decoded; passwords and access-key secrets
+    are replaced by ``[redacted]``."""
     dump: dict[str, list[dict[str, Any]]] = {}
     for table in db.tables():
         rows = []
@@ -67,6 +84,7 @@ def dump_state(db: Database) -> dict[str, list[dict[str, Any]]]:
                 if isinstance(value, str) and value[:1] in ("{", "["):
                     with contextlib.suppress(ValueError):
                         record[key] = loads(value)
+            _redact(table, record)
             rows.append(record)
         dump[table] = rows
     return dump

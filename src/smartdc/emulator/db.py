@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,7 @@ class Database:
         self._conn = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
         self._conn.row_factory = sqlite3.Row
         self._lock = threading.RLock()
+        self._commit_listeners: list[Callable[[], None]] = []
         try:
             with self._lock:
                 mode = "WAL" if path else "MEMORY"
@@ -51,6 +52,7 @@ class Database:
             if self._conn.in_transaction:
                 yield self._conn
                 return
+            written = self._conn.total_changes
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self._conn
@@ -58,6 +60,21 @@ class Database:
                 self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")
+            written = self._conn.total_changes - written
+        if written:
+            for listener in tuple(self._commit_listeners):
+                listener()
+
+    def add_commit_listener(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` after every committed transaction that wrote something, once its
+        lock is released: the scheduler and the changefeed wake up on it. It must be quick
+        and must not raise."""
+        self._commit_listeners.append(listener)
+
+    def remove_commit_listener(self, listener: Callable[[], None]) -> None:
+        """Stop calling ``listener``; unknown listeners are ignored."""
+        if listener in self._commit_listeners:
+            self._commit_listeners.remove(listener)
 
     def query(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         with self._lock:

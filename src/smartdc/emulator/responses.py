@@ -44,6 +44,8 @@ class Outgoing:
     status: int
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes = b""
+    #: For a 101: the WebSocket session to run once the socket is accepted.
+    session: Any = None
 
     def header(self, name: str) -> str | None:
         lowered = name.lower()

@@ -29,6 +29,7 @@ from smartdc.emulator.app import create_app
 from smartdc.emulator.context import DEFAULT_PROVISION_DELAY, EmulatorConfig, EmulatorError
 from smartdc.emulator.control import reset_state
 from smartdc.emulator.db import Database
+from smartdc.emulator.scheduler import Scheduler
 from smartdc.emulator.store import accounts
 from smartdc.errors import SmartDCError
 
@@ -179,6 +180,7 @@ class EmulatorServer:
         self._db: Database | None = None
         self._config: EmulatorConfig | None = None
         self._servers: list[uvicorn.Server] = []
+        self._scheduler: Scheduler | None = None
         self._thread: threading.Thread | None = None
         self._failure: BaseException | None = None
 
@@ -239,11 +241,13 @@ class EmulatorServer:
                     server_header=False,
                     date_header=False,
                     lifespan="off",
+                    ws="wsproto",
                 )
             )
             for name in self.datacenters
         ]
         self._failure = None
+        self._scheduler = Scheduler(db, self._config.clock)
         self._thread = threading.Thread(
             target=self._run, args=(sockets,), name="smartdc-emulator", daemon=True
         )
@@ -272,12 +276,18 @@ class EmulatorServer:
 
     def _run(self, sockets: list[socket.socket]) -> None:
         async def serve_all() -> None:
-            await asyncio.gather(
-                *(
-                    server.serve(sockets=[sock])
-                    for server, sock in zip(self._servers, sockets, strict=True)
+            assert self._scheduler is not None
+            scheduler = asyncio.create_task(self._scheduler.run())
+            try:
+                await asyncio.gather(
+                    *(
+                        server.serve(sockets=[sock])
+                        for server, sock in zip(self._servers, sockets, strict=True)
+                    )
                 )
-            )
+            finally:
+                self._scheduler.stop()
+                await scheduler
 
         try:
             asyncio.run(serve_all())

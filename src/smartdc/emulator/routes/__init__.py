@@ -21,6 +21,7 @@ from smartdc.emulator.routes import (
     roles,
     users,
     volumes,
+    websockets,
 )
 
 _AREAS = (
@@ -40,6 +41,7 @@ _AREAS = (
     firewall,
     migrations,
     volumes,
+    websockets,
     role_tags,
 )
 

@@ -159,8 +159,9 @@ def _files(image_id: str, image_type: str) -> list[dict[str, Any]]:
     return [{"compression": "gzip", "sha1": digest, "size": size}]
 
 
-def settle(db: Database, now: float) -> None:
-    """Finish every image creation due at ``now``: the image becomes ``active``."""
+def settle(db: Database, now: float) -> int | None:
+    """Finish every image creation due at ``now``: the image becomes ``active``. Returns when
+    the next creation is due (epoch milliseconds), or ``None``."""
     now_ms = to_ms(now)
     with db.transaction() as conn:
         due = conn.execute(
@@ -180,6 +181,10 @@ def settle(db: Database, now: float) -> None:
                     )
                     _save(conn, image, published)
             conn.execute("UPDATE image_creations SET settled = 1 WHERE image = ?", (row["image"],))
+        pending = conn.execute(
+            "SELECT MIN(finish_ms) FROM image_creations WHERE settled = 0"
+        ).fetchone()
+    return None if pending is None or pending[0] is None else int(pending[0])
 
 
 @dataclass(frozen=True)

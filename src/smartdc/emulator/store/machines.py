@@ -24,7 +24,7 @@ from typing import Any
 from smartdc.emulator import lifecycle
 from smartdc.emulator.context import EmulatorError, not_found, validation_failed
 from smartdc.emulator.db import Database, dumps, loads, register_schema
-from smartdc.emulator.store import nics
+from smartdc.emulator.store import changes, nics
 from smartdc.emulator.store.catalog import CATALOG_NAMESPACE, filter_text
 from smartdc.emulator.store.timestamps import iso_ms, to_ms
 
@@ -366,6 +366,43 @@ def _follows_a_failure(conn: sqlite3.Connection, params: dict[str, Any]) -> bool
 
 # --- settling due jobs ---------------------------------------------------------------------
 
+#: Job actions that change a machine's NICs, for the changefeed's ``nics`` sub-resource.
+_NIC_ACTIONS = frozenset({"add_nics", "remove_nics", "provision", "destroy"})
+
+
+def _watched(m: _Machine) -> tuple[Any, ...]:
+    """What the changefeed reports on, in :data:`changes.VM_SUB_RESOURCES` terms."""
+    doc = m.doc
+    return (
+        m.name,
+        dumps(doc.get("metadata", {})),
+        m.state == lifecycle.DELETED,
+        m.state,
+        doc.get("compute_node"),
+        dumps(doc.get("tags", {})),
+    )
+
+
+def _log_change(
+    conn: sqlite3.Connection, m: _Machine, before: tuple[Any, ...], action: str, at_ms: int
+) -> None:
+    """Record what a job step changed on the machine, if anything."""
+    after = _watched(m)
+    names = ("alias", "customer_metadata", "destroyed", "state", "server_uuid", "tags")
+    changed = [name for name, old, new in zip(names, before, after, strict=True) if old != new]
+    if action in _NIC_ACTIONS and (changed or action in ("add_nics", "remove_nics")):
+        changed.append("nics")
+    if not changed:
+        return
+    changes.record_vm_change(
+        conn,
+        account=m.account,
+        datacenter=m.datacenter,
+        machine=_render_many(conn, [m])[0],
+        sub_resources=sorted(changed, key=changes.VM_SUB_RESOURCES.index),
+        published_ms=at_ms,
+    )
+
 
 def _settle(conn: sqlite3.Connection, now_ms: int, where: str, args: tuple[Any, ...]) -> None:
     """Start and finish every job due at ``now_ms`` among the machines ``where`` selects."""
@@ -394,10 +431,13 @@ def _settle(conn: sqlite3.Connection, now_ms: int, where: str, args: tuple[Any, 
             job["state_before"] = machine.state
             job["error"] = error
             if error is None and decision.during is not None:
+                before = _watched(machine)
                 machine.state = decision.during
                 machine.updated_ms = job["start_ms"]
+                _log_change(conn, machine, before, action, job["start_ms"])
             job["phase"] = RUNNING_JOB
         if job["finish_ms"] <= now_ms:
+            before = _watched(machine)
             ok = job["error"] is None
             machine.state = lifecycle.finish(action, job["state_before"], ok)
             if ok:
@@ -408,6 +448,7 @@ def _settle(conn: sqlite3.Connection, now_ms: int, where: str, args: tuple[Any, 
                 nics.delete_nic(conn, str(params["mac"]))
             machine.updated_ms = job["finish_ms"]
             job["phase"] = SUCCEEDED if ok else FAILED_JOB
+            _log_change(conn, machine, before, action if ok else "", job["finish_ms"])
         conn.execute(
             "UPDATE machine_jobs SET phase = ?, state_before = ?, error = ? WHERE seq = ?",
             (job["phase"], job["state_before"], job["error"], job["seq"]),
@@ -422,6 +463,21 @@ def _settle_machine(conn: sqlite3.Connection, machine_id: str, now_ms: int) -> N
 
 def _settle_owner(conn: sqlite3.Connection, owner: Owner, now_ms: int) -> None:
     _settle(conn, now_ms, "m.account = ? AND m.datacenter = ?", (owner.account, owner.datacenter))
+
+
+def settle_due(db: Database, now: float) -> int | None:
+    """Apply every job due at ``now`` on every machine; return when the next job step is due
+    (epoch milliseconds), or ``None`` when no job is pending. The server's scheduler calls
+    this at each due time, so changes happen (and reach the changefeed) on time."""
+    now_ms = to_ms(now)
+    with db.transaction() as conn:
+        _settle(conn, now_ms, "1 = 1", ())
+        row = conn.execute(
+            "SELECT MIN(CASE phase WHEN ? THEN start_ms ELSE finish_ms END) FROM machine_jobs"
+            " WHERE phase IN (?, ?)",
+            (QUEUED, *_PENDING),
+        ).fetchone()
+    return None if row is None or row[0] is None else int(row[0])
 
 
 def settle_account(db: Database, account: str, now: float) -> None:
@@ -632,7 +688,16 @@ def create_machine(
         _enqueue(conn, new_id, "provision", params, caller, now_ms, provision_delay)
         machine = _load(conn, new_id)
         assert machine is not None
-        return _render_many(conn, [machine])[0]
+        rendered = _render_many(conn, [machine])[0]
+        changes.record_vm_change(
+            conn,
+            account=owner.account,
+            datacenter=owner.datacenter,
+            machine=rendered,
+            sub_resources=["state"],
+            published_ms=now_ms,
+        )
+        return rendered
 
 
 def get_machine(db: Database, owner: Owner, machine_id: str, now: float) -> dict[str, Any]:

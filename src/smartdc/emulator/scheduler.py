@@ -1,0 +1,77 @@
+"""The server's scheduler: applies every due job step at its due time, with nobody asking.
+
+Stores still settle due work whenever they are read, so a request always sees the state as of
+its own clock; the scheduler adds the other half, so that a machine that finishes provisioning
+while nobody is looking changes at that moment, and the change reaches the changefeed then.
+
+One asyncio task per server. It settles what is due, asks when the next step is due, and sleeps
+until then, or until a committed write (a new job, most often) wakes it, whichever comes first;
+it never sleeps longer than :data:`MAX_SLEEP`, so work with no precise due time (volume
+deletions) is picked up too. The database is used from a worker thread, as by the request
+handlers. The clock is the emulator's (:class:`~smartdc.emulator.context.EmulatorConfig`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+import anyio.to_thread
+
+from smartdc.emulator.db import Database
+from smartdc.emulator.store import images, machines
+
+log = logging.getLogger("smartdc.emulator")
+
+#: The longest the scheduler sleeps without looking, in seconds.
+MAX_SLEEP = 1.0
+
+
+def settle_everything(db: Database, now: float) -> float | None:
+    """Apply every due machine job and image creation; the next due time in seconds (epoch),
+    or ``None`` when nothing is scheduled."""
+    due = [t for t in (machines.settle_due(db, now), images.settle(db, now)) if t is not None]
+    return min(due) / 1000 if due else None
+
+
+class Scheduler:
+    """Runs due work on time; :meth:`run` until :meth:`stop`."""
+
+    def __init__(self, db: Database, clock: Callable[[], float]) -> None:
+        self._db = db
+        self._clock = clock
+        self._wake: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping = False
+
+    def _poke(self) -> None:
+        loop, wake = self._loop, self._wake
+        if loop is not None and wake is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(wake.set)
+
+    async def run(self) -> None:
+        """Settle due work, then sleep until the next due time or a write, until stopped."""
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        self._db.add_commit_listener(self._poke)
+        try:
+            while not self._stopping:
+                self._wake.clear()
+                try:
+                    due = await anyio.to_thread.run_sync(settle_everything, self._db, self._clock())
+                except Exception:  # a broken row must not stop the clock for everyone
+                    log.exception("the scheduler could not settle due work")
+                    due = None
+                delay = MAX_SLEEP if due is None else min(MAX_SLEEP, due - self._clock())
+                if delay > 0:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), timeout=delay)
+        finally:
+            self._db.remove_commit_listener(self._poke)
+
+    def stop(self) -> None:
+        """Ask :meth:`run` to return (from any thread)."""
+        self._stopping = True
+        self._poke()
