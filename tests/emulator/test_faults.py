@@ -91,12 +91,14 @@ def test_fault_body_must_be_a_json_object(plain: httpx.Client, body: bytes) -> N
     assert error_of(plain.post("/__emulator/faults", content=body))[:2] == (400, "InvalidContent")
 
 
-def test_unknown_control_method_is_404(plain: httpx.Client) -> None:
+def test_wrong_control_method_is_405_and_unknown_path_404(plain: httpx.Client) -> None:
     response = plain.put("/__emulator/faults", json={})
-    assert error_of(response) == (
+    assert error_of(response) == (405, "MethodNotAllowedError", "PUT is not allowed")
+    assert response.headers["allow"] == "GET, POST, DELETE"
+    assert error_of(plain.put("/__emulator/nothing", json={})) == (
         404,
         "ResourceNotFound",
-        "PUT /__emulator/faults is not a control operation",
+        "PUT /__emulator/nothing is not a control operation",
     )
 
 

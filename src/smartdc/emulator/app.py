@@ -251,8 +251,9 @@ class CloudAPIApp:
                     "datacenter": self.datacenter,
                     "datacenters": dict(self.config.datacenters),
                 },
+                clock=self.config.clock,
             )
-            return _plain(reply.status, reply.body, now)
+            return _plain(reply.status, reply.body, now, reply.headers)
         return self._cloudapi(request, now)
 
     def _cloudapi(self, request: Incoming, now: float) -> Outgoing:
@@ -269,8 +270,10 @@ class CloudAPIApp:
                     "Server accepts: "
                     "application/json,text/plain,application/octet-stream,application/javascript",
                 )
-            parsed = auth.parse_credentials(headers, now)
-            auth.check_date(headers, now)
+            # Clients sign with their real clock, whatever clock the emulator's jobs run on.
+            wall = time.time()
+            parsed = auth.parse_credentials(headers, wall)
+            auth.check_date(headers, wall)
             inputs = parse_request(
                 request.query_string, request.body, headers, too_large=request.body_too_large
             )

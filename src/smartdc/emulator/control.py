@@ -18,7 +18,13 @@ POST     /__emulator/faults     200 with the pending faults after setting those 
                                 object body names (the others stay; 0 cancels one); 400
                                 for an unknown name or a value that is not a whole number
 DELETE   /__emulator/faults     204: cancel every pending fault
+GET      /__emulator/clock      200: ``{"mode": "real"|"manual", "now": <epoch seconds>}``
+POST     /__emulator/clock      200 as GET after moving a manual clock forward by the body's
+                                ``{"advance": <seconds>}`` and running everything that
+                                became due; 409 on the real clock, 400 for a bad body
 =======  =====================  =========================================================
+
+A known path asked with another method answers 405 with ``Allow``; an unknown one 404.
 
 What each fault does is described in :mod:`smartdc.emulator.faults`.
 """
@@ -27,11 +33,15 @@ from __future__ import annotations
 
 import contextlib
 import json
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
+from smartdc.emulator import clock as clocks
 from smartdc.emulator.db import Database, loads
 from smartdc.emulator.faults import FaultPlan, FaultSpecError
+from smartdc.emulator.scheduler import settle_everything
 from smartdc.emulator.store import accounts
 
 PREFIX = "/__emulator/"
@@ -45,6 +55,7 @@ class ControlReply:
 
     status: int
     body: Any = None
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 def reset_state(db: Database, faults: FaultPlan | None = None) -> None:
@@ -107,6 +118,39 @@ def _set_faults(faults: FaultPlan, body: bytes) -> ControlReply:
         return _error(400, "InvalidArgument", str(exc))
 
 
+def _clock_reply(clock: Callable[[], float]) -> ControlReply:
+    return ControlReply(200, {"mode": clocks.mode(clock), "now": clock()})
+
+
+def _advance(db: Database, clock: Callable[[], float], body: bytes) -> ControlReply:
+    if not isinstance(clock, clocks.ManualClock):
+        return _error(
+            409,
+            "Conflict",
+            "the emulator runs on the real clock; start it with a "
+            "manual clock (--manual-clock) to move time by hand",
+        )
+    try:
+        spec = json.loads(body or b"{}")
+    except ValueError:
+        spec = None
+    seconds = spec.get("advance") if isinstance(spec, dict) else None
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+        return _error(400, "InvalidArgument", 'the body must be {"advance": <seconds, >= 0>}')
+    clock.advance(float(seconds))
+    settle_everything(db, clock())
+    return _clock_reply(clock)
+
+
+#: Every control path and the methods it answers.
+_METHODS = {
+    "state": ("GET",),
+    "reset": ("POST",),
+    "faults": ("GET", "POST", "DELETE"),
+    "clock": ("GET", "POST"),
+}
+
+
 def control(
     method: str,
     action: str,
@@ -115,19 +159,27 @@ def control(
     db: Database,
     faults: FaultPlan,
     state_header: dict[str, Any],
+    clock: Callable[[], float] = time.time,
 ) -> ControlReply:
     """Answer ``method /__emulator/<action>``; ``state_header`` heads the state dump."""
-    if action == "state" and method == "GET":
+    allowed = _METHODS.get(action)
+    if allowed is None:
+        return _error(
+            404, "ResourceNotFound", f"{method} {PREFIX}{action} is not a control operation"
+        )
+    if method not in allowed:
+        reply = _error(405, "MethodNotAllowedError", f"{method} is not allowed")
+        return ControlReply(reply.status, reply.body, {"Allow": ", ".join(allowed)})
+    if action == "state":
         return ControlReply(200, {**state_header, "tables": dump_state(db)})
-    if action == "reset" and method == "POST":
+    if action == "reset":
         reset_state(db, faults)
         return ControlReply(204)
-    if action == "faults":
-        if method == "GET":
-            return ControlReply(200, faults.pending())
-        if method == "POST":
-            return _set_faults(faults, body)
-        if method == "DELETE":
-            faults.clear()
-            return ControlReply(204)
-    return _error(404, "ResourceNotFound", f"{method} {PREFIX}{action} is not a control operation")
+    if action == "clock":
+        return _clock_reply(clock) if method == "GET" else _advance(db, clock, body)
+    if method == "GET":
+        return ControlReply(200, faults.pending())
+    if method == "POST":
+        return _set_faults(faults, body)
+    faults.clear()
+    return ControlReply(204)

@@ -18,7 +18,7 @@ import sqlite3
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
@@ -26,6 +26,7 @@ from typing import Any
 import uvicorn
 
 from smartdc.emulator.app import create_app
+from smartdc.emulator.clock import ManualClock
 from smartdc.emulator.context import DEFAULT_PROVISION_DELAY, EmulatorConfig, EmulatorError
 from smartdc.emulator.control import reset_state
 from smartdc.emulator.db import Database
@@ -149,6 +150,9 @@ class EmulatorServer:
     Use as a context manager, or call :meth:`start` and :meth:`stop`. ``port=0`` gives every
     datacenter a free port; otherwise datacenters count up from ``port``. ``data_dir`` keeps
     the SQLite database there, so state survives a restart; without it state is in memory.
+    ``clock`` is what jobs are scheduled on: real time by default; a
+    :class:`~smartdc.emulator.clock.ManualClock` makes time (and every job) move only when the
+    test advances it (or ``POST /__emulator/clock``).
     """
 
     def __init__(
@@ -160,6 +164,7 @@ class EmulatorServer:
         port: int = 0,
         data_dir: str | os.PathLike[str] | None = None,
         provision_delay: float = DEFAULT_PROVISION_DELAY,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         check_names(list(accounts or {}), list(datacenters))
         if not host:
@@ -176,6 +181,8 @@ class EmulatorServer:
         self.port = port
         self.data_dir = Path(data_dir) if data_dir is not None else None
         self.provision_delay = provision_delay
+        #: What jobs are scheduled on: real time, or e.g. a :class:`ManualClock`.
+        self.clock: Callable[[], float] = clock or time.time
         self.urls: dict[str, str] = {}
         self._db: Database | None = None
         self._config: EmulatorConfig | None = None
@@ -230,7 +237,7 @@ class EmulatorServer:
         }
         self._db = db
         self._config = EmulatorConfig(
-            provision_delay=self.provision_delay, datacenters=dict(self.urls)
+            provision_delay=self.provision_delay, datacenters=dict(self.urls), clock=self.clock
         )
         self._servers = [
             uvicorn.Server(
@@ -434,6 +441,14 @@ def build_parser() -> argparse.ArgumentParser:
             "0 for tests)"
         ),
     )
+    parser.add_argument(
+        "--manual-clock",
+        action="store_true",
+        help=(
+            "schedule jobs on a clock that moves only when told (POST /__emulator/clock "
+            '{"advance": SECONDS}), for tests that control time'
+        ),
+    )
     parser.set_defaults(ordered=[])
     return parser
 
@@ -487,6 +502,7 @@ def main(argv: list[str] | None = None) -> int:
             port=args.port,
             data_dir=args.data_dir,
             provision_delay=args.provision_delay,
+            clock=ManualClock() if args.manual_clock else None,
         )
     except EmulatorSetupError as exc:
         parser.error(str(exc))
