@@ -4,8 +4,11 @@ The tree::
 
     SmartDCError                       catch-all for this package
     ├── ConfigError                    bad client options (no account, bad URL, bad key_id ...)
+    ├── LocalFileError                 a local file a call needs is missing or unreadable
+    │   └── ScriptFileError            the boot script file (``boot_script=``)
     ├── SigningError                   a request could not be signed
-    │   ├── KeyFileError               private key file missing or unreadable
+    │   ├── KeyFileError               private key file missing or unreadable (also a
+    │   │                              LocalFileError)
     │   ├── KeyFormatError             file is not a private key we can parse
     │   ├── UnsupportedKeyTypeError    key type CloudAPI cannot verify (e.g. DSA)
     │   ├── PassphraseRequiredError    key is encrypted and no passphrase was given
@@ -17,12 +20,23 @@ The tree::
     ├── TransportError                 no HTTP response was received
     │   ├── ConnectError               could not connect (refused, DNS, TLS)
     │   └── TimeoutError               connect or read timed out
+    ├── UnexpectedResponseError        a 2xx answer that is not CloudAPI JSON (an HTML page
+    │                                  from a portal or proxy: the URL is not CloudAPI's)
     ├── CloudAPIError                  CloudAPI answered with an error status
     │   ├── <one subclass per CloudAPI error code>, e.g. ResourceNotFoundError
-    │   └── MachineGoneError           410 Gone: the machine was deleted
+    │   └── GoneError                  410 Gone
+    │       └── MachineGoneError       410 for a machine: it was deleted
+    ├── SnapshotExistsError            a snapshot of that name already exists
     └── WaitError                      a poll did not reach its goal
         ├── WaitTimeoutError           the deadline passed
+        ├── ServerUnreachableError     polls got no response several times in a row
         └── MachineFailedError         the machine went to state ``failed``
+
+"Not there" comes in two shapes: 404 (``ResourceNotFoundError``, ``VolumeNotFoundError``)
+for what never existed or was purged, and 410 (``GoneError``, ``MachineGoneError``) for a
+machine deleted a short while ago. Both derive from :class:`NotFoundError`, so one
+``except NotFoundError:`` catches either (``except (ResourceNotFoundError,
+MachineGoneError):`` names them one by one).
 
 Every CloudAPI error carries ``status``, ``code``, ``message`` and ``request_id``; subclasses
 are looked up by ``code`` with :func:`error_for_response`.
@@ -34,6 +48,7 @@ import builtins
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 
 class SmartDCError(Exception):
@@ -44,6 +59,29 @@ class ConfigError(SmartDCError):
     """Client options are missing or inconsistent."""
 
 
+class LocalFileError(SmartDCError):
+    """A local file that a call needs is missing or cannot be read. ``path`` names it."""
+
+    def __init__(self, message: str, path: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class ScriptFileError(LocalFileError):
+    """The boot script file (``boot_script=``, ``set_boot_script``) cannot be read."""
+
+
+class NotFoundError(SmartDCError):
+    """What was asked for does not exist, or no longer does: the common base of the 404
+    errors (:class:`ResourceNotFoundError`, :class:`VolumeNotFoundError`) and of the 410 ones
+    (:class:`GoneError`, :class:`MachineGoneError`)."""
+
+
+class SnapshotExistsError(SmartDCError):
+    """A snapshot of that name already exists on the machine (checked before creating one,
+    because CloudAPI queues the duplicate instead of refusing it)."""
+
+
 # --- signing -------------------------------------------------------------------------------
 
 
@@ -51,7 +89,7 @@ class SigningError(SmartDCError):
     """A request could not be signed."""
 
 
-class KeyFileError(SigningError):
+class KeyFileError(SigningError, LocalFileError):
     """The private key file is missing or cannot be read."""
 
 
@@ -107,6 +145,30 @@ class ConnectError(TransportError):
 
 class TimeoutError(TransportError, builtins.TimeoutError):  # mirrors httpx's name on purpose
     """The server did not answer in time."""
+
+
+class UnexpectedResponseError(SmartDCError):
+    """A 2xx answer whose body is not CloudAPI's JSON: a web portal, a proxy's login or
+    error page. The URL most likely points at something other than CloudAPI.
+
+    Attributes: ``url``, ``status``, ``content_type`` (``None`` when absent) and
+    ``request_id``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: str,
+        status: int,
+        content_type: str | None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.url = url
+        self.status = status
+        self.content_type = content_type
+        self.request_id = request_id
 
 
 # --- CloudAPI errors -----------------------------------------------------------------------
@@ -172,15 +234,6 @@ class CloudAPIError(SmartDCError):
         if self.hint:
             text += f"\n  hint: {self.hint}"
         return text
-
-
-class MachineGoneError(CloudAPIError):
-    """410 Gone: the machine has been deleted. ``machine`` is the body CloudAPI returned."""
-
-    @property
-    def machine(self) -> dict[str, Any] | None:
-        """The deleted machine's last state, when CloudAPI sent it."""
-        return self.body if isinstance(self.body, dict) else None
 
 
 class BadRequestError(CloudAPIError):
@@ -290,7 +343,7 @@ class NotAuthorizedError(CloudAPIError):
         return text if self.hint else f"{text}\n  hint: {self._advice()}"
 
 
-class ResourceNotFoundError(CloudAPIError):
+class ResourceNotFoundError(CloudAPIError, NotFoundError):
     """``ResourceNotFound``: no such resource."""
 
     default_code = "ResourceNotFound"
@@ -422,7 +475,7 @@ class InvalidParametersError(CloudAPIError):
     default_code = "InvalidParameters"
 
 
-class VolumeNotFoundError(CloudAPIError):
+class VolumeNotFoundError(CloudAPIError, NotFoundError):
     """``VolumeNotFound``: no such volume."""
 
     default_code = "VolumeNotFound"
@@ -446,6 +499,59 @@ class ConflictError(CloudAPIError):
     default_code = "Conflict"
 
 
+class GoneError(CloudAPIError, NotFoundError):
+    """410 Gone for something that is not a machine (CloudAPI itself answers 410 only for
+    deleted machines, which raise :class:`MachineGoneError`)."""
+
+
+class MachineGoneError(GoneError):
+    """410 Gone: the machine has been deleted.
+
+    ``machine`` is the machine's last state when CloudAPI sent it; ``machine_id`` and
+    ``machine_name`` name it (``machine_name`` is ``None`` when the answer did not carry it).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int = 410,
+        code: str | None = None,
+        request_id: str | None = None,
+        body: Any = None,
+        hint: str | None = None,
+        machine_id: str | None = None,
+    ) -> None:
+        found = body if isinstance(body, Mapping) else {}
+        ident = found.get("id")
+        if not isinstance(ident, str) or not ident:
+            # DeleteMachine may answer with the machine id alone as a JSON string.
+            ident = body if isinstance(body, str) and _UUID_RE.fullmatch(body) else machine_id
+        name = found.get("name")
+        self.machine_id: str | None = ident
+        self.machine_name: str | None = name if isinstance(name, str) and name else None
+        super().__init__(
+            message, status=status, code=code, request_id=request_id, body=body, hint=hint
+        )
+
+    @property
+    def machine(self) -> dict[str, Any] | None:
+        """The deleted machine's last state, when CloudAPI sent it."""
+        return self.body if isinstance(self.body, dict) else None
+
+    def about(self, subject: str) -> CloudAPIError:
+        """The same error with ``subject`` put before the message."""
+        return MachineGoneError(
+            f"{subject}: {self.message}",
+            status=self.status,
+            code=self.code,
+            request_id=self.request_id,
+            body=self.body,
+            hint=self.hint,
+            machine_id=self.machine_id,
+        )
+
+
 #: CloudAPI error code -> exception class. restify names some codes with an ``Error``
 #: suffix on the wire (``MethodNotAllowedError``); both spellings map to the same class.
 _BY_CODE: dict[str, type[CloudAPIError]] = {}
@@ -466,28 +572,95 @@ def error_class_for(code: str | None) -> type[CloudAPIError]:
 _TEXT_MESSAGE_LIMIT = 300
 
 
+#: A machine's path, ``/<login>/machines/<id>`` (and its sub-resources).
+_MACHINE_PATH_RE = re.compile(r"/[^/?#]+/machines/(?P<id>[^/?#]+)")
+_UUID_RE = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+
+
+def _gone_machine_id(body: Any, url: str | None) -> str | None:
+    """The machine a 410 is about, or ``None`` when it is not about a machine.
+
+    CloudAPI answers 410 only for a deleted machine, with the machine object (or, from
+    DeleteMachine, its id as a string) as the body (sdc-cloudapi lib/machines.js). The
+    request's path decides when it is known; the body only when it is not.
+    """
+    if url is not None:
+        found = _MACHINE_PATH_RE.search(urlsplit(url).path)
+        return unquote(found["id"]) if found else None
+    if isinstance(body, Mapping):
+        ident = body.get("id")
+        if isinstance(ident, str) and ident and "state" in body:
+            return ident
+    if isinstance(body, str) and _UUID_RE.fullmatch(body):
+        return body
+    return None
+
+
+def _text_message(body: str) -> str:
+    message = " ".join(body.split())
+    if len(message) > _TEXT_MESSAGE_LIMIT:
+        message = message[: _TEXT_MESSAGE_LIMIT - 3] + "..."
+    return message
+
+
 def error_for_response(
-    status: int, body: Any, request_id: str | None = None, *, hint: str | None = None
+    status: int,
+    body: Any,
+    request_id: str | None = None,
+    *,
+    hint: str | None = None,
+    url: str | None = None,
 ) -> CloudAPIError:
-    """Build the exception for an error response from its status and decoded body."""
+    """Build the exception for an error response from its status and decoded body.
+
+    ``url`` (the request's) tells a machine's 410 from any other.
+    """
+    if status == 410:
+        return _gone_error(body, request_id, hint, url)
     code: str | None = None
     message = ""
-    if status == 410:
-        message = "the machine has been deleted"
-    elif isinstance(body, Mapping):
+    if isinstance(body, Mapping):
         nested = body.get("error")
         inner: Mapping[str, Any] = nested if isinstance(nested, Mapping) else body
         raw_code = inner.get("code")
         code = str(raw_code) if raw_code is not None else None
         message = str(inner.get("message", ""))
     elif isinstance(body, str):
-        message = " ".join(body.split())
-        if len(message) > _TEXT_MESSAGE_LIMIT:
-            message = message[: _TEXT_MESSAGE_LIMIT - 3] + "..."
+        message = _text_message(body)
     if not message:
         message = f"HTTP {status}"
-    cls = MachineGoneError if status == 410 else error_class_for(code)
+    cls = error_class_for(code)
     return cls(message, status=status, code=code, request_id=request_id, body=body, hint=hint)
+
+
+def _gone_error(
+    body: Any, request_id: str | None, hint: str | None, url: str | None
+) -> CloudAPIError:
+    machine_id = _gone_machine_id(body, url)
+    if machine_id is None:
+        message = ""
+        if isinstance(body, Mapping):
+            message = str(body.get("message") or "")
+        elif isinstance(body, str):
+            message = _text_message(body)
+        where = f" ({url})" if url else ""
+        return GoneError(
+            message or f"HTTP 410 Gone{where}",
+            status=410,
+            request_id=request_id,
+            body=body,
+            hint=hint,
+        )
+    name = body.get("name") if isinstance(body, Mapping) else None
+    label = f"machine {name} ({machine_id})" if isinstance(name, str) and name else None
+    return MachineGoneError(
+        f"{label or f'machine {machine_id}'} has been deleted",
+        status=410,
+        request_id=request_id,
+        body=body,
+        hint=hint,
+        machine_id=machine_id,
+    )
 
 
 # --- waits ---------------------------------------------------------------------------------
@@ -499,6 +672,16 @@ class WaitError(SmartDCError):
 
 class WaitTimeoutError(WaitError, builtins.TimeoutError):
     """The deadline passed before the goal was reached. ``last`` holds the last value seen."""
+
+    def __init__(self, message: str, last: Any = None) -> None:
+        super().__init__(message)
+        self.last = last
+
+
+class ServerUnreachableError(WaitError):
+    """Several polls in a row got no response at all (connection refused, DNS, timeouts):
+    the wait stopped before its deadline. The last failure is the ``__cause__``, and
+    ``last`` holds the last value seen (``None`` if no poll ever answered)."""
 
     def __init__(self, message: str, last: Any = None) -> None:
         super().__init__(message)

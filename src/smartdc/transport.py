@@ -11,9 +11,10 @@ Retry table (``RetryPolicy.retries`` extra attempts at most)::
 
     outcome                                  methods                 wait before retrying
     ---------------------------------------  ----------------------  ---------------------------
-    420, 429 or 503 response                 any                     Retry-After when given,
-                                                                     else backoff; never more
-                                                                     than RetryPolicy.max_delay
+    420, 429 or 503 response                 any                     Retry-After when given
+                                                                     (one longer than
+                                                                     RetryPolicy.max_delay is
+                                                                     not retried), else backoff
     no response: connect failure, dropped    GET HEAD PUT DELETE     backoff
     connection, protocol error               OPTIONS
     read timeout, TLS failure, any other     -                       not retried
@@ -23,6 +24,15 @@ Backoff is ``base_delay * 2**attempt`` (attempt counts from 0), capped at ``max_
 scaled by a random factor in [0.5, 1] so that parallel clients do not retry in lockstep.
 POST is never retried after a connection error: CloudAPI creates and actions are not
 idempotent, and we cannot know whether the server acted before the connection broke.
+
+A ``Retry-After`` longer than ``max_delay`` is not waited out: the request fails at once
+with the throttling error, whose hint (and the debug echo) gives the wait the server asked
+for, rather than sleeping far longer than the caller expects.
+
+A 2xx answer must be CloudAPI's: JSON (``application/x-json-stream`` too), or a type the
+request's ``Accept`` header named. Anything else (the HTML page of a web portal or a
+proxy) raises :class:`~smartdc.errors.UnexpectedResponseError` naming the URL and the
+content type, instead of handing the page back as if it were data.
 """
 
 from __future__ import annotations
@@ -168,6 +178,60 @@ def encode_params(params: Mapping[str, Any] | None) -> list[tuple[str, str]]:
     return encoded
 
 
+#: Content types whose body is CloudAPI JSON even when it does not parse as one document.
+_JSON_STREAM_TYPES = frozenset({"application/x-json-stream"})
+
+#: How much of an unexpected body an error message quotes.
+_EXCERPT_LIMIT = 80
+
+
+def media_type(content_type: str | None) -> str | None:
+    """``text/html`` from ``text/html; charset=utf-8`` (lowercased), ``None`` when absent."""
+    if not content_type:
+        return None
+    return content_type.split(";", 1)[0].strip().lower() or None
+
+
+def _accepted_types(accept: str | None) -> set[str]:
+    return {kind for part in (accept or "").split(",") if (kind := media_type(part))}
+
+
+def decode_success(
+    status: int, content: bytes, headers: Headers, *, method: str, url: str, accept: str | None
+) -> Any:
+    """The body of a 2xx answer: decoded JSON, ``None`` when empty, or the text when it is
+    JSON lines or of a type ``accept`` asked for.
+
+    Raises:
+        UnexpectedResponseError: anything else, such as a portal's or proxy's HTML page.
+    """
+    if not content:
+        return None
+    try:
+        return json.loads(content)
+    except ValueError:
+        pass
+    kind = media_type(headers.get("content-type"))
+    if kind in _JSON_STREAM_TYPES or (
+        kind is not None and kind != "application/json" and kind in _accepted_types(accept)
+    ):
+        return content.decode("utf-8", "replace")
+    excerpt = " ".join(content[:400].decode("utf-8", "replace").split())
+    if len(excerpt) > _EXCERPT_LIMIT:
+        excerpt = excerpt[: _EXCERPT_LIMIT - 3] + "..."
+    parts = urlsplit(url)
+    raise errors.UnexpectedResponseError(
+        f"{method} {url} answered {status} with "
+        f"{f'content type {kind}' if kind else 'no content type'} and a body that is not "
+        f"JSON, so not CloudAPI's (it starts {excerpt!r}); is {parts.scheme}://{parts.netloc} "
+        "a CloudAPI endpoint? A web portal or a proxy's page answers like this",
+        url=url,
+        status=status,
+        content_type=kind,
+        request_id=headers.get("request-id"),
+    )
+
+
 def decode_body(content: bytes) -> Any:
     """The decoded JSON body; ``None`` when empty; the text when it is not JSON."""
     if not content:
@@ -260,6 +324,10 @@ class RawResponse(Record):
         self.headers = headers
         self.content = content
 
+    def __repr__(self) -> str:
+        # The body may hold secrets (an access key's, a machine's passwords): size only.
+        return f"RawResponse(status={self.status}, content=<{len(self.content)} bytes>)"
+
 
 class SendError(Exception):
     """A request that got no response.
@@ -312,6 +380,13 @@ class Response(Record):
         self.status = status
         self.headers = headers
         self.body = body
+
+    def __repr__(self) -> str:
+        # The body may hold secrets (CreateAccessKey's secret, credentials=true passwords).
+        return (
+            f"Response(method={self.method!r}, url={self.url!r}, status={self.status}, "
+            f"request_id={self.request_id!r})"
+        )
 
     @property
     def request_id(self) -> str | None:
@@ -444,20 +519,51 @@ class HttpSession(Closeable):
                     attempt += 1
                     continue
                 raise error from failure.__cause__
-            response = Response(
-                method=method,
-                url=self._base_url + target[len(self._prefix) :],
-                status=raw.status,
-                headers=raw.headers,
-                body=None if method == "HEAD" else decode_body(raw.content),
-            )
+            url = self._base_url + target[len(self._prefix) :]
+            self._echo(method, target, str(raw.status), started, raw.headers.get("request-id"))
+            success = 200 <= raw.status < 300
+            if method == "HEAD":
+                decoded = None
+            elif success:
+                try:
+                    decoded = decode_success(
+                        raw.status,
+                        raw.content,
+                        raw.headers,
+                        method=method,
+                        url=url,
+                        accept=sent.get("Accept"),
+                    )
+                except errors.UnexpectedResponseError:
+                    text = raw.content.decode("utf-8", "replace")
+                    self._local.last = Response(method, url, raw.status, raw.headers, text)
+                    raise
+            else:
+                decoded = decode_body(raw.content)
+            response = Response(method, url, raw.status, raw.headers, decoded)
             self._local.last = response
-            self._echo(method, target, str(raw.status), started, response.request_id)
             if raw.status in RETRY_STATUSES and attempt < self.retry_policy.retries:
-                self._sleep(self.retry_policy.delay(attempt, raw.headers.get("retry-after")))
+                retry_after = raw.headers.get("retry-after")
+                wanted = parse_retry_after(retry_after)
+                if wanted is not None and wanted > self.retry_policy.max_delay:
+                    self._note(
+                        f"Retry-After {wanted:g} s is longer than the retry cap "
+                        f"(max_delay {self.retry_policy.max_delay:g} s): not retrying"
+                    )
+                    raise error_for(
+                        response,
+                        unauthorized_hint=self._unauthorized_hint,
+                        extra_hint=(
+                            f"the server asked to wait {wanted:g} s before retrying "
+                            "(Retry-After), longer than the retry cap of "
+                            f"{self.retry_policy.max_delay:g} s (RetryPolicy.max_delay); "
+                            "try again later, or raise the cap"
+                        ),
+                    )
+                self._sleep(self.retry_policy.delay(attempt, retry_after))
                 attempt += 1
                 continue
-            if 200 <= raw.status < 300 or (accept_redirect and 300 <= raw.status < 400):
+            if success or (accept_redirect and 300 <= raw.status < 400):
                 return response
             raise error_for(response, unauthorized_hint=self._unauthorized_hint)
 
@@ -472,12 +578,18 @@ class HttpSession(Closeable):
         """One debug line per attempt; the Authorization header is never written."""
         if self.debug is False:
             return
-        stream: TextIO = sys.stderr if self.debug is True else self.debug
         elapsed = round((time.monotonic() - started) * 1000)
-        line = f"smartdc: {method} {target} -> {outcome} ({elapsed} ms)"
+        line = f"{method} {target} -> {outcome} ({elapsed} ms)"
         if request_id:
             line += f" request-id={request_id}"
-        stream.write(line + "\n")
+        self._note(line)
+
+    def _note(self, text: str) -> None:
+        """One line on the debug echo, if it is on."""
+        if self.debug is False:
+            return
+        stream: TextIO = sys.stderr if self.debug is True else self.debug
+        stream.write(f"smartdc: {text}\n")
         stream.flush()
 
 
@@ -485,11 +597,17 @@ def _json_bytes(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def error_for(response: Response, *, unauthorized_hint: str | None = None) -> errors.CloudAPIError:
+def error_for(
+    response: Response,
+    *,
+    unauthorized_hint: str | None = None,
+    extra_hint: str | None = None,
+) -> errors.CloudAPIError:
     """The exception for an error response, with a hint when the cause is likely known.
 
     Clock skew is named when the server's Date says so; otherwise a 401 carries
-    ``unauthorized_hint`` (which key was rejected, and what to check).
+    ``unauthorized_hint`` (which key was rejected, and what to check). ``extra_hint`` is
+    used when no other hint applies.
     """
     hint = None
     code = response.body.get("code") if isinstance(response.body, dict) else None
@@ -497,7 +615,13 @@ def error_for(response: Response, *, unauthorized_hint: str | None = None) -> er
         hint = skew_hint(clock_skew(response.headers.get("date")))
     if hint is None and response.status == 401:
         hint = unauthorized_hint
-    return errors.error_for_response(response.status, response.body, response.request_id, hint=hint)
+    return errors.error_for_response(
+        response.status,
+        response.body,
+        response.request_id,
+        hint=hint or extra_hint,
+        url=response.url,
+    )
 
 
 #: What kind of failure a sender met: the request timed out, the connection could not be made,

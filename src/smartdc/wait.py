@@ -4,10 +4,15 @@
 
 * ``fail`` names a reason (or hands back an exception): the wait raises at once;
 * the deadline passes: :class:`~smartdc.errors.WaitTimeoutError`, carrying the last value seen;
-* ``fetch`` raises something that is not ``transient``: that exception propagates.
+* ``fetch`` raises something that is not ``transient``: that exception propagates;
+* ``max_unanswered`` polls in a row get no response at all:
+  :class:`~smartdc.errors.ServerUnreachableError`.
 
-Transient errors (no response at all, 503, 429) are swallowed and polled through until the
-deadline, because a cloud under load answers them while the machine keeps changing state.
+Transient errors (no response at all, 503, 429) are swallowed and polled through, because a
+cloud under load answers them while the machine keeps changing state. A server that does
+not answer at all is given a bounded run of polls (each already retried by the request
+path), not the whole deadline: a wrong URL or a lost network then fails in seconds with
+the connection error, instead of ten minutes later with a timeout.
 
 There is no "wait forever": ``timeout`` must be a finite number of seconds.
 """
@@ -20,6 +25,7 @@ from collections.abc import Callable
 from typing import Final, TypeVar
 
 from smartdc.errors import (
+    ServerUnreachableError,
     ServiceUnavailableError,
     TooManyRequestsError,
     TransportError,
@@ -27,7 +33,13 @@ from smartdc.errors import (
     WaitTimeoutError,
 )
 
-__all__ = ["DEFAULT_INTERVAL", "DEFAULT_TIMEOUT", "TRANSIENT_ERRORS", "wait_for"]
+__all__ = [
+    "DEFAULT_INTERVAL",
+    "DEFAULT_MAX_UNANSWERED",
+    "DEFAULT_TIMEOUT",
+    "TRANSIENT_ERRORS",
+    "wait_for",
+]
 
 T = TypeVar("T")
 
@@ -36,6 +48,9 @@ DEFAULT_INTERVAL: Final = 2.0
 
 DEFAULT_TIMEOUT: Final = 600.0
 """Seconds before a wait gives up unless told otherwise."""
+
+DEFAULT_MAX_UNANSWERED: Final = 5
+"""Polls in a row that may get no response at all before a wait gives up."""
 
 TRANSIENT_ERRORS: Final[tuple[type[BaseException], ...]] = (
     TransportError,
@@ -78,6 +93,7 @@ def wait_for(
     summarize: Callable[[T], str] | None = None,
     sleep: Callable[[float], object] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
+    max_unanswered: int | None = DEFAULT_MAX_UNANSWERED,
 ) -> T:
     """Poll ``fetch()`` until ``done(value)`` is true and return that value.
 
@@ -93,24 +109,39 @@ def wait_for(
         describe: what is awaited, for error messages ("machine web-1 to be running").
         summarize: renders the last value for the timeout message (default: not shown).
         sleep, clock: injectable for tests.
+        max_unanswered: how many polls in a row may fail with
+            :class:`~smartdc.errors.TransportError` (no response at all) before the wait
+            gives up; ``None`` polls through them until the deadline.
 
     Raises:
         WaitTimeoutError: the deadline passed; ``.last`` is the last value fetched (or
             ``None`` if every poll failed transiently).
+        ServerUnreachableError: ``max_unanswered`` polls in a row got no response; the last
+            connection error is its ``__cause__``.
         WaitError: ``fail`` gave a reason.
         ValueError: bad ``interval`` or ``timeout``.
     """
     limit = check_wait_limits(interval, timeout)
+    if max_unanswered is not None and max_unanswered < 1:
+        raise ValueError(f"max_unanswered must be 1 or more (or None), not {max_unanswered!r}")
     deadline = clock() + limit
     last: T | None = None
     last_error: BaseException | None = None
+    unanswered = 0
     while True:
         try:
             value = fetch()
         except transient as exc:
             last_error = exc
+            unanswered = unanswered + 1 if isinstance(exc, TransportError) else 0
+            if max_unanswered is not None and unanswered >= max_unanswered:
+                raise ServerUnreachableError(
+                    f"stopped waiting for {describe}: the server did not answer "
+                    f"{unanswered} polls in a row; the last one failed: {exc}",
+                    last=last,
+                ) from exc
         else:
-            last, last_error = value, None
+            last, last_error, unanswered = value, None, 0
             if fail is not None:
                 reason = fail(value)
                 if isinstance(reason, BaseException):

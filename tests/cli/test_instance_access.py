@@ -1,27 +1,32 @@
 """``smartdc instance ssh``, ``ip`` and ``vnc`` beside ``triton``'s, on the same emulator.
 
 ``ssh`` is compared by the argv each CLI hands to ``ssh``: a stand-in ``ssh`` on PATH prints
-its arguments. ``vnc`` runs against a WebSocket echo server started here (the emulator has no
-VNC route), reached through the signed request the library makes.
+its arguments. ``vnc`` is compared through a raw RFB client on the local port each CLI opens,
+reaching the emulator's console of a bhyve instance.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import socket
-import threading
 import time
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 
+from smartdc import _websocket
 from smartdc.api import CloudAPI
-from smartdc.api.websockets import WebSocketRequest
 from smartdc.cli.commands import instance_access
-from smartdc.cli.websocket import accept_key, encode_frame
-from tests.cli.harness import CliWorld, Result
+from smartdc.errors import CloudAPIError
+from tests.cli.harness import SMARTDC, CliWorld, Result
+from tests.emulator.test_triton_websockets import (
+    Follower,
+    RfbClient,
+    connect_local,
+    listening_port,
+    triton_argv,
+)
+from tests.interop.node_peers import TRITON
 
 FAKE_SSH = """#!/bin/sh
 for a in "$@"; do printf '[%s]' "$a"; done
@@ -204,213 +209,98 @@ def test_ip_without_a_primary_ip_is_an_error(world: CliWorld, monkeypatch: Any) 
 # --- vnc ---------------------------------------------------------------------------------------
 
 
-class EchoWebSocketServer:
-    """A one-connection WebSocket server: records the upgrade request, pings the client,
-    then echoes binary frames back until the client closes (or, with ``close_after``, sends
-    that many echoes and closes itself). ``refuse`` answers the upgrade with an error."""
-
-    def __init__(self, refuse: tuple[int, dict[str, Any]] | None = None, close_after: int = 0):
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.refuse = refuse
-        self.close_after = close_after
-        self.request_line = ""
-        self.headers: dict[str, str] = {}
-        self.received: list[bytes] = []
-        self.pong: bytes | None = None
-        self.close_code: int | None = None
-        self.all_masked = True
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        conn, _ = self.listener.accept()
-        self.listener.close()
-        with conn:
-            conn.settimeout(10)
-            data = b""
-            while b"\r\n\r\n" not in data:
-                data += conn.recv(4096)
-            head, _, rest = data.partition(b"\r\n\r\n")
-            self.request_line, *lines = head.decode("latin-1").split("\r\n")
-            self.headers = {k.lower(): v.strip() for k, _, v in (x.partition(":") for x in lines)}
-            if self.refuse is not None:
-                status, body = self.refuse
-                payload = json.dumps(body).encode()
-                conn.sendall(
-                    f"HTTP/1.1 {status} Bad Request\r\nContent-Type: application/json\r\n"
-                    f"Content-Length: {len(payload)}\r\n\r\n".encode()
-                    + payload
-                )
-                return
-            accept = accept_key(self.headers["sec-websocket-key"])
-            conn.sendall(
-                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                f"Connection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n".encode()
-                + encode_frame(0x9, b"are-you-there")
-            )
-            buffer = bytearray(rest)
-            echoes = 0
-            while True:
-                for opcode, payload in self._frames(conn, buffer):
-                    if opcode == 0xA:
-                        self.pong = payload
-                    elif opcode == 0x2:
-                        self.received.append(payload)
-                        conn.sendall(encode_frame(0x2, payload.upper()))
-                        echoes += 1
-                        if self.close_after and echoes >= self.close_after:
-                            conn.sendall(encode_frame(0x8, (1000).to_bytes(2, "big")))
-                    elif opcode == 0x8:
-                        self.close_code = int.from_bytes(payload[:2], "big")
-                        conn.sendall(encode_frame(0x8, payload[:2]))
-                        return
-
-    def _frames(self, conn: socket.socket, buffer: bytearray) -> list[tuple[int, bytes]]:
-        while True:
-            frames = self._decode(buffer)
-            if frames:
-                return frames
-            chunk = conn.recv(65536)
-            if not chunk:
-                raise ConnectionError("client went away")
-            buffer += chunk
-
-    def _decode(self, buffer: bytearray) -> list[tuple[int, bytes]]:
-        """The whole frames at the start of ``buffer`` (removed from it), unmasked."""
-        frames = []
-        while len(buffer) >= 2:
-            opcode, masked, size = buffer[0] & 0x0F, bool(buffer[1] & 0x80), buffer[1] & 0x7F
-            head = {126: 4, 127: 10}.get(size, 2)
-            if len(buffer) < head + 4:
-                break
-            if head > 2:
-                size = int.from_bytes(buffer[2:head], "big")
-            key = bytes(buffer[head : head + 4]) if masked else b"\0\0\0\0"
-            head += 4 if masked else 0
-            if len(buffer) < head + size:
-                break
-            payload = bytes(b ^ key[i % 4] for i, b in enumerate(buffer[head : head + size]))
-            del buffer[: head + size]
-            self.all_masked = self.all_masked and masked
-            frames.append((opcode, payload))
-        return frames
-
-
 def _free_port() -> int:
     with socket.create_server(("127.0.0.1", 0)) as probe:
         port: int = probe.getsockname()[1]
     return port
 
 
-def _run_vnc(world: CliWorld, *args: str) -> tuple[threading.Thread, list[Result]]:
-    results: list[Result] = []
-    thread = threading.Thread(
-        target=lambda: results.append(world.run("instance", "vnc", *args)), daemon=True
+def _triton_vnc(world: CliWorld, *args: str) -> Follower:
+    if not TRITON.exists():
+        pytest.skip(f"triton CLI not installed at {TRITON}")
+    return Follower(triton_argv("instance", "vnc", *args), world.env)
+
+
+def _vnc(world: CliWorld, *args: str) -> tuple[Follower, Follower]:
+    """``instance vnc ARGS`` with smartdc (on a port chosen here) and triton (any port)."""
+    theirs = _triton_vnc(world, *args)
+    ours = Follower([str(SMARTDC), "instance", "vnc", "-p", str(_free_port()), *args], world.env)
+    return ours, theirs
+
+
+def test_vnc_serves_the_console_like_triton(world: CliWorld, machines: dict[str, Any]) -> None:
+    ours, theirs = _vnc(world, "hv")
+    with ours, theirs:
+        port = int(ours.argv[4])
+        assert listening_port(ours) == port
+        screens = []
+        for run in (ours, theirs):
+            with connect_local(listening_port(run)) as sock:
+                rfb = RfbClient(sock)
+                init = rfb.handshake()
+                screens.append((init, rfb.framebuffer()))
+        # the same console through both (the emulator draws the machine's name and state)
+        assert screens[0] == screens[1]
+        assert screens[0][0].name == "hv"
+        result = ours.finish()  # the VNC client left: done
+        # triton keeps its port open until interrupted, and drops any later client
+        theirs.interrupt()
+    assert (result.status, result.out, result.err) == (
+        0,
+        f"Listening on vnc://127.0.0.1:{port}\n",
+        "",
     )
-    thread.start()
-    return thread, results
 
 
-def _connect(port: int) -> socket.socket:
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            return socket.create_connection(("127.0.0.1", port), timeout=10)
-        except ConnectionRefusedError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
+def test_vnc_ends_when_the_console_closes_and_reports_a_stopped_machine(
+    world: CliWorld, api: CloudAPI, machines: dict[str, Any]
+) -> None:
+    hv = machines["hv"]["id"]
+    ours, theirs = _vnc(world, "hv")
+    try:
+        with ours, theirs:
+            clients = [connect_local(listening_port(run)) for run in (ours, theirs)]
+            for sock in clients:
+                RfbClient(sock).handshake()
+            api.stop_machine(hv)  # the console goes away with the machine
+            for sock in clients:
+                _read_to_end(sock)  # the last picture, if any; then both drop the client
+            result = ours.finish()
+            theirs.interrupt()
+            for sock in clients:
+                sock.close()
+        assert (result.status, result.err) == (0, "")
+        _wait(lambda: api.get_machine(hv)["state"] == "stopped")
+
+        # a stopped machine: CloudAPI refuses the upgrade once a VNC client connects
+        with pytest.raises(CloudAPIError) as refusal:
+            _websocket.connect(api.connect_machine_vnc(hv), timeout=10)
+        ours, theirs = _vnc(world, machines["hv"]["id"][:8])
+        with ours, theirs:
+            for run in (ours, theirs):
+                with connect_local(listening_port(run)) as sock:
+                    assert _read_to_end(sock) == b""  # no console to show
+            mine, triton = ours.finish(), theirs.finish()
+        assert mine.status == triton.status == 1
+        # CloudAPI's answer, as the library gets it (MachineStopped...)
+        assert refusal.value.code is not None and refusal.value.code.startswith("MachineStopped")
+        assert mine.err == (
+            f"smartdc instance vnc: error ({refusal.value.code}): {refusal.value.message}\n"
+        )
+        # triton names only the status: "triton instance vnc: error (BadRequestError): ..."
+        assert triton.err.startswith("triton instance vnc: error (BadRequestError)")
+    finally:
+        api.start_machine(hv)
+        _wait(lambda: api.get_machine(hv)["state"] == "running")
 
 
-def _recv_exactly(sock: socket.socket, size: int) -> bytes:
+def _read_to_end(sock: socket.socket) -> bytes:
+    """What the server still sends, until it closes the connection (10 s at most)."""
+    sock.settimeout(10)
     data = b""
-    while len(data) < size:
-        chunk = sock.recv(size - len(data))
-        if not chunk:
-            break
+    while chunk := sock.recv(65536):
         data += chunk
     return data
-
-
-def _set_target(monkeypatch: pytest.MonkeyPatch, server: EchoWebSocketServer) -> None:
-    original = CloudAPI.connect_machine_vnc
-
-    def connect(self: CloudAPI, id: Any) -> WebSocketRequest:
-        request = original(self, id)
-        url = f"ws://127.0.0.1:{server.port}{urlsplit(request.url).path}"
-        return WebSocketRequest(url, request.headers, request.subprotocols)
-
-    monkeypatch.setattr(CloudAPI, "connect_machine_vnc", connect)
-
-
-def test_vnc_pipes_bytes_both_ways_over_a_signed_websocket(
-    world: CliWorld, machines: dict[str, Any], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    server = EchoWebSocketServer()
-    _set_target(monkeypatch, server)
-    port = _free_port()
-    thread, results = _run_vnc(world, "-p", str(port), "hv")
-    client = _connect(port)
-    client.sendall(b"rfb 003.008\n")
-    assert _recv_exactly(client, 12) == b"RFB 003.008\n"
-    big = os.urandom(70000)  # a 64-bit length frame
-    client.sendall(big)
-    assert _recv_exactly(client, len(big)) == big.upper()
-    client.close()
-    thread.join(10)
-    server.thread.join(10)
-
-    assert results and results[0].status == 0, results
-    assert results[0].out == f"Listening on vnc://127.0.0.1:{port}\n"
-    assert server.request_line == f"GET /test/machines/{machines['hv']['id']}/vnc HTTP/1.1"
-    headers = server.headers
-    assert headers["authorization"].startswith(f'Signature keyId="/test/keys/{world.key.md5}"')
-    assert 'headers="(request-target) date"' in headers["authorization"]
-    assert headers["date"] and headers["upgrade"] == "websocket"
-    assert headers["sec-websocket-version"] == "13"
-    assert headers["sec-websocket-protocol"] == "binary, rfb"
-    assert b"".join(server.received) == b"rfb 003.008\n" + big
-    assert server.all_masked
-    assert server.pong == b"are-you-there"
-    assert server.close_code == 1000
-
-
-def test_vnc_ends_when_the_console_closes(
-    world: CliWorld, machines: dict[str, Any], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    server = EchoWebSocketServer(close_after=1)
-    _set_target(monkeypatch, server)
-    port = _free_port()
-    thread, results = _run_vnc(world, "hv", "--port", str(port))
-    client = _connect(port)
-    client.sendall(b"hello")
-    assert _recv_exactly(client, 5) == b"HELLO"
-    assert client.recv(10) == b""  # the local client is disconnected too
-    thread.join(10)
-    assert results[0].status == 0
-    assert results[0].out == f"Listening on vnc://127.0.0.1:{port}\n"
-
-
-def test_vnc_reports_what_cloudapi_refused(
-    world: CliWorld, machines: dict[str, Any], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    refusal = {
-        "code": "MachineStopped",
-        "message": "Specified machine is stopped and cannot be connected to",
-    }
-    server = EchoWebSocketServer(refuse=(400, refusal))
-    _set_target(monkeypatch, server)
-    port = _free_port()
-    thread, results = _run_vnc(world, "-p", str(port), machines["hv"]["id"][:8])
-    client = _connect(port)
-    assert client.recv(10) == b""
-    thread.join(10)
-    assert results[0].status == 1
-    assert results[0].err == (
-        "smartdc instance vnc: error (MachineStopped): "
-        "Specified machine is stopped and cannot be connected to\n"
-    )
 
 
 def test_vnc_refuses_instances_without_a_console(world: CliWorld, machines: dict[str, Any]) -> None:
@@ -421,6 +311,10 @@ def test_vnc_refuses_instances_without_a_console(world: CliWorld, machines: dict
         "smartdc instance vnc: error (MachineHasNoVNC): Specified machine does not have a VNC "
         "console\n"
     )
+    # triton listens first and fails once a VNC client connects; the same exit status
+    theirs = _triton_vnc(world, "web")
+    with theirs, connect_local(listening_port(theirs)):
+        assert theirs.finish().status == result.status
 
 
 def test_vnc_usage_errors_match_triton(world: CliWorld) -> None:

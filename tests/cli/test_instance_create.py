@@ -203,9 +203,8 @@ def test_nics_volumes_disks_and_flags_reach_the_instance(
     fabric = next(net for net in api.list_networks() if net["name"] == "My-Fabric-Network")
     nic = f"ipv4_uuid={fabric['id']},ipv4_ips=192.168.128.77"
     made = world.ok(
-        "create", "-j", "-w", "-n", "wired", "--nic", nic, "-v", "vol1:/data",
-        "-v", "vol2:/mnt:ro", "-a", "instance!=web*", "--cloud-config", str(files["motd"]),
-        IMAGE, PACKAGE,
+        "create", "-j", "-w", "-n", "wired", "--nic", nic, "-a", "instance!=web*",
+        "--cloud-config", str(files["motd"]), IMAGE, PACKAGE,
     ).ndjson()[-1]  # fmt: skip
     assert made["primaryIp"] == "192.168.128.77"
     assert made["networks"] == [fabric["id"]]
@@ -217,6 +216,10 @@ def test_nics_volumes_disks_and_flags_reach_the_instance(
     assert hv["brand"] == "bhyve"
     sizes = [disk["size"] for disk in api.list_machine_disks(hv["id"])]
     assert len(sizes) == 2 and sum(sizes) == hv["disk"]
+    # Volumes reach CloudAPI, which refuses them where automounting is off (its default).
+    mounted = world.run("create", "-v", "vol1:/data", "-v", "vol2:/mnt:ro", IMAGE, PACKAGE)
+    assert mounted.status == 1
+    assert "Support for automounting volumes is not enabled" in mounted.err
 
 
 def test_nic_and_disk_mistakes_are_reported_not_crashed(world: CliWorld) -> None:

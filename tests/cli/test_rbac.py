@@ -1,8 +1,9 @@
-"""``smartdc rbac`` against a small fake CloudAPI, and beside ``triton rbac`` on the same one.
+"""``smartdc rbac`` on the emulator, beside ``triton rbac`` on the same one.
 
-The emulator has no RBAC yet, so :class:`FakeCloudAPI` here keeps users, roles, policies,
-user keys, access keys and role tags in dicts, answers in CloudAPI's (v9) shapes and records
-every request, so each command's method, path, query and body can be checked.
+Each test starts from an emptied emulator (the module's own), seeds it through the library,
+and checks what the command prints, what it changed, and, where the shape matters (only the
+fields that changed, a role deleted by its id, v9 members), the requests it sent:
+:class:`Sent` records every request the in-process CLI makes.
 """
 
 from __future__ import annotations
@@ -10,34 +11,24 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import threading
-import uuid
-from collections.abc import Iterator, Sequence
+import sys
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import pytest
 
+from smartdc._socket_sender import SocketSender
+from smartdc.api import CloudAPI
+from smartdc.emulator.server import EmulatorServer
+from smartdc.transport import RawResponse
 from tests.cli.harness import CliWorld
-from tests.conftest import ACCOUNT, TestKey
+from tests.cli.side_by_side import same_as_triton
+from tests.conftest import TestKey
 
-CREATED = "2024-05-06T07:08:09.000Z"
-UPDATED = "2024-06-07T08:09:10.000Z"
-PROFILE_FIELDS = (
-    "companyName",
-    "firstName",
-    "lastName",
-    "address",
-    "postalCode",
-    "city",
-    "state",
-    "country",
-    "phone",
-)
-TAGGABLE = ("machines", "images", "packages", "networks")
+PASSWORD = "s3cret!x1"
+PACKAGE = "g4-highcpu-128M"
 
 
 def md5_fingerprint(public_key: str) -> str:
@@ -49,7 +40,7 @@ def md5_fingerprint(public_key: str) -> str:
 
 @dataclass(frozen=True)
 class Request:
-    """One request the fake server received."""
+    """One request the in-process CLI sent."""
 
     method: str
     path: str
@@ -57,444 +48,49 @@ class Request:
     body: Any
 
 
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+class Sent:
+    """Requests sent through :class:`SocketSender` (the CLI's sender, not the library's)."""
 
-
-class FakeCloudAPI:
-    """An HTTP/1.1 CloudAPI stand-in on 127.0.0.1 with RBAC state in dicts."""
-
-    def __init__(self, account: str = ACCOUNT) -> None:
-        self.account = account
-        self.users: dict[str, dict[str, Any]] = {}
-        self.user_keys: dict[str, list[dict[str, Any]]] = {}
-        self.access_keys: dict[str, list[dict[str, Any]]] = {}
-        self.roles: dict[str, dict[str, Any]] = {}
-        self.policies: dict[str, dict[str, Any]] = {}
-        self.objects: dict[str, dict[str, dict[str, Any]]] = {kind: {} for kind in TAGGABLE}
-        self.role_tags: dict[str, list[str]] = {}
+    def __init__(self) -> None:
         self.requests: list[Request] = []
-        self.lock = threading.Lock()
-        fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-            def _handle(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                body = json.loads(raw) if raw else None
-                split = urlsplit(self.path)
-                query = {k: v[-1] for k, v in parse_qs(split.query).items()}
-                path = unquote(split.path)
-                with fake.lock:
-                    fake.requests.append(Request(self.command, path, query, body))
-                    headers: dict[str, str] = {}
-                    try:
-                        if not str(self.headers.get("Authorization", "")).startswith("Signature "):
-                            raise ApiError(401, "InvalidCredentials", "missing signature")
-                        status, answer = fake.route(self.command, path, query, body, headers)
-                    except ApiError as exc:
-                        status, answer = exc.status, {"code": exc.code, "message": exc.message}
-                data = b"" if answer is None else json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.send_header("Request-Id", str(uuid.uuid4()))
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _handle
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    # --- lifecycle and inspection --------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self) -> FakeCloudAPI:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    def reset(self) -> None:
-        """Forget all state and recorded requests."""
-        with self.lock:
-            self.users.clear()
-            self.user_keys.clear()
-            self.access_keys.clear()
-            self.roles.clear()
-            self.policies.clear()
-            for objects in self.objects.values():
-                objects.clear()
-            self.role_tags.clear()
-            self.requests.clear()
+    def record(self, method: str, target: str, body: bytes | None) -> None:
+        split = urlsplit(target)
+        decoded = json.loads(body) if body else None
+        self.requests.append(
+            Request(method, unquote(split.path), dict(parse_qsl(split.query)), decoded)
+        )
 
     def take(self) -> list[Request]:
-        """The requests received since the last call."""
-        with self.lock:
-            taken, self.requests = self.requests, []
+        """The requests since the last call."""
+        taken, self.requests = self.requests, []
         return taken
 
     def writes(self) -> list[tuple[str, str, Any]]:
         """``(method, path, body)`` of the non-GET requests since the last :meth:`take`."""
-        return [(r.method, r.path, r.body) for r in self.take() if r.method != "GET"]
-
-    # --- seeding -------------------------------------------------------------------------
-
-    def add_user(self, login: str, **fields: Any) -> dict[str, Any]:
-        user = {
-            "id": str(uuid.uuid4()),
-            "login": login,
-            "email": fields.pop("email", f"{login}@example.com"),
-            **fields,
-            "created": CREATED,
-            "updated": UPDATED,
-        }
-        self.users[user["id"]] = user
-        self.user_keys[user["id"]] = []
-        self.access_keys[user["id"]] = []
-        return user
-
-    def add_user_key(self, login: str, public_key: str, name: str | None = None) -> dict[str, Any]:
-        user = self._user(login)
-        fp = md5_fingerprint(public_key)
-        key = {"name": name or fp, "fingerprint": fp, "key": public_key.strip()}
-        self.user_keys[user["id"]].append(key)
-        return key
-
-    def add_policy(
-        self, name: str, rules: list[str], description: str | None = None
-    ) -> dict[str, Any]:
-        policy: dict[str, Any] = {"id": str(uuid.uuid4()), "name": name, "rules": rules}
-        if description is not None:
-            policy["description"] = description
-        self.policies[policy["id"]] = policy
-        return policy
-
-    def add_role(
-        self,
-        name: str,
-        members: Sequence[tuple[str, bool]] = (),
-        policies: Sequence[str] = (),
-    ) -> dict[str, Any]:
-        role: dict[str, Any] = {
-            "id": str(uuid.uuid4()),
-            "name": name,
-            "members": [self._member({"login": m, "default": d}) for m, d in members],
-            "policies": [self._policy_entry({"name": p}) for p in policies],
-        }
-        self.roles[role["id"]] = role
-        return role
-
-    def add_object(self, kind: str, **fields: Any) -> dict[str, Any]:
-        obj = {"id": str(uuid.uuid4()), **fields}
-        self.objects[kind][obj["id"]] = obj
-        return obj
-
-    # --- lookups -------------------------------------------------------------------------
-
-    def _user(self, ref: str) -> dict[str, Any]:
-        for user in self.users.values():
-            if ref in (user["id"], user["login"]):
-                return user
-        raise ApiError(404, "ResourceNotFound", f"{ref} does not exist")
-
-    def _find(self, table: dict[str, dict[str, Any]], ref: str, kind: str) -> dict[str, Any]:
-        for item in table.values():
-            if ref in (item["id"], item["name"]):
-                return item
-        raise ApiError(404, "ResourceNotFound", f"{kind} {ref} does not exist")
-
-    def _member(self, given: Any) -> dict[str, Any]:
-        if not isinstance(given, dict):
-            raise ApiError(409, "InvalidArgument", f"Invalid member: {given!r}")
-        ref = given.get("id") or given.get("login")
-        try:
-            user = self._user(str(ref))
-        except ApiError:
-            raise ApiError(409, "InvalidArgument", f"Invalid subuser: {ref}") from None
-        member = {"type": given.get("type", "subuser"), "id": user["id"], "login": user["login"]}
-        if given.get("default"):
-            member["default"] = True
-        return member
-
-    def _policy_entry(self, given: Any) -> dict[str, str]:
-        if not isinstance(given, dict):
-            raise ApiError(409, "InvalidArgument", f"Invalid policy: {given!r}")
-        ref = given.get("id") or given.get("name")
-        for policy in self.policies.values():
-            if ref in (policy["id"], policy["name"]):
-                return {"id": policy["id"], "name": policy["name"]}
-        raise ApiError(409, "InvalidArgument", f"Invalid policy: {ref}")
-
-    def _check_role_fields(self, body: dict[str, Any]) -> None:
-        extra = set(body) - {"name", "members", "policies"}
-        if extra:
-            raise ApiError(409, "InvalidArgument", f"unknown role fields: {sorted(extra)}")
-
-    # --- routing -------------------------------------------------------------------------
-
-    def route(
-        self, method: str, path: str, query: dict[str, str], body: Any, headers: dict[str, str]
-    ) -> tuple[int, Any]:
-        parts = [p for p in path.split("/") if p]
-        if not parts or parts[0] not in (self.account, "my"):
-            raise ApiError(404, "ResourceNotFound", f"{path} does not exist")
-        rest = parts[1:]
-        head = rest[0] if rest else ""
-        if head == "users":
-            return self._users(method, rest[1:], query, body or {})
-        if head == "roles":
-            return self._roles(method, rest[1:], body or {})
-        if head == "policies":
-            return self._policies(method, rest[1:], body or {})
-        if head in TAGGABLE:
-            return self._objects(method, head, rest[1:], query, body or {}, headers)
-        raise ApiError(404, "ResourceNotFound", f"{path} does not exist")
-
-    def _users(
-        self, method: str, rest: list[str], query: dict[str, str], body: dict[str, Any]
-    ) -> tuple[int, Any]:
-        if not rest:
-            if method == "GET":
-                return 200, list(self.users.values())
-            if method == "POST":
-                missing = [f for f in ("login", "email", "password") if not body.get(f)]
-                if missing:
-                    raise ApiError(409, "MissingParameter", f"missing {', '.join(missing)}")
-                if any(u["login"] == body["login"] for u in self.users.values()):
-                    raise ApiError(409, "InvalidArgument", "login is already taken")
-                fields = {k: v for k, v in body.items() if k in PROFILE_FIELDS}
-                return 201, self.add_user(body["login"], email=body["email"], **fields)
-        user = self._user(rest[0])
-        uid = user["id"]
-        if len(rest) == 1:
-            if method == "GET":
-                out = dict(user)
-                if query.get("membership") == "true":
-                    mine = [
-                        r for r in self.roles.values() if any(m["id"] == uid for m in r["members"])
-                    ]
-                    out["roles"] = [r["name"] for r in mine]
-                    out["default_roles"] = [
-                        r["name"]
-                        for r in mine
-                        if any(m["id"] == uid and m.get("default") for m in r["members"])
-                    ]
-                return 200, out
-            if method == "POST":
-                if rest[0] != uid:
-                    raise ApiError(404, "ResourceNotFound", f"{rest[0]} does not exist")
-                for key, value in body.items():
-                    if key in ("login", "email", *PROFILE_FIELDS):
-                        if value == "":
-                            user.pop(key, None)
-                        else:
-                            user[key] = value
-                return 200, user
-            if method == "DELETE":
-                del self.users[uid]
-                for role in self.roles.values():
-                    role["members"] = [m for m in role["members"] if m["id"] != uid]
-                return 204, None
-        kind = rest[1]
-        if kind == "keys":
-            keys = self.user_keys[uid]
-            if len(rest) == 2:
-                if method == "GET":
-                    return 200, keys
-                if method == "POST":
-                    text = str(body.get("key", "")).strip()
-                    fp = md5_fingerprint(text)
-                    name = body.get("name") or (text.split()[2] if len(text.split()) > 2 else fp)
-                    if any(k["fingerprint"] == fp or k["name"] == name for k in keys):
-                        raise ApiError(409, "InvalidArgument", "key already exists or is invalid")
-                    added = {"name": name, "fingerprint": fp, "key": text}
-                    keys.append(added)
-                    return 201, added
-            else:
-                for known in keys:
-                    if rest[2] in (known["name"], known["fingerprint"]):
-                        if method == "GET":
-                            return 200, known
-                        if method == "DELETE":
-                            keys.remove(known)
-                            return 204, None
-                raise ApiError(404, "ResourceNotFound", f"{rest[2]} does not exist")
-        if kind == "accesskeys":
-            akeys = self.access_keys[uid]
-            if len(rest) == 2:
-                if method == "GET":
-                    return 200, akeys
-                if method == "POST":
-                    akey = {
-                        "accesskeyid": uuid.uuid4().hex,
-                        "created": CREATED,
-                        "updated": CREATED,
-                        "status": body.get("status", "Active"),
-                    }
-                    if body.get("description"):
-                        akey["description"] = body["description"]
-                    akeys.append(akey)
-                    return 201, {**akey, "accesskeysecret": "tdc_" + uuid.uuid4().hex}
-            else:
-                for akey in akeys:
-                    if akey["accesskeyid"] == rest[2]:
-                        if method == "GET":
-                            return 200, akey
-                        if method == "POST":
-                            akey.update(body)
-                            akey["updated"] = UPDATED
-                            return 200, akey
-                        if method == "DELETE":
-                            akeys.remove(akey)
-                            return 204, None
-                raise ApiError(404, "ResourceNotFound", f"{rest[2]} does not exist")
-        raise ApiError(404, "ResourceNotFound", "no such route")
-
-    def _roles(self, method: str, rest: list[str], body: dict[str, Any]) -> tuple[int, Any]:
-        if not rest:
-            if method == "GET":
-                return 200, list(self.roles.values())
-            if method == "POST":
-                self._check_role_fields(body)
-                if not body.get("name"):
-                    raise ApiError(409, "MissingParameter", "missing name")
-                role = {
-                    "id": str(uuid.uuid4()),
-                    "name": body["name"],
-                    "members": [self._member(m) for m in body.get("members") or []],
-                    "policies": [self._policy_entry(p) for p in body.get("policies") or []],
-                }
-                self.roles[role["id"]] = role
-                return 201, role
-        role = self._find(self.roles, rest[0], "role")
-        if method == "GET":
-            return 200, role
-        if method == "POST":
-            self._check_role_fields(body)
-            if "name" in body:
-                role["name"] = body["name"]
-            if "members" in body:
-                role["members"] = [self._member(m) for m in body["members"]]
-            if "policies" in body:
-                role["policies"] = [self._policy_entry(p) for p in body["policies"]]
-            return 200, role
-        if method == "DELETE":
-            if rest[0] != role["id"]:
-                raise ApiError(404, "ResourceNotFound", f"role {rest[0]} does not exist")
-            del self.roles[role["id"]]
-            return 204, None
-        raise ApiError(405, "BadMethod", method)
-
-    def _policies(self, method: str, rest: list[str], body: dict[str, Any]) -> tuple[int, Any]:
-        if not rest:
-            if method == "GET":
-                return 200, list(self.policies.values())
-            if method == "POST":
-                if not body.get("name"):
-                    raise ApiError(409, "MissingParameter", "missing name")
-                policy = self.add_policy(body["name"], list(body.get("rules") or []))
-                if body.get("description"):
-                    policy["description"] = body["description"]
-                return 201, policy
-        policy = self._find(self.policies, rest[0], "policy")
-        if method == "GET":
-            return 200, policy
-        if method == "POST":
-            for key in ("name", "rules", "description"):
-                if key in body:
-                    if body[key] == "" and key == "description":
-                        policy.pop(key, None)
-                    else:
-                        policy[key] = body[key]
-            return 200, policy
-        if method == "DELETE":
-            if rest[0] != policy["id"]:
-                raise ApiError(404, "ResourceNotFound", f"policy {rest[0]} does not exist")
-            del self.policies[policy["id"]]
-            return 204, None
-        raise ApiError(405, "BadMethod", method)
-
-    def _objects(
-        self,
-        method: str,
-        kind: str,
-        rest: list[str],
-        query: dict[str, str],
-        body: dict[str, Any],
-        headers: dict[str, str],
-    ) -> tuple[int, Any]:
-        objects = self.objects[kind]
-        if method == "PUT":
-            tags: list[str] = list(body.get("role-tag") or [])
-            unknown = [t for t in tags if not any(r["name"] == t for r in self.roles.values())]
-            if unknown:
-                raise ApiError(409, "InvalidArgument", f"Role(s) {','.join(unknown)} not found")
-            if rest and rest[0] not in objects:
-                raise ApiError(404, "ResourceNotFound", f"{rest[0]} does not exist")
-            where = "/".join([kind, *rest])
-            self.role_tags[where] = list(tags)
-            return 200, {"name": f"/{self.account}/{where}", "role-tag": list(tags)}
-        if not rest:
-            found = [
-                o
-                for o in objects.values()
-                if all(str(o.get(k)) == v for k, v in query.items() if k in ("name",))
-            ]
-            headers["x-resource-count"] = str(len(found))
-            headers["x-query-limit"] = "1000"
-            return 200, found
-        if rest[0] not in objects:
-            raise ApiError(404, "ResourceNotFound", f"{kind} {rest[0]} not found")
-        current = self.role_tags.get(f"{kind}/{rest[0]}")
-        if current:
-            headers["role-tag"] = ", ".join(current)
-        return 200, objects[rest[0]]
+        return [(r.method, r.path, r.body) for r in self.take() if r.method not in ("GET", "HEAD")]
 
 
-# --- fixtures ------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeCloudAPI]:
-    with FakeCloudAPI() as server:
-        yield server
+@pytest.fixture(autouse=True)
+def clean(cli_emulator: EmulatorServer) -> None:
+    """Every test starts with no users, roles, policies, machines or role tags."""
+    cli_emulator.reset()
 
 
 @pytest.fixture()
-def api(fake: FakeCloudAPI) -> FakeCloudAPI:
-    """The fake server, emptied for the test."""
-    fake.reset()
-    return fake
+def sent(monkeypatch: pytest.MonkeyPatch) -> Sent:
+    """What in-process ``smartdc`` runs send from now on."""
+    recorder = Sent()
+    original = SocketSender.send
 
+    def send(
+        self: SocketSender, method: str, target: str, headers: Any, body: bytes | None
+    ) -> RawResponse:
+        recorder.record(method, target, body)
+        return original(self, method, target, headers, body)
 
-@pytest.fixture(scope="module")
-def rworld(
-    fake: FakeCloudAPI, keys: dict[str, TestKey], tmp_path_factory: pytest.TempPathFactory
-) -> CliWorld:
-    home: Path = tmp_path_factory.mktemp("rbac-home")
-    return CliWorld(home, fake.url, keys["rsa"])
-
-
-@pytest.fixture(scope="module")
-def editor(tmp_path_factory: pytest.TempPathFactory) -> Editor:
-    return Editor(tmp_path_factory.mktemp("rbac-editor"))
+    monkeypatch.setattr(SocketSender, "send", send)
+    return recorder
 
 
 class Editor:
@@ -516,8 +112,6 @@ class Editor:
 
     def world(self, world: CliWorld, *replacements: tuple[str, str]) -> CliWorld:
         """``world`` with this editor making ``replacements``."""
-        import sys
-
         self.pairs.write_text(json.dumps(replacements))
         self.seen.unlink(missing_ok=True)
         return world.with_env(EDITOR=f"{sys.executable} {self.script} {self.pairs} {self.seen}")
@@ -526,20 +120,57 @@ class Editor:
         return self.seen.read_text()
 
 
-def seed(fake: FakeCloudAPI, keys: dict[str, TestKey]) -> dict[str, Any]:
+@pytest.fixture(scope="module")
+def editor(tmp_path_factory: pytest.TempPathFactory) -> Editor:
+    return Editor(tmp_path_factory.mktemp("rbac-editor"))
+
+
+def add_user(api: CloudAPI, login: str, **profile: Any) -> dict[str, Any]:
+    """A sub-user with the test password and ``<login>@example.com``."""
+    return dict(
+        api.create_user(
+            login=login,
+            email=f"{login}@example.com",
+            password=PASSWORD,
+            **profile,
+        )
+    )
+
+
+def add_machine(api: CloudAPI, name: str) -> dict[str, Any]:
+    """A base-64-lts instance (the emulator's jobs are instant)."""
+    images = api.list_images(name="base-64-lts")
+    image = max(images, key=lambda i: str(i["published_at"]))
+    return dict(api.create_machine(image=str(image["id"]), package=PACKAGE, name=name))
+
+
+def seed(api: CloudAPI, keys: dict[str, TestKey]) -> dict[str, Any]:
     """Three users (alice with a key), two policies, three roles, one tagged instance."""
-    bob = fake.add_user("bob", firstName="Bob", lastName="Smith")
-    alice = fake.add_user("alice")
-    carl = fake.add_user("carl", lastName="C")
-    key = fake.add_user_key("alice", keys["ed25519"].pub_path.read_text(), "laptop")
-    read = fake.add_policy("read", ["CAN listmachines", "CAN getmachine"], "read only")
-    empty = fake.add_policy("empty", [])
-    ops = fake.add_role("ops", [("bob", True), ("alice", False)], ["read"])
-    admin = fake.add_role("administrator", [("alice", True)])
-    lonely = fake.add_role("lonely")
-    web = fake.add_object("machines", name="web0", state="running")
-    fake.role_tags[f"machines/{web['id']}"] = ["ops"]
-    fake.take()
+    bob = add_user(api, "bob", firstName="Bob", lastName="Smith")
+    alice = add_user(api, "alice")
+    carl = add_user(api, "carl", lastName="C")
+    key = dict(api.create_user_key("alice", keys["ed25519"].pub_path.read_text(), "laptop"))
+    read = dict(
+        api.create_policy(
+            name="read", rules=["CAN listmachines", "CAN getmachine"], description="read only"
+        )
+    )
+    empty = dict(api.create_policy(name="empty", rules=[]))
+    ops = dict(
+        api.create_role(
+            name="ops",
+            members=[{"type": "subuser", "login": "bob", "default": True}, "alice"],
+            policies=["read"],
+        )
+    )
+    admin = dict(
+        api.create_role(
+            name="administrator", members=[{"type": "subuser", "login": "alice", "default": True}]
+        )
+    )
+    lonely = dict(api.create_role(name="lonely"))
+    web = add_machine(api, "web0")
+    api.set_role_tags(f"machines/{web['id']}", ["ops"])
     return {
         "bob": bob,
         "alice": alice,
@@ -554,61 +185,65 @@ def seed(fake: FakeCloudAPI, keys: dict[str, TestKey]) -> dict[str, Any]:
     }
 
 
-def same_as_triton(world: CliWorld, *args: str) -> str:
-    ours, theirs = world.run(*args), world.triton(*args)
-    assert (ours.status, ours.out) == (theirs.status, theirs.out), args
-    return ours.out
+def role_names(api: CloudAPI) -> set[str]:
+    return {str(r["name"]) for r in api.list_roles()}
 
 
 # --- beside triton ---------------------------------------------------------------------------
 
 
-def test_lists_match_triton(api: FakeCloudAPI, rworld: CliWorld, keys: dict[str, TestKey]) -> None:
+def test_lists_match_triton(api: CloudAPI, world: CliWorld, keys: dict[str, TestKey]) -> None:
     seed(api, keys)
-    out = same_as_triton(rworld, "rbac", "users")
-    assert out.splitlines()[2].split() == ["bob", "bob@example.com", "Bob", "Smith", "2024-05-06"]
-    same_as_triton(rworld, "rbac", "users", "-l")
-    same_as_triton(rworld, "rbac", "users", "-H", "-o", "login,name,udate", "-s", "-login")
-    out = same_as_triton(rworld, "rbac", "roles")
+    out = same_as_triton(world, "rbac", "users").out
+    # triton sorts by login
+    rows = [line.split() for line in out.splitlines()]
+    assert rows[0] == ["LOGIN", "EMAIL", "NAME", "CDATE"]
+    assert [r[0] for r in rows[1:]] == ["alice", "bob", "carl"]
+    assert rows[2][:4] == ["bob", "bob@example.com", "Bob", "Smith"]
+    same_as_triton(world, "rbac", "users", "-l")
+    same_as_triton(world, "rbac", "users", "-H", "-o", "login,name,udate", "-s", "-login")
+    out = same_as_triton(world, "rbac", "roles").out
+    # triton stars the members that do *not* hold the role by default
     assert "ops            read      test/alice*,test/bob" in out.splitlines()
     assert "administrator  *         test/alice" in out.splitlines()
-    same_as_triton(rworld, "rbac", "policies")
-    out = same_as_triton(rworld, "rbac", "policies", "-l")
+    same_as_triton(world, "rbac", "policies")
+    out = same_as_triton(world, "rbac", "policies", "-l").out
     assert "CAN getmachine; CAN listmachines" in out
-    for what in ("users", "roles", "policies"):
-        ours = rworld.ok("rbac", what, "-j").ndjson()
-        assert ours == rworld.triton("rbac", what, "-j").ndjson()
-        assert len(ours) == 3 if what != "policies" else len(ours) == 2
+    for what, count in (("users", 3), ("roles", 3), ("policies", 2)):
+        ours = world.ok("rbac", what, "-j").ndjson()
+        assert ours == world.triton("rbac", what, "-j").ndjson()
+        assert len(ours) == count
 
 
-def test_gets_match_triton(api: FakeCloudAPI, rworld: CliWorld, keys: dict[str, TestKey]) -> None:
-    seed(api, keys)
-    out = same_as_triton(rworld, "rbac", "user", "-r", "-k", "alice")
+def test_gets_match_triton(api: CloudAPI, world: CliWorld, keys: dict[str, TestKey]) -> None:
+    s = seed(api, keys)
+    out = same_as_triton(world, "rbac", "user", "-r", "-k", "alice").out
     assert "roles:\n    ops\n    administrator\ndefault_roles:\n    administrator\nkeys:\n" in out
-    same_as_triton(rworld, "rbac", "user", "-j", "bob")
-    out = same_as_triton(rworld, "rbac", "role", "ops")
+    same_as_triton(world, "rbac", "user", "-j", "bob")
+    out = same_as_triton(world, "rbac", "role", "ops").out
     assert out.startswith("name:    ops\nmembers:\n  - type:    subuser\n    default: true\n")
     assert out.endswith("    name:    read\n\n")
-    same_as_triton(rworld, "rbac", "role", "-j", "ops")
-    out = same_as_triton(rworld, "rbac", "policy", "read")
+    same_as_triton(world, "rbac", "role", "-j", "ops")
+    out = same_as_triton(world, "rbac", "policy", "read").out
     assert out.endswith("rules:\n    CAN listmachines\n    CAN getmachine\n")
-    same_as_triton(rworld, "rbac", "keys", "alice")
-    same_as_triton(rworld, "rbac", "keys", "-A", "alice")
-    same_as_triton(rworld, "rbac", "key", "alice", "laptop")
-    same_as_triton(rworld, "rbac", "instance-role-tags", api.objects["machines"].popitem()[0])
+    same_as_triton(world, "rbac", "keys", "alice")
+    same_as_triton(world, "rbac", "keys", "-A", "alice")
+    same_as_triton(world, "rbac", "key", "alice", "laptop")
+    assert same_as_triton(world, "rbac", "instance-role-tags", s["web"]["id"]).out == "ops\n"
+    assert same_as_triton(world, "rbac", "instance-role-tags", "web0").out == "ops\n"
 
 
 def test_info_matches_triton_where_triton_reads_roles_right(
-    api: FakeCloudAPI, rworld: CliWorld, keys: dict[str, TestKey]
+    api: CloudAPI, world: CliWorld, keys: dict[str, TestKey]
 ) -> None:
     # triton 7.17 misreads v9 role members and policies, so compare a state without them
-    api.add_user("bob", firstName="Bob", lastName="Smith")
-    api.add_user("alice")
-    api.add_user_key("alice", keys["ed25519"].pub_path.read_text())
-    api.add_policy("read", ["CAN listmachines", "CAN getmachine"], "read only")
-    api.add_policy("empty", [])
-    api.add_role("lonely")
-    out = same_as_triton(rworld, "rbac", "info")
+    add_user(api, "bob", firstName="Bob", lastName="Smith")
+    add_user(api, "alice")
+    api.create_user_key("alice", keys["ed25519"].pub_path.read_text())
+    api.create_policy(name="read", rules=["CAN listmachines", "CAN getmachine"], description="ro")
+    api.create_policy(name="empty", rules=[])
+    api.create_role(name="lonely")
+    out = same_as_triton(world, "rbac", "info").out
     assert out == (
         "users (2):\n"
         "    bob (Bob Smith, no ssh keys): no roles\n"
@@ -617,38 +252,85 @@ def test_info_matches_triton_where_triton_reads_roles_right(
         "    lonely: no policies\n"
         "policies (2):\n"
         "    empty rules: no rules\n"
-        "    read (read only) rules:\n"
+        "    read (ro) rules:\n"
         "        CAN listmachines\n"
         "        CAN getmachine\n"
     )
 
 
-def test_errors_match_triton(api: FakeCloudAPI, rworld: CliWorld, keys: dict[str, TestKey]) -> None:
+def test_errors_match_triton(api: CloudAPI, world: CliWorld, keys: dict[str, TestKey]) -> None:
     seed(api, keys)
     cases = [
         (["rbac", "user", "nobody"], 3),  # triton wraps "user not found"
         (["rbac", "role", "nope"], 1),  # ... but passes other 404s through
+        (["rbac", "policy", "nope"], 1),
         (["rbac", "users", "foo", "bar"], 1),
         (["rbac", "keys"], 1),
         (["rbac", "key", "alice"], 1),
+        (["rbac", "key", "alice", "nosuchkey"], 1),
         (["rbac", "user", "-a", "-e", "bob"], 1),
         (["rbac", "instance-role-tags"], 1),
+        (["rbac", "instance-role-tags", "nosuch"], 3),
     ]
     for args, status in cases:
-        ours, theirs = rworld.run(*args), rworld.triton(*args)
-        assert ours.status == theirs.status == status, args
+        ours, theirs = world.run(*args), world.triton(*args)
+        assert ours.status == theirs.status == status, (args, ours, theirs)
         assert ours.err.splitlines()[0] == theirs.err.splitlines()[0].replace("triton", "smartdc")
+
+
+def test_writes_match_triton(api: CloudAPI, world: CliWorld, keys: dict[str, TestKey]) -> None:
+    """The same create and delete by each CLI print the same and leave the same state."""
+    for n, run in enumerate((world.run, world.triton)):
+        login = f"pat{n}"
+        user = {"login": login, "email": f"{login}@example.com", "password": PASSWORD}
+        assert run("rbac", "user", "-a", "-", stdin=json.dumps(user)).out == (
+            f'Created user "{login}"\n'
+        )
+        policy = {"name": f"boot{n}", "rules": ["CAN rebootmachine"]}
+        assert run("rbac", "policy", "-a", "-", stdin=json.dumps(policy)).out == (
+            f'Created policy "boot{n}"\n'
+        )
+        role = {
+            "name": f"rebooters{n}",
+            "members": [{"type": "subuser", "login": login, "default": True}],
+            "policies": [{"name": f"boot{n}"}],
+        }
+        assert run("rbac", "role", "-a", "-", stdin=json.dumps(role)).out == (
+            f'Created role "rebooters{n}"\n'
+        )
+        pub = keys["ecdsa256"].pub_path
+        fp = md5_fingerprint(pub.read_text())
+        assert run("rbac", "key", "-a", "-n", "ci", login, str(pub)).out == (
+            f'Added user {login} key "{fp}" (ci)\n'
+        )
+    for n in (0, 1):
+        user = world.ok("rbac", "user", "-j", "-r", f"pat{n}").json()
+        assert (user["roles"], user["default_roles"]) == ([f"rebooters{n}"], [f"rebooters{n}"])
+        assert [p["name"] for p in api.get_role(f"rebooters{n}")["policies"]] == [f"boot{n}"]
+    assert [k["name"] for k in api.list_user_keys("pat0")] == ["ci"]
+    assert [k["name"] for k in api.list_user_keys("pat1")] == ["ci"]
+    for n, run in enumerate((world.run, world.triton)):
+        fp = md5_fingerprint(keys["ecdsa256"].pub_path.read_text())
+        assert run("rbac", "key", "-d", "-y", f"pat{n}", fp).out == (
+            f'Deleted user pat{n} key "{fp}"\n'
+        )
+        assert run("rbac", "role", "-d", "-y", f"rebooters{n}").out == (
+            f'Deleted role "rebooters{n}"\n'
+        )
+        assert run("rbac", "policy", "-d", "-y", f"boot{n}").out == f'Deleted policy "boot{n}"\n'
+        assert run("rbac", "user", "-d", "-y", f"pat{n}").out == f'Deleted user "pat{n}"\n'
+    assert (api.list_users(), api.list_roles(), api.list_policies()) == ([], [], [])
 
 
 # --- info ------------------------------------------------------------------------------------
 
 
 def test_info_reads_defaults_from_members(
-    api: FakeCloudAPI, rworld: CliWorld, keys: dict[str, TestKey]
+    api: CloudAPI, world: CliWorld, keys: dict[str, TestKey], sent: Sent
 ) -> None:
     s = seed(api, keys)
-    api.add_role("devs", [("alice", False)], ["read", "empty"])
-    out = rworld.ok("rbac", "info").out
+    api.create_role(name="devs", members=["alice"], policies=["read", "empty"])
+    out = world.ok("rbac", "info").out
     assert out.splitlines()[:4] == [
         "users (3):",
         "    bob (Bob Smith, no ssh keys): role ops",
@@ -656,12 +338,12 @@ def test_info_reads_defaults_from_members(
         "    carl (C, no ssh keys): no roles",
     ]
     assert "    devs: policies read, empty\n    lonely: no policies\n    ops: policy read\n" in out
-    paths = sorted(r.path for r in api.take())
+    paths = sorted(r.path for r in sent.take())
     assert paths == sorted(
         ["/test/users", "/test/roles", "/test/policies"]
         + [f"/test/users/{s[u]['id']}/keys" for u in ("bob", "alice", "carl")]
     )
-    assert rworld.run("rbac", "info", "extra").err.startswith(
+    assert world.run("rbac", "info", "extra").err.startswith(
         "smartdc rbac info: error (Usage): invalid args: extra"
     )
 
@@ -670,31 +352,34 @@ def test_info_reads_defaults_from_members(
 
 
 def test_user_show_with_roles_and_keys(
-    api: FakeCloudAPI, rworld: CliWorld, keys: dict[str, TestKey]
+    api: CloudAPI, world: CliWorld, keys: dict[str, TestKey], sent: Sent
 ) -> None:
     s = seed(api, keys)
-    user = rworld.ok("rbac", "user", "-j", "-k", "--membership", "alice").json()
+    user = world.ok("rbac", "user", "-j", "-k", "--membership", "alice").json()
     assert user["roles"] == ["ops", "administrator"]
+    assert user["default_roles"] == ["administrator"]
     assert [k["fingerprint"] for k in user["keys"]] == [s["key"]["fingerprint"]]
-    reqs = api.take()
-    assert [(r.path, r.query) for r in reqs] == [
+    assert [(r.path, r.query) for r in sent.take()] == [
         ("/test/users/alice", {"membership": "true"}),
         (f"/test/users/{s['alice']['id']}/keys", {}),
     ]
 
 
-def test_user_add_from_file_and_stdin(api: FakeCloudAPI, rworld: CliWorld, tmp_path: Path) -> None:
-    data = {"login": "dan", "email": "dan@example.com", "password": "s3cret!x", "city": "Oslo"}
+def test_user_add_from_file_and_stdin(
+    api: CloudAPI, world: CliWorld, tmp_path: Path, sent: Sent
+) -> None:
+    data = {"login": "dan", "email": "dan@example.com", "password": PASSWORD, "city": "Oslo"}
     path = tmp_path / "user.json"
     path.write_text(json.dumps(data))
-    assert rworld.ok("rbac", "user", "-a", str(path)).out == 'Created user "dan"\n'
-    assert api.writes() == [("POST", "/test/users", data)]
+    assert world.ok("rbac", "user", "-a", str(path)).out == 'Created user "dan"\n'
+    assert sent.writes() == [("POST", "/test/users", data)]
+    assert api.get_user("dan")["city"] == "Oslo"
     other = {**data, "login": "eve"}
-    assert rworld.ok("rbac", "user", "-a", "-", stdin=json.dumps(other)).out == (
+    assert world.ok("rbac", "user", "-a", "-", stdin=json.dumps(other)).out == (
         'Created user "eve"\n'
     )
-    assert api.writes() == [("POST", "/test/users", other)]
-    bad = rworld.run("rbac", "user", "-a", "-", stdin='{"login": "x", "foo": 1}')
+    assert sent.writes() == [("POST", "/test/users", other)]
+    bad = world.run("rbac", "user", "-a", "-", stdin='{"login": "x", "foo": 1}')
     assert bad.status == 1
     assert bad.err == (
         "smartdc rbac user: error: invalid user data: 2 missing required fields: "
@@ -702,65 +387,105 @@ def test_user_add_from_file_and_stdin(api: FakeCloudAPI, rworld: CliWorld, tmp_p
     )
     assert (
         "cannot interactively create a user: stdin is not a TTY"
-        in rworld.run("rbac", "user", "-a").err
+        in world.run("rbac", "user", "-a").err
     )
-    assert api.writes() == []
+    assert sent.writes() == []
+    # CloudAPI's own refusals come through with their code
+    weak = world.run(
+        "rbac", "user", "-a", "-", stdin=json.dumps({**data, "login": "fay", "password": "short"})
+    )
+    assert weak.status == 1
+    assert "InvalidArgument" in weak.err and "passwordTooShort" in weak.err
+    taken = world.run("rbac", "user", "-a", "-", stdin=json.dumps(data))
+    assert taken.status == 1 and "Login is already taken" in taken.err
+    assert {u["login"] for u in api.list_users()} == {"dan", "eve"}
 
 
 def test_user_edit_sends_what_changed(
-    api: FakeCloudAPI, rworld: CliWorld, keys: dict[str, TestKey], editor: Editor
+    api: CloudAPI, world: CliWorld, keys: dict[str, TestKey], editor: Editor, sent: Sent
 ) -> None:
     s = seed(api, keys)
-    world = editor.world(rworld, ("firstName: Bob", "firstName: Rob"), ("city: ", "city: Oslo"))
-    assert world.ok("rbac", "user", "-e", "bob").out == 'Updated user "bob"\n'
+    edited = editor.world(world, ("firstName: Bob", "firstName: Rob"), ("city: ", "city: Oslo"))
+    assert edited.ok("rbac", "user", "-e", "bob").out == 'Updated user "bob"\n'
     assert editor.text().startswith("email: bob@example.com\nfirstName: Bob\nlastName: Smith\n")
-    assert api.writes() == [
+    assert sent.writes() == [
         ("POST", f"/test/users/{s['bob']['id']}", {"firstName": "Rob", "city": "Oslo"})
     ]
-    assert editor.world(rworld).ok("rbac", "user", "-e", "bob").out == "No change to user\n"
-    assert api.writes() == []
+    bob = api.get_user("bob")
+    assert (bob["firstName"], bob["lastName"], bob["city"]) == ("Rob", "Smith", "Oslo")
+    assert editor.world(world).ok("rbac", "user", "-e", "bob").out == "No change to user\n"
+    assert sent.writes() == []
+    # clearing a field removes it
+    assert editor.world(world, ("city: Oslo", "city: ")).ok("rbac", "user", "-e", "bob").out == (
+        'Updated user "bob"\n'
+    )
+    assert "city" not in api.get_user("bob")
+    sent.take()
     # an unreadable edit offers a retry; no answer aborts
-    broken = editor.world(rworld, ("email:", "bogus:"))
+    broken = editor.world(world, ("email:", "bogus:"))
     result = broken.ok("rbac", "user", "-e", "bob")
     assert result.out == "\nAborting. No change made to user.\n"
     assert 'Error with your changes: unknown field "bogus"' in result.err
-    assert api.writes() == []
+    assert sent.writes() == []
+    # so does a change CloudAPI refuses
+    refused = editor.world(world, ("email: bob@example.com", "email: not-an-email"))
+    result = refused.ok("rbac", "user", "-e", "bob")
+    assert "Error updating user with your changes: InvalidArgument" in result.err
+    assert result.out.endswith("Aborting. No change made to user.\n")
+    assert api.get_user("bob")["email"] == "bob@example.com"
+
+
+def test_user_edit_matches_triton(
+    api: CloudAPI, world: CliWorld, keys: dict[str, TestKey], editor: Editor
+) -> None:
+    seed(api, keys)
+    for name, old, new in (("smartdc", "Smith", "Jones"), ("triton", "Jones", "Brown")):
+        edited = editor.world(world, (f"lastName: {old}", f"lastName: {new}"))
+        run = edited.run if name == "smartdc" else edited.triton
+        result = run("rbac", "user", "-e", "bob")
+        assert (result.status, result.out) == (0, 'Updated user "bob"\n'), name
+        assert api.get_user("bob")["lastName"] == new
 
 
 def test_user_delete_confirms(
-    api: FakeCloudAPI, rworld: CliWorld, keys: dict[str, TestKey]
+    api: CloudAPI, world: CliWorld, keys: dict[str, TestKey], sent: Sent
 ) -> None:
     seed(api, keys)
-    no = rworld.ok("rbac", "user", "-d", "bob", "carl", stdin="n\n")
+    no = world.ok("rbac", "user", "-d", "bob", "carl", stdin="n\n")
     assert no.out == ""
     assert no.err == "Delete 2 users (bob, carl)? [y/n] \nAborting\n"
-    assert api.writes() == []
-    yes = rworld.ok("rbac", "user", "-d", "bob", "carl", stdin="maybe\ny\n")
+    assert sent.writes() == []
+    yes = world.ok("rbac", "user", "-d", "bob", "carl", stdin="maybe\ny\n")
     assert yes.out == 'Deleted user "bob"\nDeleted user "carl"\n'
     assert 'Please enter "y", "yes", "n" or "no".' in yes.err
-    assert api.writes() == [
+    assert sent.writes() == [
         ("DELETE", "/test/users/bob", None),
         ("DELETE", "/test/users/carl", None),
     ]
-    assert rworld.ok("rbac", "user", "-d", "-y", "alice").out == 'Deleted user "alice"\n'
+    assert world.ok("rbac", "user", "-d", "-y", "alice").out == 'Deleted user "alice"\n'
+    assert api.list_users() == []
+    # the deleted users left the roles they were in
+    assert api.get_role("ops")["members"] == []
+    gone = world.run("rbac", "user", "-d", "-y", "alice")
+    assert gone.status == 1 and "ResourceNotFound" in gone.err
 
 
 # --- role ------------------------------------------------------------------------------------
 
 
 def test_role_add_sends_v9_shape(
-    api: FakeCloudAPI, rworld: CliWorld, keys: dict[str, TestKey]
+    api: CloudAPI, world: CliWorld, keys: dict[str, TestKey], sent: Sent
 ) -> None:
-    seed(api, keys)
+    s = seed(api, keys)
     role = {
         "name": "devs",
         "members": ["bob", {"login": "carl", "default": True}],
         "policies": ["read"],
     }
-    assert (
-        rworld.ok("rbac", "role", "-a", "-", stdin=json.dumps(role)).out == 'Created role "devs"\n'
+    assert world.ok("rbac", "role", "-a", "-", stdin=json.dumps(role)).out == (
+        'Created role "devs"\n'
     )
-    assert api.writes() == [
+    assert sent.writes() == [
         (
             "POST",
             "/test/roles",
@@ -774,27 +499,37 @@ def test_role_add_sends_v9_shape(
             },
         )
     ]
-    bad = rworld.run("rbac", "role", "-a", "-", stdin='{"members": []}')
+    made = api.get_role("devs")
+    assert made["policies"] == [{"id": s["read"]["id"], "name": "read"}]
+    assert [(m["login"], m.get("default", False)) for m in made["members"]] == [
+        ("bob", False),
+        ("carl", True),
+    ]
+    bad = world.run("rbac", "role", "-a", "-", stdin='{"members": []}')
     assert bad.err.startswith(
         "smartdc rbac role: error: invalid role data: 1 missing required field: name"
     )
+    unknown = world.run("rbac", "role", "-a", "-", stdin='{"name": "x", "members": ["zed"]}')
+    assert unknown.status == 1
+    assert "InvalidArgument" in unknown.err and "Invalid subuser: zed" in unknown.err
+    assert "x" not in role_names(api)
 
 
 def test_role_edit(
-    api: FakeCloudAPI, rworld: CliWorld, keys: dict[str, TestKey], editor: Editor
+    api: CloudAPI, world: CliWorld, keys: dict[str, TestKey], editor: Editor, sent: Sent
 ) -> None:
     s = seed(api, keys)
-    before = rworld.ok("rbac", "role", "ops").out
-    api.take()
-    world = editor.world(
-        rworld,
+    before = world.ok("rbac", "role", "ops").out
+    sent.take()
+    edited = editor.world(
+        world,
         ("default: false", "default: true"),
         ("    name:    read\n", "    name:    read\n  - name:    empty\n"),
     )
-    out = world.ok("rbac", "role", "-e", "ops").out
+    out = edited.ok("rbac", "role", "-e", "ops").out
     assert out == f'Updated role "ops" ({s["ops"]["id"]})\n'
     assert editor.text() == before[:-1]
-    assert api.writes() == [
+    assert sent.writes() == [
         (
             "POST",
             f"/test/roles/{s['ops']['id']}",
@@ -808,52 +543,57 @@ def test_role_edit(
             },
         )
     ]
-    api.take()
-    refused = editor.world(rworld, ("members:", "members:\n  - type: subuser\n    login: nobody"))
+    ops = api.get_role("ops")
+    assert [p["name"] for p in ops["policies"]] == ["read", "empty"]
+    assert all(m.get("default") is True for m in ops["members"])
+    refused = editor.world(world, ("members:", "members:\n  - type: subuser\n    login: nobody"))
     result = refused.ok("rbac", "role", "-e", "ops")
     assert (
         "Error updating role with your changes: InvalidArgument: Invalid subuser: nobody"
         in result.err
     )
     assert result.out.endswith("Aborting. No change made to role.\n")
+    assert len(api.get_role("ops")["members"]) == 2
 
 
 def test_role_delete_by_name_uses_the_id(
-    api: FakeCloudAPI, rworld: CliWorld, keys: dict[str, TestKey]
+    api: CloudAPI, world: CliWorld, keys: dict[str, TestKey], sent: Sent
 ) -> None:
     s = seed(api, keys)
-    assert rworld.ok("rbac", "role", "-d", "-y", "lonely", s["ops"]["id"]).out == (
+    assert world.ok("rbac", "role", "-d", "-y", "lonely", s["ops"]["id"]).out == (
         f'Deleted role "lonely"\nDeleted role "{s["ops"]["id"]}"\n'
     )
-    lonely = next(r for r in api.take() if r.method == "DELETE")
-    assert lonely.path != "/test/roles/lonely" and lonely.path.startswith("/test/roles/")
-    assert set(r["name"] for r in api.roles.values()) == {"administrator"}
+    deletes = [path for method, path, _ in sent.writes() if method == "DELETE"]
+    assert deletes == [f"/test/roles/{s['lonely']['id']}", f"/test/roles/{s['ops']['id']}"]
+    assert role_names(api) == {"administrator"}
+    # the role tags naming a deleted role are gone with it
+    assert api.get_role_tags(f"machines/{s['web']['id']}") == []
 
 
 # --- policy ----------------------------------------------------------------------------------
 
 
 def test_policy_add_edit_delete(
-    api: FakeCloudAPI, rworld: CliWorld, keys: dict[str, TestKey], editor: Editor
+    api: CloudAPI, world: CliWorld, keys: dict[str, TestKey], editor: Editor, sent: Sent
 ) -> None:
     s = seed(api, keys)
     new = {"name": "boot", "rules": ["CAN rebootmachine"], "description": "reboots"}
-    assert rworld.ok("rbac", "policy", "-a", "-", stdin=json.dumps(new)).out == (
+    assert world.ok("rbac", "policy", "-a", "-", stdin=json.dumps(new)).out == (
         'Created policy "boot"\n'
     )
-    assert api.writes() == [("POST", "/test/policies", new)]
-    world = editor.world(
-        rworld,
+    assert sent.writes() == [("POST", "/test/policies", new)]
+    edited = editor.world(
+        world,
         ("    CAN getmachine\n", "    CAN getmachine\n    CAN rebootmachine\n"),
         ("description: read only", "description:"),
     )
-    assert world.ok("rbac", "policy", "-e", "read").out == (
+    assert edited.ok("rbac", "policy", "-e", "read").out == (
         f'Updated policy "read" ({s["read"]["id"]})\n'
     )
     assert editor.text() == (
         "name: read\ndescription: read only\nrules:\n    CAN listmachines\n    CAN getmachine\n"
     )
-    assert api.writes() == [
+    assert sent.writes() == [
         (
             "POST",
             f"/test/policies/{s['read']['id']}",
@@ -864,81 +604,98 @@ def test_policy_add_edit_delete(
             },
         )
     ]
+    read = api.get_policy("read")
+    assert read["rules"] == ["CAN listmachines", "CAN getmachine", "CAN rebootmachine"]
+    assert "description" not in read
     # a missing description is edited as empty, not as "undefined" (as triton does)
-    assert editor.world(rworld).ok("rbac", "policy", "-e", "empty").out == "No change to policy\n"
+    assert editor.world(world).ok("rbac", "policy", "-e", "empty").out == "No change to policy\n"
     assert "description: \n" in editor.text()
-    assert rworld.ok("rbac", "policy", "-d", "-y", "empty").out == 'Deleted policy "empty"\n'
-    assert api.writes() == [("DELETE", f"/test/policies/{s['empty']['id']}", None)]
+    assert world.ok("rbac", "policy", "-d", "-y", "empty").out == 'Deleted policy "empty"\n'
+    assert sent.writes() == [("DELETE", f"/test/policies/{s['empty']['id']}", None)]
+    assert {p["name"] for p in api.list_policies()} == {"read", "boot"}
+    bad = world.run("rbac", "policy", "-a", "-", stdin='{"name": "junk", "rules": ["MAYBE x"]}')
+    assert bad.status == 1 and "InvalidArgument" in bad.err
 
 
 # --- keys ------------------------------------------------------------------------------------
 
 
 def test_user_keys(
-    api: FakeCloudAPI, rworld: CliWorld, keys: dict[str, TestKey], tmp_path: Path
+    api: CloudAPI, world: CliWorld, keys: dict[str, TestKey], tmp_path: Path, sent: Sent
 ) -> None:
     s = seed(api, keys)
     fp = s["key"]["fingerprint"]
-    assert rworld.ok("rbac", "keys", "-H", "alice").out == f"{fp}  laptop\n"
-    assert rworld.ok("rbac", "keys", "-j", "alice").ndjson() == [s["key"]]
+    assert world.ok("rbac", "keys", "-H", "alice").out == f"{fp}  laptop\n"
+    assert world.ok("rbac", "keys", "-j", "alice").ndjson() == api.list_user_keys("alice")
     pub = keys["ecdsa256"].pub_path
-    added = rworld.ok("rbac", "key", "-a", "-n", "ci", "bob", str(pub))
+    added = world.ok("rbac", "key", "-a", "-n", "ci", "bob", str(pub))
     new_fp = md5_fingerprint(pub.read_text())
     assert added.out == f'Added user bob key "{new_fp}" (ci)\n'
-    assert api.writes() == [
+    assert sent.writes() == [
         ("POST", "/test/users/bob/keys", {"key": pub.read_text().strip(), "name": "ci"})
     ]
+    again = world.run("rbac", "key", "-a", "-n", "ci2", "bob", str(pub))
+    assert again.status == 1 and "InvalidArgument" in again.err
     bad = tmp_path / "bad.pub"
     bad.write_text("not a key\n")
-    result = rworld.run("rbac", "key", "-a", "bob", str(bad))
+    result = world.run("rbac", "key", "-a", "bob", str(bad))
     assert result.status == 1
     assert result.err == (
         f"smartdc rbac key: error: Failed to parse {bad} as a valid ssh format key: "
         "Unknown algorithm not\n"
     )
-    missing = rworld.run("rbac", "key", "-a", "bob", str(tmp_path / "nope.pub"))
+    missing = world.run("rbac", "key", "-a", "bob", str(tmp_path / "nope.pub"))
     assert (
         f"error (ENOENT): ENOENT: no such file or directory, open '{tmp_path / 'nope.pub'}'"
         in missing.err
     )
-    assert rworld.ok("rbac", "key", "-j", "bob", "ci").json()["fingerprint"] == new_fp
+    assert world.ok("rbac", "key", "-j", "bob", "ci").json()["fingerprint"] == new_fp
+    sent.take()
     assert (
-        rworld.ok("rbac", "key", "-d", "-y", "alice", fp).out == f'Deleted user alice key "{fp}"\n'
+        world.ok("rbac", "key", "-d", "-y", "alice", fp).out == f'Deleted user alice key "{fp}"\n'
     )
-    assert api.writes() == [("DELETE", f"/test/users/alice/keys/{fp}", None)]
+    assert sent.writes() == [("DELETE", f"/test/users/alice/keys/{fp}", None)]
+    assert api.list_user_keys("alice") == []
 
 
 # --- access keys -----------------------------------------------------------------------------
 
 
-def test_access_keys(api: FakeCloudAPI, rworld: CliWorld, keys: dict[str, TestKey]) -> None:
+def test_access_keys(api: CloudAPI, world: CliWorld, keys: dict[str, TestKey], sent: Sent) -> None:
     seed(api, keys)
-    created = rworld.ok("rbac", "accesskey", "-c", "bob").out.splitlines()
+    created = world.ok("rbac", "accesskey", "-c", "bob").out.splitlines()
     assert created[0].startswith("Created access key ") and created[1].startswith("Secret: tdc_")
     akid = created[0].split()[-1]
-    assert api.writes() == [("POST", "/test/users/bob/accesskeys", None)]
-    made = rworld.ok("rbac", "accesskey", "-c", "-j", "-s", "Inactive", "-D", "ci", "bob").json()
+    assert sent.writes() == [("POST", "/test/users/bob/accesskeys", None)]
+    made = world.ok("rbac", "accesskey", "-c", "-j", "-s", "Inactive", "-D", "ci", "bob").json()
     assert made["accesskeysecret"].startswith("tdc_")
-    assert api.writes() == [
+    assert (made["status"], made["description"]) == ("Inactive", "ci")
+    assert sent.writes() == [
         ("POST", "/test/users/bob/accesskeys", {"status": "Inactive", "description": "ci"})
     ]
-    listed = rworld.ok("rbac", "accesskeys", "bob")
+    listed = world.ok("rbac", "accesskeys", "bob")
     assert listed.out.splitlines()[0].split() == ["ACCESSKEYID", "STATUS", "UPDATED"]
+    assert len(listed.out.splitlines()) == 3
     assert "tdc_" not in listed.out
     assert all(
-        "accesskeysecret" not in k for k in rworld.ok("rbac", "accesskeys", "-j", "bob").ndjson()
+        "accesskeysecret" not in k for k in world.ok("rbac", "accesskeys", "-j", "bob").ndjson()
     )
-    got = rworld.ok("rbac", "accesskey", "-H", "-o", "ACCESSKEYID,status", "bob", akid)
+    got = world.ok("rbac", "accesskey", "-H", "-o", "ACCESSKEYID,status", "bob", akid)
     assert got.out == f"{akid}  Active\n"
-    out = rworld.ok("rbac", "accesskey", "-u", "-s", "Inactive", "bob", akid).out
+    out = world.ok("rbac", "accesskey", "-u", "-s", "Inactive", "bob", akid).out
     assert out == f"Updated access key {akid} (fields: status)\n"
-    assert api.writes() == [("POST", f"/test/users/bob/accesskeys/{akid}", {"status": "Inactive"})]
-    assert rworld.ok("rbac", "accesskey", "-d", "bob", akid, stdin="n\n").out == ""
+    assert sent.writes() == [("POST", f"/test/users/bob/accesskeys/{akid}", {"status": "Inactive"})]
+    assert api.get_user_access_key("bob", akid)["status"] == "Inactive"
+    assert world.ok("rbac", "accesskey", "-d", "bob", akid, stdin="n\n").out == ""
+    assert sent.writes() == []
     assert (
-        rworld.ok("rbac", "accesskey", "-d", "-f", "bob", akid).out
+        world.ok("rbac", "accesskey", "-d", "-f", "bob", akid).out
         == f'Deleted access key "{akid}"\n'
     )
-    assert api.writes() == [("DELETE", f"/test/users/bob/accesskeys/{akid}", None)]
+    assert sent.writes() == [("DELETE", f"/test/users/bob/accesskeys/{akid}", None)]
+    assert [k["accesskeyid"] for k in api.list_user_access_keys("bob")] == [made["accesskeyid"]]
+    gone = world.run("rbac", "accesskey", "bob", akid)
+    assert gone.status != 0 and "ResourceNotFound" in gone.err
     for args, message in [
         (["-c"], "missing USER argument"),
         (["bob"], "missing ACCESSKEYID argument"),
@@ -946,7 +703,7 @@ def test_access_keys(api: FakeCloudAPI, rworld: CliWorld, keys: dict[str, TestKe
         (["-g", "bob", "a", "b"], "incorrect number of arguments"),
         (["-c", "-d", "bob"], "only one action option may be used at once"),
     ]:
-        result = rworld.run("rbac", "accesskey", *args)
+        result = world.run("rbac", "accesskey", *args)
         assert result.status == 1
         assert result.err.startswith(f"smartdc rbac accesskey: error (Usage): {message}\n"), args
 
@@ -955,64 +712,140 @@ def test_access_keys(api: FakeCloudAPI, rworld: CliWorld, keys: dict[str, TestKe
 
 
 def test_instance_role_tags(
-    api: FakeCloudAPI, rworld: CliWorld, keys: dict[str, TestKey], editor: Editor
+    api: CloudAPI, world: CliWorld, keys: dict[str, TestKey], editor: Editor, sent: Sent
 ) -> None:
     s = seed(api, keys)
     web = s["web"]["id"]
     path = f"/test/machines/{web}"
-    assert rworld.ok("rbac", "instance-role-tags", "-j", web).out == '["ops"]\n'
-    assert [(r.method, r.path) for r in api.take()] == [("GET", path)]
-    out = rworld.ok(
-        "rbac", "instance-role-tags", "-a", "lonely, ops", "-a", "administrator", web
-    ).out
-    assert out == f'Adding 2 role tags (lonely, administrator) to instance "{web}"\n'
-    assert api.writes() == [("PUT", path, {"role-tag": ["ops", "lonely", "administrator"]})]
-    assert rworld.ok("rbac", "instance-role-tags", "-a", "ops", web).out == ""
-    assert api.writes() == []
-    out = rworld.ok("rbac", "instance-role-tags", "-d", "ops,nope", "web0", stdin="y\n").out
+    assert world.ok("rbac", "instance-role-tags", "-j", web).out == '["ops"]\n'
+    assert [(r.method, r.path) for r in sent.take()] == [("GET", path)]
+    added = world.ok("rbac", "instance-role-tags", "-a", "lonely, ops", "-a", "administrator", web)
+    assert added.out == f'Adding 2 role tags (lonely, administrator) to instance "{web}"\n'
+    assert sent.writes() == [("PUT", path, {"role-tag": ["ops", "lonely", "administrator"]})]
+    assert api.get_role_tags(f"machines/{web}") == ["ops", "lonely", "administrator"]
+    assert world.ok("rbac", "instance-role-tags", "-a", "ops", web).out == ""
+    assert sent.writes() == []
+    out = world.ok("rbac", "instance-role-tags", "-d", "ops,nope", "web0", stdin="y\n").out
     assert out == 'Deleting 1 role tag (ops) from instance "web0"\n'
-    assert api.writes() == [("PUT", path, {"role-tag": ["lonely", "administrator"]})]
-    assert rworld.ok("rbac", "instance-role-tags", "-s", "ops", web, stdin="n\n").out == ""
-    assert api.writes() == []
-    out = rworld.ok("rbac", "instance-role-tags", "-s", "ops", "-y", web).out
+    assert sent.writes() == [("PUT", path, {"role-tag": ["lonely", "administrator"]})]
+    assert world.ok("rbac", "instance-role-tags", "-s", "ops", web, stdin="n\n").out == ""
+    assert sent.writes() == []
+    out = world.ok("rbac", "instance-role-tags", "-s", "ops", "-y", web).out
     assert out == f'Setting role tags on instance "{web}"\n'
-    assert api.writes() == [("PUT", path, {"role-tag": ["ops"]})]
-    world = editor.world(rworld, ("ops\n", "ops\n# a comment\nlonely\n"))
-    out = world.ok("rbac", "instance-role-tags", "-e", web).out
+    assert sent.writes() == [("PUT", path, {"role-tag": ["ops"]})]
+    assert api.get_role_tags(f"machines/{web}") == ["ops"]
+    edited = editor.world(world, ("ops\n", "ops\n# a comment\nlonely\n"))
+    out = edited.ok("rbac", "instance-role-tags", "-e", web).out
     assert out == f'Edited role tags on instance "{web}"\n'
     assert editor.text() == "ops\n"
-    assert api.writes() == [("PUT", path, {"role-tag": ["lonely", "ops"]})]
-    out = rworld.ok("rbac", "instance-role-tags", "-D", "-y", web).out
+    assert sent.writes() == [("PUT", path, {"role-tag": ["lonely", "ops"]})]
+    assert same_as_triton(world, "rbac", "instance-role-tags", web).out == "lonely\nops\n"
+    unknown = world.run("rbac", "instance-role-tags", "-a", "ghost", "-y", web)
+    assert unknown.status == 1 and "Role(s) ghost not found" in unknown.err
+    sent.take()
+    out = world.ok("rbac", "instance-role-tags", "-D", "-y", web).out
     assert out == f'Deleting all role tags from instance "{web}"\n'
-    assert api.writes() == [("PUT", path, {"role-tag": []})]
-    gone = rworld.run("rbac", "instance-role-tags", "nosuch")
+    assert sent.writes() == [("PUT", path, {"role-tag": []})]
+    assert api.get_role_tags(f"machines/{web}") == []
+    assert same_as_triton(world, "rbac", "instance-role-tags", web).out == ""
+    gone = world.run("rbac", "instance-role-tags", "nosuch")
     assert gone.status == 3
 
 
-def test_other_role_tags(api: FakeCloudAPI, rworld: CliWorld, keys: dict[str, TestKey]) -> None:
+def test_instance_role_tags_match_triton(
+    api: CloudAPI, world: CliWorld, keys: dict[str, TestKey]
+) -> None:
+    s = seed(api, keys)
+    web = s["web"]["id"]
+    # triton only asks on a terminal; with -y both go ahead
+    for run in (world.run, world.triton):
+        api.set_role_tags(f"machines/{web}", ["ops"])
+        added = run("rbac", "instance-role-tags", "-a", "lonely", "-a", "administrator", web)
+        assert added.out == f'Adding 2 role tags (lonely, administrator) to instance "{web}"\n'
+        assert api.get_role_tags(f"machines/{web}") == ["ops", "lonely", "administrator"]
+        removed = run("rbac", "instance-role-tags", "-y", "-d", "ops", web)
+        assert removed.out == f'Deleting 1 role tag (ops) from instance "{web}"\n'
+        assert api.get_role_tags(f"machines/{web}") == ["lonely", "administrator"]
+        cleared = run("rbac", "instance-role-tags", "-y", "-D", web)
+        assert cleared.out == f'Deleting all role tags from instance "{web}"\n'
+        assert api.get_role_tags(f"machines/{web}") == []
+
+
+def test_other_role_tags(
+    api: CloudAPI, world: CliWorld, keys: dict[str, TestKey], sent: Sent
+) -> None:
     seed(api, keys)
-    img = api.add_object("images", name="base", version="1.0", state="active")
-    api.role_tags[f"images/{img['id']}"] = ["ops", "lonely"]
-    api.take()
-    assert rworld.ok("rbac", "image-role-tags", "base").out == "ops\nlonely\n"
-    reqs = api.take()
+    image = max(api.list_images(name="base-64-lts"), key=lambda i: str(i["published_at"]))
+    api.set_role_tags(f"images/{image['id']}", ["ops", "lonely"])
+    assert same_as_triton(world, "rbac", "image-role-tags", "base-64-lts").out == "ops\nlonely\n"
+    reqs = sent.take()
     assert (reqs[0].method, reqs[0].path) == ("GET", "/test/images")
-    assert (reqs[-1].method, reqs[-1].path) == ("GET", f"/test/images/{img['id']}")
-    pkg = api.add_object("packages", name="small")
-    assert rworld.ok("rbac", "package-role-tags", "-a", "ops", pkg["id"]).out == (
-        f'Adding 1 role tag (ops) to package "{pkg["id"]}"\n'
+    assert (reqs[-1].method, reqs[-1].path) == ("GET", f"/test/images/{image['id']}")
+    package = next(p for p in api.list_packages() if p["name"] == PACKAGE)
+    assert world.ok("rbac", "package-role-tags", "-a", "ops", package["id"]).out == (
+        f'Adding 1 role tag (ops) to package "{package["id"]}"\n'
     )
-    assert api.writes() == [("PUT", f"/test/packages/{pkg['id']}", {"role-tag": ["ops"]})]
-    url = f"/test/packages/{pkg['id']}"
-    assert rworld.ok("rbac", "role-tags", url).out == "ops\n"
-    assert rworld.ok("rbac", "role-tags", "-D", "-y", url).out == (
+    assert sent.writes() == [("PUT", f"/test/packages/{package['id']}", {"role-tag": ["ops"]})]
+    assert same_as_triton(world, "rbac", "package-role-tags", PACKAGE).out == "ops\n"
+    network = api.list_networks()[0]
+    assert world.ok("rbac", "network-role-tags", "-a", "ops", network["id"]).out == (
+        f'Adding 1 role tag (ops) to network "{network["id"]}"\n'
+    )
+    assert same_as_triton(world, "rbac", "network-role-tags", network["id"]).out == "ops\n"
+    url = f"/test/packages/{package['id']}"
+    assert same_as_triton(world, "rbac", "role-tags", url).out == "ops\n"
+    sent.take()
+    assert world.ok("rbac", "role-tags", "-D", "-y", url).out == (
         f'Deleting all role tags from resource "{url}"\n'
     )
-    assert api.writes() == [("PUT", url, {"role-tag": []})]
-    bad = rworld.run("rbac", "role-tags", "/test/bogus/x")
+    assert sent.writes() == [("PUT", url, {"role-tag": []})]
+    assert api.get_role_tags(f"packages/{package['id']}") == []
+    bad = world.run("rbac", "role-tags", "/test/bogus/x")
     assert bad.status == 1
     assert "resource type must be one of: machines, packages" in bad.err
-    assert rworld.run("rbac", "role-tags", "bogus").err == (
+    assert world.run("rbac", "role-tags", "bogus").err == (
         'smartdc rbac role-tags: error: invalid resource "bogus": must match "/:account/:type..."\n'
     )
-    assert api.take() == []
+    assert sent.take() == []
+
+
+# --- as a sub-user ---------------------------------------------------------------------------
+
+
+def test_subuser_answers_match_triton(
+    api: CloudAPI, world: CliWorld, keys: dict[str, TestKey]
+) -> None:
+    """bob (default role ops: list and get machines; web0 and the collection tagged ops),
+    signing with his own key, gets the same answers from both CLIs."""
+    s = seed(api, keys)
+    key = keys["ecdsa256"]
+    for suffix in ("", ".pub"):
+        (world.home / ".ssh" / f"bob_key{suffix}").write_bytes(
+            Path(f"{key.path}{suffix}").read_bytes()
+        )
+    api.create_user_key("bob", key.pub_path.read_text(), "laptop")
+    api.set_role_tags("machines", ["ops"])
+    web = s["web"]["id"]
+    bob = world.with_env(TRITON_USER="bob", TRITON_KEY_ID=key.md5)
+    assert same_as_triton(bob, "inst", "get", "-j", web).json()["name"] == "web0"
+    assert same_as_triton(bob, "inst", "list", "-H", "-o", "name").out == "web0\n"
+    for args, message in [
+        (("inst", "stop", web), f"{web} (stopmachine)"),
+        (("rbac", "users"), "/test/users (listusers)"),
+        (("rbac", "user", "bob"), "/test/users/bob (getuser)"),
+        (("rbac", "instance-role-tags", "-a", "lonely", web), "(setroletags)"),
+    ]:
+        result = same_as_triton(bob, *args)
+        assert result.status == 1
+        assert message in result.err, args
+    # triton also prints the error's body on stdout here; smartdc only reports it
+    args = ("-r", "lonely", "inst", "get", web)
+    ours, theirs = bob.run(*args), bob.triton(*args)
+    assert ours.status == theirs.status == 1
+    refused = "error (NotAuthorized): You do not have permission to access test\n"
+    assert (ours.err, theirs.err) == (
+        f"smartdc instance get: {refused}",
+        f"triton instance get: {refused}",
+    )
+    assert (ours.out, json.loads(theirs.out)["code"]) == ("", "NotAuthorized")
+    assert api.get_role_tags(f"machines/{web}") == ["ops"]

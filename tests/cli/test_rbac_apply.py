@@ -1,7 +1,7 @@
-"""``smartdc rbac apply`` and ``rbac reset`` against the fake CloudAPI of test_rbac.
+"""``smartdc rbac apply`` and ``rbac reset`` on the emulator.
 
-triton 7.17's apply crashes on CloudAPI's v9 roles (and on any prompt without a terminal),
-so these check the plan and the requests themselves rather than compare with triton.
+These check the plan, the requests and the state they leave; tests/emulator/test_triton_rbac.py
+runs triton's own apply.
 """
 
 from __future__ import annotations
@@ -12,15 +12,13 @@ from typing import Any
 
 import pytest
 
-from tests.cli import test_rbac
+from smartdc.api import CloudAPI
+from smartdc.emulator.server import EmulatorServer
 from tests.cli.harness import CliWorld
-from tests.cli.test_rbac import FakeCloudAPI, md5_fingerprint, seed
+from tests.cli.test_rbac import Sent, add_user, md5_fingerprint, seed
+from tests.cli.test_rbac import clean as clean  # an emptied emulator for each test
+from tests.cli.test_rbac import sent as sent  # the requests the CLI sends
 from tests.conftest import TestKey
-
-# The fake server, emptied for each test, and a world on it: test_rbac's fixtures.
-fake = test_rbac.fake
-api = test_rbac.api
-rworld = test_rbac.rworld
 
 
 def write_config(directory: Path, config: dict[str, Any], name: str = "rbac.json") -> Path:
@@ -31,7 +29,7 @@ def write_config(directory: Path, config: dict[str, Any], name: str = "rbac.json
 
 @pytest.fixture()
 def sample(
-    api: FakeCloudAPI, keys: dict[str, TestKey], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    api: CloudAPI, keys: dict[str, TestKey], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> dict[str, Any]:
     """The seeded account and a config that changes users, keys, policies and roles."""
     monkeypatch.chdir(tmp_path)
@@ -98,41 +96,39 @@ def plan_lines(s: dict[str, Any]) -> list[str]:
 
 
 def test_plan_is_listed_and_no_answer_aborts(
-    api: FakeCloudAPI, rworld: CliWorld, sample: dict[str, Any]
+    sent: Sent, world: CliWorld, sample: dict[str, Any]
 ) -> None:
     listing = "\nThis will make the following RBAC config changes:\n" + "".join(
         f"    {line}\n" for line in plan_lines(sample)
     )
     for answer in ("n\n", ""):
-        result = rworld.ok("rbac", "apply", "-f", sample["path"], stdin=answer)
+        result = world.ok("rbac", "apply", "-f", sample["path"], stdin=answer)
         assert result.out == listing + "\nAborting update\n"
         assert result.err == "Would you like to continue? [y/N] \n"
-        reads = api.take()
+        reads = sent.take()
         assert {r.method for r in reads} == {"GET"}
         assert len(reads) == 3 + 3  # users, policies, roles, and each user's keys
 
 
-def test_dry_run_sends_no_writes(
-    api: FakeCloudAPI, rworld: CliWorld, sample: dict[str, Any]
-) -> None:
+def test_dry_run_sends_no_writes(sent: Sent, world: CliWorld, sample: dict[str, Any]) -> None:
     dry = []
     for line in plan_lines(sample):
         word, rest = line.split(" ", 1)
         dry.append(f"[dry-run] {word.lower()} {rest.split(' (')[0]}")
-    result = rworld.ok("rbac", "apply", "-n", "-y", "-f", sample["path"])
+    result = world.ok("rbac", "apply", "-n", "-y", "-f", sample["path"])
     assert result.out.splitlines() == dry
-    assert api.writes() == []
-    asked = rworld.ok("rbac", "apply", "--dry-run", "-f", sample["path"], stdin="y\n")
+    assert sent.writes() == []
+    asked = world.ok("rbac", "apply", "--dry-run", "-f", sample["path"], stdin="y\n")
     assert asked.err == "Would you like to continue (dry-run)? [y/N] \n"
     assert asked.out.endswith("\n\n" + "".join(f"{line}\n" for line in dry))
-    assert api.writes() == []
+    assert sent.writes() == []
 
 
 def test_apply_sends_the_changes_then_has_nothing_to_do(
-    api: FakeCloudAPI, rworld: CliWorld, sample: dict[str, Any]
+    api: CloudAPI, sent: Sent, world: CliWorld, sample: dict[str, Any]
 ) -> None:
     s = sample
-    result = rworld.ok("rbac", "apply", "-f", s["path"], stdin="yes\n")
+    result = world.ok("rbac", "apply", "-f", s["path"], stdin="yes\n")
     done = result.out.split("\n\n\n")[1]
     assert done.splitlines() == [
         "Updated user bob: firstName=Robert",
@@ -148,7 +144,7 @@ def test_apply_sends_the_changes_then_has_nothing_to_do(
         "Deleted policy empty",
         "Deleted user carl",
     ]
-    writes = api.writes()
+    writes = sent.writes()
     create_dan = writes[3]
     assert create_dan[:2] == ("POST", "/test/users")
     password = create_dan[2].pop("password")
@@ -185,34 +181,51 @@ def test_apply_sends_the_changes_then_has_nothing_to_do(
         ("DELETE", f"/test/policies/{s['empty']['id']}", None),
         ("DELETE", "/test/users/carl", None),
     ]
-    again = rworld.ok("rbac", "apply", "-f", s["path"])
+    assert [u["login"] for u in api.list_users()] == ["bob", "alice", "dan"]
+    assert api.get_user("bob")["firstName"] == "Robert"
+    assert [k["name"] for k in api.list_user_keys("alice")] == ["work"]
+    assert [k["fingerprint"] for k in api.list_user_keys("dan")] == [s["dan_fp"]]
+    assert {p["name"]: p.get("description") for p in api.list_policies()} == {
+        "read": "read-only",
+        "boot": None,
+    }
+    members = {
+        r["name"]: [(m["login"], m.get("default", False)) for m in r["members"]]
+        for r in api.list_roles()
+    }
+    assert members == {
+        "ops": [("bob", True), ("dan", False)],
+        "administrator": [("alice", True)],
+        "devs": [("dan", False)],
+    }
+    again = world.ok("rbac", "apply", "-f", s["path"])
     assert (again.out, again.err) == ("", "")
-    assert api.writes() == []
-    info = rworld.ok("rbac", "info").out
+    assert sent.writes() == []
+    info = world.ok("rbac", "info").out
     assert "    dan: roles [devs, ops]\n" in info
     assert "    ops: policies read, boot\n" in info
 
 
 def test_user_keys_from_the_default_directory(
-    api: FakeCloudAPI,
-    rworld: CliWorld,
+    api: CloudAPI,
+    sent: Sent,
+    world: CliWorld,
     keys: dict[str, TestKey],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    api.add_user("bob")
-    kept = api.add_user_key("bob", keys["ed25519"].pub_path.read_text(), "old")
-    api.add_user("carl")
-    api.add_user_key("carl", keys["ecdsa521"].pub_path.read_text(), "kept")
-    api.take()
+    add_user(api, "bob")
+    kept = api.create_user_key("bob", keys["ed25519"].pub_path.read_text(), "old")
+    add_user(api, "carl")
+    api.create_user_key("carl", keys["ecdsa521"].pub_path.read_text(), "kept")
     (tmp_path / "rbac-user-keys").mkdir()
     new = keys["ecdsa256"].pub_path.read_text()
     (tmp_path / "rbac-user-keys" / "bob.pub").write_text(new)
     # carl says nothing about keys and has no file: his keys are left alone; an empty
     # field matches a missing one, so it is not "updated" on every run
     write_config(tmp_path, {"users": [{"login": "bob", "firstName": ""}, {"login": "carl"}]})
-    result = rworld.ok("rbac", "apply", "-n", "-y")
+    result = world.ok("rbac", "apply", "-n", "-y")
     assert result.out.splitlines() == [
         f"[dry-run] create user bob key {md5_fingerprint(new)}",
         f"[dry-run] delete user bob key {kept['fingerprint']}",
@@ -220,12 +233,12 @@ def test_user_keys_from_the_default_directory(
 
 
 def test_reset_deletes_everything(
-    api: FakeCloudAPI, rworld: CliWorld, keys: dict[str, TestKey]
+    api: CloudAPI, sent: Sent, world: CliWorld, keys: dict[str, TestKey]
 ) -> None:
     s = seed(api, keys)
-    assert rworld.ok("rbac", "reset", stdin="n\n").out.endswith("Aborting update\n")
-    api.take()
-    out = rworld.ok("rbac", "reset", "-y").out
+    assert world.ok("rbac", "reset", stdin="n\n").out.endswith("Aborting update\n")
+    sent.take()
+    out = world.ok("rbac", "reset", "-y").out
     assert out.splitlines() == [
         "Deleted role ops",
         "Deleted role administrator",
@@ -237,14 +250,14 @@ def test_reset_deletes_everything(
         "Deleted user alice",
         "Deleted user carl",
     ]
-    assert [(m, p) for m, p, _ in api.writes()][-4:] == [
+    assert [(m, p) for m, p, _ in sent.writes()][-4:] == [
         ("DELETE", "/test/users/bob"),
         ("DELETE", f"/test/users/alice/keys/{s['key']['fingerprint']}"),
         ("DELETE", "/test/users/alice"),
         ("DELETE", "/test/users/carl"),
     ]
-    assert (api.users, api.roles, api.policies) == ({}, {}, {})
-    assert rworld.ok("rbac", "reset").out == ""
+    assert (api.list_users(), api.list_roles(), api.list_policies()) == ([], [], [])
+    assert world.ok("rbac", "reset").out == ""
 
 
 @pytest.mark.parametrize(
@@ -271,8 +284,9 @@ def test_reset_deletes_everything(
     ],
 )
 def test_bad_configs_change_nothing(
-    api: FakeCloudAPI,
-    rworld: CliWorld,
+    api: CloudAPI,
+    sent: Sent,
+    world: CliWorld,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     config: Any,
@@ -281,17 +295,17 @@ def test_bad_configs_change_nothing(
     monkeypatch.chdir(tmp_path)
     path = tmp_path / "rbac.json"
     path.write_text(config if isinstance(config, str) else json.dumps(config))
-    result = rworld.run("rbac", "apply", "-y", "-f", str(path))
+    result = world.run("rbac", "apply", "-y", "-f", str(path))
     assert result.status == 1
     assert message.format(path=path) in result.err
-    assert api.writes() == []
+    assert sent.writes() == []
 
 
 def test_missing_config_file(
-    rworld: CliWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    world: CliWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    result = rworld.run("rbac", "apply")
+    result = world.run("rbac", "apply")
     assert result.status == 1
     assert result.err == (
         "smartdc rbac apply: error (ENOENT): "
@@ -300,16 +314,16 @@ def test_missing_config_file(
 
 
 def test_dev_create_keys_and_profiles(
-    api: FakeCloudAPI,
-    fake: FakeCloudAPI,
+    api: CloudAPI,
+    sent: Sent,
+    cli_emulator: EmulatorServer,
     keys: dict[str, TestKey],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    world = CliWorld(tmp_path / "home", fake.url, keys["rsa"])
-    api.add_user("bob")
-    api.take()
+    world = CliWorld(tmp_path / "home", cli_emulator.url, keys["rsa"])
+    add_user(api, "bob")
     write_config(tmp_path, {"users": [{"login": "bob", "email": "bob@example.com"}]})
     out = world.ok("rbac", "apply", "-y", "--dev-create-keys-and-profiles").out
     key_path = tmp_path / "home" / ".ssh" / "env-user-bob.id_rsa"
@@ -323,14 +337,60 @@ def test_dev_create_keys_and_profiles(
         'Created CLI profile "env-user-bob"',
     ]
     assert public == Path(f"{key_path}.pub").read_text()
-    assert api.writes() == [
+    assert sent.writes() == [
         ("POST", "/test/users/bob/keys", {"key": public.strip(), "name": "env user bob"})
     ]
     profile = json.loads(
         (tmp_path / "home" / ".triton" / "profiles.d" / "env-user-bob.json").read_text()
     )
-    assert profile == {"url": fake.url, "account": "test", "keyId": fp, "user": "bob"}
+    assert profile == {"url": cli_emulator.url, "account": "test", "keyId": fp, "user": "bob"}
     # the key file is now the user's key, the profile is up to date: nothing left to do
     again = world.ok("rbac", "apply", "-y", "--dev-create-keys-and-profiles")
     assert again.out == ""
-    assert api.writes() == []
+    assert sent.writes() == []
+
+
+def test_apply_agrees_with_triton(
+    api: CloudAPI,
+    world: CliWorld,
+    keys: dict[str, TestKey],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On a config triton 7.17 can apply (its roles cannot have members on CloudAPI 9), both
+    plan the same, and each finds nothing to do after the other applied it."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "rbac-user-keys").mkdir()
+    (tmp_path / "rbac-user-keys" / "bill.pub").write_text(keys["ecdsa256"].pub_path.read_text())
+    (tmp_path / "keys").mkdir()
+    (tmp_path / "keys" / "jill.pub").write_text(keys["ed25519"].pub_path.read_text())
+    empty_role: dict[str, list[str]] = {"members": [], "default_members": [], "policies": []}
+    config = {
+        "users": [
+            {"login": "bill", "email": "bill@example.com", "firstName": "Bill"},
+            {"login": "jill", "email": "jill@example.com", "keys": "keys"},
+        ],
+        "policies": [{"name": "readonly", "rules": ["CAN listmachines", "CAN getmachine"]}],
+        "roles": [{"name": "ops", **empty_role}, {"name": "devs", **empty_role}],
+    }
+    write_config(tmp_path, config)
+    plan = world.ok("rbac", "apply", "-n", "-y").out
+    assert plan == world.triton("rbac", "apply", "-n", "-y").out
+    assert plan.splitlines()[:2] == [
+        "[dry-run] create user bill",
+        f"[dry-run] create user bill key {md5_fingerprint(keys['ecdsa256'].pub_path.read_text())}",
+    ]
+    assert world.triton("rbac", "apply", "-y").status == 0
+    assert world.ok("rbac", "apply", "-y").out == ""
+    assert [u["login"] for u in api.list_users()] == ["bill", "jill"]
+    # triton deletes users first, smartdc roles first (so nothing goes while referenced)
+    ours = world.ok("rbac", "reset", "-n", "-y").out.splitlines()
+    theirs = world.triton("rbac", "reset", "-n", "-y").out.splitlines()
+    assert sorted(ours) == sorted(theirs) and len(ours) == 7
+    assert api.list_roles() != []
+    world.ok("rbac", "reset", "-y")
+    assert (api.list_users(), api.list_policies(), api.list_roles()) == ([], [], [])
+    # and after smartdc applies, triton has nothing to do
+    world.ok("rbac", "apply", "-y")
+    again = world.triton("rbac", "apply", "-y")
+    assert (again.status, again.out) == (0, "")

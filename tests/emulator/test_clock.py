@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from smartdc import _websocket as websocket
 from smartdc.api import CloudAPI
-from smartdc.cli import websocket
 from smartdc.emulator.clock import ManualClock
 from smartdc.emulator.server import EmulatorServer
 from tests.conftest import ACCOUNT, TestKey
@@ -29,9 +29,7 @@ def manual(keys: dict[str, TestKey]) -> Iterator[tuple[EmulatorServer, ManualClo
 
 
 @pytest.fixture(scope="module")
-def api(
-    manual: tuple[EmulatorServer, ManualClock], keys: dict[str, TestKey]
-) -> Iterator[CloudAPI]:
+def api(manual: tuple[EmulatorServer, ManualClock], keys: dict[str, TestKey]) -> Iterator[CloudAPI]:
     with CloudAPI(manual[0].url, ACCOUNT, key_file=keys["rsa"].path, allow_agent=False) as c:
         yield c
 

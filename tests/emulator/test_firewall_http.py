@@ -129,7 +129,7 @@ def test_create_answers_201_with_the_canonical_rule_and_defaults(client: SignedC
     assert uuid.UUID(rule["id"])
     assert rule == {
         "id": rule["id"],
-        "rule": "FROM any TO tag www ALLOW tcp PORT 80",
+        "rule": 'FROM any TO tag "www" ALLOW tcp PORT 80',
         "enabled": False,
         "log": False,
     }
@@ -220,13 +220,13 @@ def test_update_changes_only_the_given_fields(client: SignedClient) -> None:
     assert response.status_code == 200
     assert response.json() == {
         **rule,
-        "rule": "FROM any TO tag app BLOCK tcp (PORT 80 AND PORT 443)",
+        "rule": 'FROM any TO tag "app" BLOCK tcp (PORT 80 AND PORT 443)',
     }
     updated = client.post(
         f"/my/fwrules/{rule['id']}", json={"enabled": True, "log": True, "description": "tls"}
     ).json()
     assert (updated["enabled"], updated["log"], updated["description"]) == (True, True, "tls")
-    assert updated["rule"] == "FROM any TO tag app BLOCK tcp (PORT 80 AND PORT 443)"
+    assert updated["rule"] == 'FROM any TO tag "app" BLOCK tcp (PORT 80 AND PORT 443)'
     assert client.get(f"/my/fwrules/{rule['id']}").json() == updated
 
 

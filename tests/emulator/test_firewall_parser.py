@@ -14,16 +14,16 @@ CANONICAL = [
     ("FROM any TO all vms ALLOW tcp PORT 22", "FROM any TO all vms ALLOW tcp PORT 22"),
     ("from any to all vms allow TCP port 22", "FROM any TO all vms ALLOW tcp PORT 22"),
     ("FROM  any   TO (all vms) ALLOW udp port 53", "FROM any TO all vms ALLOW udp PORT 53"),
-    ("FROM (any) TO tag www BLOCK tcp port 80", "FROM any TO tag www BLOCK tcp PORT 80"),
+    ("FROM (any) TO tag www BLOCK tcp port 80", 'FROM any TO tag "www" BLOCK tcp PORT 80'),
     (
         f"FROM (vm {VM.upper()} OR tag db OR subnet 10.2.2.0/24 OR ip 10.3.0.1) TO all vms"
         " ALLOW tcp port 443",
-        f"FROM (ip 10.3.0.1 OR subnet 10.2.2.0/24 OR tag db OR vm {VM}) TO all vms"
+        f'FROM (ip 10.3.0.1 OR subnet 10.2.2.0/24 OR tag "db" OR vm {VM}) TO all vms'
         " ALLOW tcp PORT 443",
     ),
     (
         "FROM (tag a OR tag a) TO all vms ALLOW tcp port 1",
-        "FROM tag a TO all vms ALLOW tcp PORT 1",
+        'FROM tag "a" TO all vms ALLOW tcp PORT 1',
     ),
     ("FROM tag role = db TO tag role=www ALLOW tcp port 5432", None),
     (
@@ -32,11 +32,11 @@ CANONICAL = [
     ),
     (
         'FROM any TO tag "role" = "web" ALLOW tcp port 80',
-        "FROM any TO tag role = web ALLOW tcp PORT 80",
+        'FROM any TO tag "role" = "web" ALLOW tcp PORT 80',
     ),
     (
         "FROM any TO tag tier = 2 ALLOW tcp (port 443 AND port 80 AND PORT 80)",
-        "FROM any TO tag tier = 2 ALLOW tcp (PORT 80 AND PORT 443)",
+        'FROM any TO tag "tier" = "2" ALLOW tcp (PORT 80 AND PORT 443)',
     ),
     (
         "FROM any TO all vms ALLOW tcp ports 1000 - 2000",
@@ -63,16 +63,19 @@ CANONICAL = [
     ("FROM any TO all vms ALLOW icmp6 TYPE all", "FROM any TO all vms ALLOW icmp6 TYPE all"),
     (
         "FROM subnet 10.8.0.0/16 TO tag x BLOCK tcp port 25 priority 50",
-        "FROM subnet 10.8.0.0/16 TO tag x BLOCK tcp PORT 25 PRIORITY 50",
+        'FROM subnet 10.8.0.0/16 TO tag "x" BLOCK tcp PORT 25 PRIORITY 50',
     ),
-    ("FROM ip fd00::0001 TO tag x ALLOW tcp port 25", "FROM ip fd00::1 TO tag x ALLOW tcp PORT 25"),
-    ("FROM any TO tag x ALLOW tcp port 25 PRIORITY 0", "FROM any TO tag x ALLOW tcp PORT 25"),
+    (
+        "FROM ip fd00::0001 TO tag x ALLOW tcp port 25",
+        'FROM ip fd00::1 TO tag "x" ALLOW tcp PORT 25',
+    ),
+    ("FROM any TO tag x ALLOW tcp port 25 PRIORITY 0", 'FROM any TO tag "x" ALLOW tcp PORT 25'),
 ]
 
 
 @pytest.mark.parametrize(("written", "stored"), CANONICAL)
 def test_canonical_text(written: str, stored: str | None) -> None:
-    expected = stored or "FROM tag role = db TO tag role = www ALLOW tcp PORT 5432"
+    expected = stored or 'FROM tag "role" = "db" TO tag "role" = "www" ALLOW tcp PORT 5432'
     assert canonical(written) == expected
     assert canonical(expected) == expected  # the stored text parses back to itself
 

@@ -154,7 +154,8 @@ def test_create_answers_201_provisioning(client: SignedClient) -> None:
         client,
         name="http-create",
         **{"tag.role": "web", "tag.count": 2, "metadata.user-data": "hello", "metadata.x_pw": "s"},
-        tags={"flag": True},
+        tags={"flag": True},  # an object: CloudAPI takes only tag.<key> parameters
+        metadata={"ignored": "yes"},
         firewall_enabled=True,
     )
     assert response.status_code == 201
@@ -163,9 +164,12 @@ def test_create_answers_201_provisioning(client: SignedClient) -> None:
     assert machine["state"] == "provisioning"
     assert machine["ips"] == [] and machine["networks"] == []
     assert machine["package"] == PACKAGE and machine["firewall_enabled"] is True
-    assert machine["tags"] == {"role": "web", "count": 2, "flag": True}
+    assert machine["tags"] == {"role": "web", "count": 2}
     assert machine["metadata"]["user-data"] == "hello" and "x_pw" not in machine["metadata"]
-    assert machine["metadata"]["root_authorized_keys"].startswith(("ssh-", "ecdsa-"))
+    assert "ignored" not in machine["metadata"]
+    keys = machine["metadata"]["root_authorized_keys"]
+    assert keys.startswith(("ssh-", "ecdsa-")) and keys.endswith("\n")
+    assert all(line for line in keys.split("\n")[:-1])
     settle()
     shown = client.get(f"/my/machines/{machine['id']}").json()
     assert shown["state"] == "running" and len(shown["ips"]) == 2
@@ -194,8 +198,13 @@ def test_create_answers_201_provisioning(client: SignedClient) -> None:
         ),
         ({"networks": [str(uuid.uuid4())]}, (409, "InvalidArgument", "Invalid Networks")),
         (
-            {"networks": [catalog.PUBLIC_NETWORK_ID, {"ipv4_uuid": catalog.PRIVATE_NETWORK_ID}]},
-            (409, "InvalidArgument", 'property "networks": cannot mix objects and strings'),
+            {
+                "networks": [
+                    catalog.PUBLIC_NETWORK_ID,
+                    {"ipv4_uuid": catalog.PRIVATE_NETWORK_ID, "ipv4_count": 2},
+                ]
+            },
+            (409, "InvalidArgument", "ipv4_count can only be set to 1"),
         ),
         (
             {"brand": "lx"},
@@ -246,15 +255,16 @@ def test_public_network_limit(client: SignedClient) -> None:
     assert private_only["nics"][0]["primary"] is True
 
 
-def test_private_default_network_gives_one_nic(client: SignedClient) -> None:
+def test_default_network_setting_is_for_docker_only(client: SignedClient) -> None:
     config = f"/{ACCOUNT}/config"
     client.request("PUT", config, json={"default_network": catalog.PRIVATE_NETWORK_ID})
     try:
         machine = running(client)
     finally:
         client.request("PUT", config, json={"default_network": catalog.PUBLIC_NETWORK_ID})
-    assert machine["networks"] == [catalog.PRIVATE_NETWORK_ID]
-    assert len(machine["nics"]) == 1 and machine["nics"][0]["primary"] is True
+    # CreateMachine's defaults: the first public network (primary) and the first private one
+    assert machine["networks"] == [catalog.PUBLIC_NETWORK_ID, catalog.PRIVATE_NETWORK_ID]
+    assert [nic["primary"] for nic in machine["nics"]] == [True, False]
 
 
 def test_key_required(emulator: EmulatorServer) -> None:
@@ -637,9 +647,9 @@ def test_create_checks_ram_before_network_access(client: SignedClient) -> None:
     assert (status, code) == (409, "InvalidArgument")
     assert "at least 1024 MiB" in message
     # ... and after the shape of the networks parameter (step 7).
-    mixed = [catalog.PUBLIC_NETWORK_ID, {"ipv4_uuid": catalog.PRIVATE_NETWORK_ID}]
-    assert error(create(client, networks=mixed, **small_kvm)) == (
+    malformed = [catalog.PUBLIC_NETWORK_ID, {"ipv4_uuid": "nope"}]
+    assert error(create(client, networks=malformed, **small_kvm)) == (
         409,
         "InvalidArgument",
-        'property "networks": cannot mix objects and strings',
+        "ipv4_uuid: nope is not a uuid",
     )

@@ -175,7 +175,10 @@ def test_actions_while_provisioning_are_refused(db: Database, clock: Clock) -> N
         machines.delete_machine(
             db, OWNER, machine_id, caller=CALLER, now=clock.now, provision_delay=DELAY
         )
-    assert caught.value.code == "UnallocatedVM"
+    assert (caught.value.code, caught.value.message) == (
+        "Conflict",
+        "Cannot delete a VM with no server_uuid",
+    )
     # Tags and metadata go through other VMAPI endpoints: they wait for the provision job.
     _queue(db, clock, machine_id, "set_tags", values={"a": "b"})
     clock.advance(DELAY + DELAY / 5)
@@ -385,7 +388,8 @@ def test_kvm_cannot_be_snapshotted(db: Database, clock: Clock) -> None:
 def test_flexible_bhyve_machine_has_disks(db: Database, clock: Clock) -> None:
     machine = _running(db, clock, **_built_from(db, "debian-11", "b1-flex-1G", "bhyve"))
     assert machine["type"] == "virtualmachine" and machine["flexible"] is True
-    assert [(d["boot"], d["size"]) for d in machine["disks"]] == [(True, 10240), (False, 15360)]
+    assert [(d.get("boot"), d["size"]) for d in machine["disks"]] == [(True, 10240), (None, 15360)]
+    assert machine["free_space"] == 0
 
 
 def test_list_filters_and_order(db: Database, clock: Clock) -> None:

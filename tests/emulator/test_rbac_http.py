@@ -516,3 +516,35 @@ def test_state_dump_never_shows_passwords_or_access_key_secrets(
     assert key["accesskeysecret"] not in dump
     assert secret_password not in dump
     assert "[redacted]" in dump
+
+
+def test_an_account_acts_on_another_through_its_roles(
+    owner: SignedClient, other: SignedClient, bob: SubUser
+) -> None:
+    """Cross-account RBAC: ``other`` lists ``test`` as a member of one of its roles."""
+    assert owner.get(f"/{OTHER}/packages").status_code == 403
+    policy = other.post(
+        f"/{OTHER}/policies", json={"name": _unique("p"), "rules": ["CAN listpackages"]}
+    ).json()
+    role = other.post(
+        f"/{OTHER}/roles",
+        json={
+            "name": _unique("partners"),
+            "members": [{"type": "account", "login": ACCOUNT, "default": True}],
+            "policies": [{"id": policy["id"]}],
+        },
+    )
+    assert role.status_code == 201, role.text
+    assert role.json()["members"][0]["type"] == "account"
+    assert owner.get(f"/{OTHER}/packages").status_code == 403  # not tagged yet
+    _tag(other, f"/{OTHER}/packages", role.json()["name"])
+    allowed = owner.get(f"/{OTHER}/packages")
+    assert allowed.status_code == 200
+    assert PACKAGE in {p["name"] for p in allowed.json()}
+    denied = owner.get(f"/{OTHER}/keys")
+    assert denied.status_code == 403
+    assert (
+        denied.json()["message"] == f"You do not have permission to access /{OTHER}/keys (listkeys)"
+    )
+    # The role is test's, not its sub-users': bob still cannot reach the other account.
+    assert bob.get(f"/{OTHER}/packages").status_code == 403

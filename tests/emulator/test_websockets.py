@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from smartdc import _websocket as websocket
 from smartdc.api import CloudAPI
-from smartdc.cli import websocket
 from smartdc.emulator.server import EmulatorServer
 from smartdc.errors import CloudAPIError
 from tests.conftest import ACCOUNT, TestKey

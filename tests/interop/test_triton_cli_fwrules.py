@@ -17,7 +17,7 @@ from tests.interop.node_peers import Triton, private_triton
 
 pytestmark = pytest.mark.interop
 
-WEB_RULE = "FROM any TO tag role = web ALLOW tcp PORT 80"
+WEB_RULE = 'FROM any TO tag "role" = "web" ALLOW tcp PORT 80'  # fwrule 2.x quotes tags
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +112,7 @@ def test_fwrule_update(triton: Triton) -> None:
         "rule=FROM any TO tag role = web ALLOW tcp (PORT 443 AND PORT 80)",
     )
     got = triton.json("fwrule", "get", rule["id"])
-    assert got["rule"] == "FROM any TO tag role = web ALLOW tcp (PORT 80 AND PORT 443)"
+    assert got["rule"] == 'FROM any TO tag "role" = "web" ALLOW tcp (PORT 80 AND PORT 443)'
     triton.run("fwrule", "update", rule["id"], f"rule={WEB_RULE}")
 
 

@@ -2,8 +2,8 @@
 
 Each area lives in its own mixin module (account, keys, users, roles, access keys,
 datacenters, images, packages, networks, fabrics, firewall, machines, snapshots, metadata,
-tags, disks, NICs, migrations, volumes, WebSockets); :class:`CloudAPI` composes them over the
-one request path in :mod:`smartdc.transport`.
+tags, disks, NICs, migrations, volumes, WebSockets, the changefeed iterator);
+:class:`CloudAPI` composes them over the one request path in :mod:`smartdc.transport`.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from smartdc._version import __version__
 from smartdc.api._credentials import prompt_passphrase, resolve_credentials
 from smartdc.api.access_keys import AccessKeysMixin
 from smartdc.api.account import AccountMixin
+from smartdc.api.changefeed import ChangefeedMixin
 from smartdc.api.datacenters import DatacentersMixin
 from smartdc.api.disks import DisksMixin
 from smartdc.api.fabrics import FabricsMixin
@@ -109,6 +110,7 @@ class CloudAPI(
     NicsMixin,
     MigrationsMixin,
     VolumesMixin,
+    ChangefeedMixin,
     WebSocketsMixin,
 ):
     """A signed connection to one CloudAPI endpoint.
@@ -208,12 +210,14 @@ class CloudAPI(
             "Accept-Version": accept_version,
             "User-Agent": user_agent or default_user_agent(),
         }
+        # WebSockets (the changefeed) check TLS as every request does.
+        self._websocket_verify = tls_verify(verify, insecure)
         if sender is None:
             from smartdc._httpx_sender import HttpxSender
 
             sender = HttpxSender(
                 self._url,
-                verify=tls_verify(verify, insecure),
+                verify=self._websocket_verify,
                 timeout=timeout,
                 transport=transport,
             )

@@ -27,6 +27,40 @@ MACHINE_FILTERS = frozenset(
     }
 )
 
+#: CreateMachine inputs taken through ``**extra`` besides ``metadata.<key>`` and ``tag.<key>``
+#: (sdc-cloudapi lib/machines.js and its docs; ``default_networks`` is undocumented there).
+CREATE_MACHINE_EXTRAS = frozenset(
+    {
+        "allow_shared_images",
+        "administrator_pw",
+        "bootrom",
+        "credentials",
+        "default_networks",
+        "delegate_dataset",
+        "disks",
+        "encrypted",
+        "locality",
+        "password",
+        "volumes",
+    }
+)
+
+#: The named arguments of :meth:`MachinesMixin.create_machine`, listed when one is mistyped.
+CREATE_MACHINE_ARGUMENTS = frozenset(
+    {
+        "affinity",
+        "brand",
+        "deletion_protection",
+        "firewall_enabled",
+        "image",
+        "metadata",
+        "name",
+        "networks",
+        "package",
+        "tags",
+    }
+)
+
 #: CloudAPI's largest (and default) ListMachines page.
 PAGE_SIZE = 1000
 
@@ -199,8 +233,14 @@ class MachinesMixin(ApiBase):
         ``networks`` lists network ids or ``{"ipv4_uuid", "ipv4_ips"}`` objects. ``metadata``
         and ``tags`` are sent as flat ``metadata.<key>`` and ``tag.<key>`` fields.
         ``affinity`` rules look like ``"instance!=db*"``. ``brand`` is ``bhyve`` or ``kvm``.
-        Other CloudAPI inputs (``locality``, ``volumes``, ``disks``, ``encrypted``,
-        ``delegate_dataset``, ``allow_shared_images``, ``password`` ...) go in ``extra``.
+        Other CloudAPI inputs go in ``extra``: ``locality``, ``volumes``, ``disks``,
+        ``bootrom``, ``encrypted``, ``delegate_dataset``, ``allow_shared_images``,
+        ``password`` (or ``administrator_pw``), ``credentials``, ``default_networks``, and
+        flat ``**{"metadata.<key>": ..., "tag.<key>": ...}`` fields.
+
+        Raises:
+            TypeError: an argument CloudAPI does not take (a typo would otherwise be sent
+                and silently ignored by the server), or a field given twice.
         """
         body: dict[str, Any] = {
             "image": _id_of(image, "id"),
@@ -217,6 +257,17 @@ class MachinesMixin(ApiBase):
         body.update({key: value for key, value in optional.items() if value is not None})
         body.update(_flatten("metadata", metadata, metadata_value))
         body.update(_flatten("tag", tags, lambda value: value))
+        unknown = sorted(
+            key
+            for key in extra
+            if key not in CREATE_MACHINE_EXTRAS and not key.startswith(("metadata.", "tag."))
+        )
+        if unknown:
+            raise TypeError(
+                f"create_machine() got unknown argument(s) {', '.join(unknown)}; expected "
+                "metadata.<key>, tag.<key> or some of: "
+                + ", ".join(sorted(CREATE_MACHINE_ARGUMENTS | CREATE_MACHINE_EXTRAS))
+            )
         for key, value in extra.items():
             if key in body:
                 raise TypeError(f"create_machine() got {key!r} twice")

@@ -16,6 +16,13 @@ class SnapshotsMixin(ApiBase):
 
         Without a name CloudAPI uses the UTC time (``YYYYMMDDTHHMMSSZ``). Returns
         ``{"name", "state": "queued"}``; poll :meth:`get_machine_snapshot` for ``created``.
+
+        CloudAPI does not refuse a name already in use: it answers ``queued`` for a second
+        job under that name, which cannot make a second snapshot of it, and the name keeps
+        finding the old snapshot (sdc-cloudapi lib/snapshots.js). This method sends what it
+        is given; :meth:`smartdc.Machine.create_snapshot` checks
+        :meth:`list_machine_snapshots` first and raises
+        :class:`~smartdc.errors.SnapshotExistsError`.
         """
         body = {"name": name} if name is not None else None
         return self._object("POST", self._snapshots_path(id), json=body)

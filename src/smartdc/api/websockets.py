@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from smartdc._record import Record
 from smartdc.api._base import ApiBase, Ref, _id_of, _path
+from smartdc.auth.httpsig import redact_headers
 from smartdc.auth.signers import RequestSigner
 
 #: What a changefeed subscription may ask for (its ``subResources``).
@@ -48,6 +49,13 @@ class WebSocketRequest(Record):
         self.url = url
         self.headers = headers
         self.subprotocols = subprotocols
+
+    def __repr__(self) -> str:
+        # The signature authenticates anyone for five minutes: never shown, even in logs.
+        return (
+            f"WebSocketRequest(url={self.url!r}, headers={redact_headers(self.headers)!r}, "
+            f"subprotocols={self.subprotocols!r})"
+        )
 
 
 def changefeed_subscription(

@@ -218,6 +218,33 @@ def build_authorization(
     )
 
 
+#: What shows in place of a signature in reprs and messages.
+REDACTED = "<redacted>"
+
+#: A ``signature=`` parameter (quoted or not) inside an Authorization value.
+_SIGNATURE_PARAM = re.compile(r'(?<![\w-])(signature\s*=\s*)("[^"]*"?|[^,\s]*)', re.IGNORECASE)
+
+#: Headers whose values authenticate a request.
+_CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization"})
+
+
+def redact_authorization(value: str) -> str:
+    """An Authorization value that is safe to show: a ``Signature`` keeps its keyId,
+    algorithm and header list but not the signature; any other scheme (Basic carries a
+    password) is hidden whole."""
+    if not value.lstrip().lower().startswith("signature"):
+        return REDACTED
+    return _SIGNATURE_PARAM.sub(lambda found: f'{found[1]}"{REDACTED}"', value)
+
+
+def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """A copy of ``headers`` with the credentials in them redacted (for reprs and logs)."""
+    return {
+        name: redact_authorization(value) if name.lower() in _CREDENTIAL_HEADERS else value
+        for name, value in headers.items()
+    }
+
+
 # --- parsing ---------------------------------------------------------------------------------
 
 
@@ -256,6 +283,17 @@ class ParsedSignature(Record):
     def param(self, name: str) -> ParamValue | None:
         """A parameter's value, or ``None`` when absent."""
         return dict(self.params).get(name)
+
+    def __repr__(self) -> str:
+        params = tuple(
+            (name, REDACTED if name.lower() == "signature" else value)
+            for name, value in self.params
+        )
+        return (
+            f"ParsedSignature(key_id={self.key_id!r}, algorithm={self.algorithm!r}, "
+            f"headers={self.headers!r}, signature={REDACTED}, legacy={self.legacy!r}, "
+            f"params={params!r})"
+        )
 
 
 def parse_authorization(

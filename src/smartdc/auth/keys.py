@@ -39,7 +39,10 @@ PrivateKey: TypeAlias = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519
 PublicKey: TypeAlias = rsa.RSAPublicKey | ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey
 AnyKey: TypeAlias = PrivateKey | PublicKey
 
-#: A passphrase, or a callback that receives a prompt and returns one (``None`` gives up).
+#: A passphrase (``str`` or ``bytes``), or a callback. The callback is called with one
+#: argument, the prompt text (``"Enter passphrase for /home/me/.ssh/id_rsa: "``), only when
+#: the key is encrypted, and returns the passphrase (``str`` or ``bytes``), or ``None`` to
+#: give up. Anything else (a number read from YAML, say) is a ``TypeError``.
 Passphrase: TypeAlias = str | bytes | Callable[[str], str | bytes | None] | None
 
 #: How often a passphrase callback is asked before the key is declared undecryptable.
@@ -84,27 +87,62 @@ def load_private_key(path: str | os.PathLike[str], passphrase: Passphrase = None
     """Load a private key file (PEM or OpenSSH format); ``~`` is expanded.
 
     Raises:
+        TypeError: ``passphrase`` is not ``str``, ``bytes``, a callable or ``None``.
         KeyFileError: the file is missing, a directory or unreadable.
         KeyFormatError: the file holds no private key (a ``.pub`` file is called out).
         PassphraseRequiredError: the key is encrypted and no passphrase was given.
         WrongPassphraseError: the passphrase does not decrypt the key.
         UnsupportedKeyTypeError: the key is DSA, Ed448, an unsupported curve, ...
     """
+    check_passphrase(passphrase)
     resolved = Path(os.fspath(path)).expanduser()
     try:
         data = resolved.read_bytes()
     except IsADirectoryError:
-        raise KeyFileError(f"cannot read private key {resolved}: it is a directory") from None
+        raise KeyFileError(
+            f"cannot read private key {resolved}: it is a directory", str(resolved)
+        ) from None
     except OSError as exc:
         reason = exc.strerror or str(exc)
-        raise KeyFileError(f"cannot read private key {resolved}: {reason}") from None
+        raise KeyFileError(f"cannot read private key {resolved}: {reason}", str(resolved)) from None
     return load_private_key_data(data, passphrase, source=str(resolved))
+
+
+def check_passphrase(passphrase: object) -> None:
+    """Refuse a passphrase that is not ``str``, ``bytes``, a callable or ``None``.
+
+    The value itself is never shown: it may be the secret with the wrong type.
+
+    Raises:
+        TypeError: e.g. ``1234`` read unquoted from a YAML or JSON file.
+    """
+    if passphrase is None or isinstance(passphrase, str | bytes) or callable(passphrase):
+        return
+    raise TypeError(
+        f"passphrase must be a str, bytes or a callable that receives the prompt text and "
+        f"returns one, not {type(passphrase).__name__} (a passphrase read from a config "
+        "file may need quotes to stay a string)"
+    )
+
+
+def _checked_answer(answer: object) -> str | bytes | None:
+    if answer is None or isinstance(answer, str | bytes):
+        return answer
+    raise TypeError(
+        "the passphrase callback must return a str, bytes or None (to give up), not "
+        f"{type(answer).__name__}"
+    )
 
 
 def load_private_key_data(
     data: bytes, passphrase: Passphrase = None, source: str = "<key data>"
 ) -> PrivateKey:
-    """Parse private key bytes; ``source`` names the key in errors and passphrase prompts."""
+    """Parse private key bytes; ``source`` names the key in errors and passphrase prompts.
+
+    Raises:
+        TypeError: ``passphrase`` is not ``str``, ``bytes``, a callable or ``None``.
+    """
+    check_passphrase(passphrase)
     text = data.removeprefix(b"\xef\xbb\xbf").replace(b"\r\n", b"\n").strip()
     if not text:
         raise KeyFormatError(f"{source} is empty, not a private key")
@@ -236,7 +274,7 @@ def _decrypt(
             raise WrongPassphraseError(f"wrong passphrase for {source}") from None
     prompt = f"Enter passphrase for {source}: "
     for _ in range(PASSPHRASE_ATTEMPTS):
-        answer = passphrase(prompt)
+        answer = _checked_answer(passphrase(prompt))
         if answer is None:
             raise PassphraseRequiredError(f"{source} is encrypted and no passphrase was entered")
         try:

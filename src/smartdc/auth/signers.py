@@ -28,6 +28,7 @@ from smartdc.auth.keys import (
     PrivateKey,
     PublicKey,
     blob_matches_fingerprint,
+    check_passphrase,
     fingerprint_matches,
     is_fingerprint,
     key_file_public_blob,
@@ -230,7 +231,9 @@ def make_signer(
         ConfigError: ``key_id`` is malformed, or names a key only by name with no key file.
         SigningError: no source had the key; the message lists everything tried.
         KeyFileError, PassphraseRequiredError, ...: the key file cannot be loaded.
+        TypeError: ``passphrase`` is not ``str``, ``bytes``, a callable or ``None``.
     """
+    check_passphrase(passphrase)
     key_part = _key_part(key_id)
     if key_file is not None:
         signer = KeyFileSigner(key_file, passphrase)
@@ -256,7 +259,7 @@ def make_signer(
             tried.append(f"ssh-agent: {exc}")
             agent_failure = exc
     else:
-        tried.append("ssh-agent: not used (disabled)")
+        tried.append("ssh-agent: not used (allow_agent=False; pass allow_agent=True to use it)")
     for directory in key_dirs:
         found, seen = _find_key_file(Path(os.fspath(directory)).expanduser(), key_part)
         if found is not None:

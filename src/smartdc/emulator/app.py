@@ -16,8 +16,11 @@ error a client sees is the one CloudAPI would send:
 9. the handler; a resource it creates is role-tagged (the ``role-tag`` header, else a
    sub-user's active roles), and a GET of a role-tagged resource answers with ``role-tag``.
 
-Errors of steps 1-5 carry the reduced header set; everything later carries CloudAPI's full
-set (:mod:`smartdc.emulator.responses`).
+Errors of steps 1-5 carry the reduced header set (no CORS headers, but ``Request-Id``,
+``Api-Version``, ``Server`` and ``Response-Time`` like every response); everything later
+carries CloudAPI's full set (:mod:`smartdc.emulator.responses`). The body is parsed before
+the signature is verified, as CloudAPI's restify chain does (sdc-cloudapi lib/app.js runs
+bodyParser before signatureAuth), so a malformed or oversized body is 400/413 even unsigned.
 
 Routes marked ``anonymous`` (Ping) answer unsigned requests at step 6. Injected faults
 (:mod:`smartdc.emulator.faults`) step in once a request is authenticated: a pending
@@ -33,7 +36,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
@@ -70,6 +72,7 @@ from smartdc.emulator.responses import (
     full_response,
     json_bytes,
     negotiate_media_type,
+    request_id_for,
 )
 from smartdc.emulator.router import RouteGroup, Router
 from smartdc.emulator.routes import all_routes
@@ -228,7 +231,12 @@ class CloudAPIApp:
         except Exception:
             log.exception("unhandled error in %s %s", request.method, request.path)
             error = EmulatorError(500, "InternalError", "Internal error")
-            return early_error(error, now=self.config.clock())
+            return early_error(
+                error,
+                now=self.config.clock(),
+                request_id=request_id_for(request.headers),
+                started=request.started,
+            )
 
     def _dispatch(self, request: Incoming) -> Outgoing:
         now = self.config.clock()
@@ -258,6 +266,7 @@ class CloudAPIApp:
 
     def _cloudapi(self, request: Incoming, now: float) -> Outgoing:
         headers = request.headers
+        request_id = request_id_for(headers)
         media = negotiate_media_type(headers.get("accept"))
         version_range = requested_range(headers)
         try:
@@ -278,11 +287,16 @@ class CloudAPIApp:
                 request.query_string, request.body, headers, too_large=request.body_too_large
             )
         except EmulatorError as error:
-            return early_error(error, now=now, media_type=media or DEFAULT_TYPE)
+            return early_error(
+                error,
+                now=now,
+                request_id=request_id,
+                started=request.started,
+                media_type=media or DEFAULT_TYPE,
+            )
 
-        request_id = headers.get("request-id") or headers.get("x-request-id")
         context = ResponseContext(
-            request_id=request_id or str(uuid.uuid4()),
+            request_id=request_id,
             started=request.started,
             allow_methods=group.allow_methods,
             media_type=media,
@@ -334,25 +348,32 @@ class CloudAPIApp:
         self._inject(THROTTLE)
         action = inputs.params.get("action")
         route = group.select(action if isinstance(action, str) else None)
-        operation = (route or first).operation
+        rbac_name = rbac_action((route or first).operation, request.method)
         login = group.path_params.get("login")
-        account = self._path_account(caller, login, request.path, operation)
+        account = self._path_account(caller, login, request.path, rbac_name)
         if route is None:
             raise first.action_errors.error(action)
         call = self._call(request, group, inputs, now, account, caller.caller(request.client_ip))
         resource = rbac.resource_name(request.path, call.login)
-        if caller.user is not None:
+        if caller.user is not None or account["id"] != caller.account["id"]:
             call.user = caller.user
-            call.active_roles = self._authorize(request, call, route, resource)
+            principal = caller.user or caller.account
+            call.active_roles = self._authorize(request, call, route, resource, principal)
         self._inject(UNAVAILABLE)
         reply = route.handler(call)
         self._tag(request, call, route, reply, resource)
         return reply
 
     def _authorize(
-        self, request: Incoming, call: Call, route: Route, resource: str
+        self,
+        request: Incoming,
+        call: Call,
+        route: Route,
+        resource: str,
+        principal: dict[str, Any],
     ) -> list[dict[str, Any]]:
-        """RBAC for a sub-user's request; the active roles when it is allowed."""
+        """RBAC for a sub-user's request, or for an account acting on another (``principal``
+        is the user or the calling account); the active roles when it is allowed."""
         machine: dict[str, Any] | None = None
         machine_id = rbac.machine_id_of(resource)
         if machine_id is not None:
@@ -366,12 +387,12 @@ class CloudAPIApp:
             except EmulatorError:
                 return []  # CloudAPI loads the machine first: the handler answers 404/409
         as_role = call.params.get("as-role")
-        assert call.user is not None
         return rbac.authorize(
             self.db,
             rbac.Request(
                 account=call.account,
-                user=call.user,
+                user=principal,
+                cross_account=call.user is None,
                 as_role=as_role if isinstance(as_role, str) else None,
                 path=request.path,
                 action=rbac_action(route.operation, request.method),
@@ -444,18 +465,20 @@ class CloudAPIApp:
         )
 
     def _path_account(
-        self, caller: auth.Authenticated, login: str | None, path: str, operation: str
+        self, caller: auth.Authenticated, login: str | None, path: str, action: str
     ) -> dict[str, Any]:
-        """The account the path names, which must be the caller's own."""
+        """The account the path names: the caller's own, or for an account caller another
+        one, which RBAC then decides on (sdc-cloudapi lib/auth.js ``loadAccount`` and
+        ``authorize``: roles of that account may list other accounts as members). A sub-user
+        never reaches beyond its own account."""
         if login is None or login in ("my", caller.account["login"]):
             return caller.account
-        if accounts.get_account(self.db, login) is None:
+        other = accounts.get_account(self.db, login)
+        if other is None:
             raise not_found(f"{login} does not exist")
-        raise EmulatorError(
-            403,
-            "NotAuthorized",
-            f"You do not have permission to access {path} ({operation.lower()})",
-        )
+        if caller.user is None:
+            return other
+        raise rbac.forbidden(f"{path} ({action})")
 
 
 def create_app(db: Database, config: EmulatorConfig, datacenter: str) -> CloudAPIApp:

@@ -28,7 +28,6 @@ MAX_PRIORITY = 100
 MAX_PORT = 65535
 MAX_ICMP = 255
 #: Tag names and values that need no quotes in the canonical text.
-_BARE_WORD = re.compile(r"^[-a-zA-Z0-9_]+$")
 _TOKEN = re.compile(r'\s*(?:(?P<punct>[()=,])|(?P<string>"(?:[^"\\]|\\.)*")|(?P<word>[^\s()=,"]+))')
 
 
@@ -57,7 +56,7 @@ class Target:
     def text(self) -> str:
         if self.kind in ("any", "all vms"):
             return self.kind
-        if self.kind == "tag":
+        if self.kind == "tag":  # fwrule 2.x quotes tag names and values
             shown = f"tag {_quote(self.name)}"
             return shown if self.value is None else f"{shown} = {_quote(self.value)}"
         return f"{self.kind} {self.name}"
@@ -154,8 +153,6 @@ def _side_text(targets: tuple[Target, ...]) -> str:
 
 
 def _quote(text: str) -> str:
-    if _BARE_WORD.match(text):
-        return text
     escaped = text.replace("\\", "\\\\").replace('"', '\\"')
     return f'"{escaped}"'
 

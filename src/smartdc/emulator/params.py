@@ -2,12 +2,16 @@
 
 The query string, form bodies and JSON bodies merge into one parameter set; body keys win.
 Query values stay strings (a repeated key gives a list), dotted keys stay literal
-(``tag.foo``), bodies over 100000 bytes are refused with 413 and bad JSON with 400.
+(``tag.foo``), bodies over 100000 bytes are refused with 413 and bad JSON with 400, as is
+JSON nested deeper than :data:`MAX_JSON_DEPTH` (CloudAPI's parser gives up on very deep
+nesting with the same 400 ``InvalidContent``; a fixed bound keeps the emulator's own
+recursion safe).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.parser import BytesParser
@@ -19,6 +23,10 @@ from smartdc.emulator.context import EmulatorError
 from smartdc.emulator.responses import content_md5
 
 MAX_BODY_BYTES = 100000
+#: Arrays and objects nested deeper than this are refused.
+MAX_JSON_DEPTH = 512
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_JSON_BRACKET = re.compile(r"[\[\]{}]")
 #: What a request without ``Content-Type`` counts as.
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 
@@ -80,6 +88,27 @@ def _decode_text(body: bytes) -> str:
         raise EmulatorError(400, "InvalidContent", f"Invalid content: {exc}") from None
 
 
+def json_depth(text: str) -> int:
+    """How deeply arrays and objects nest in JSON ``text`` (brackets inside strings aside)."""
+    depth = deepest = 0
+    for bracket in _JSON_BRACKET.finditer(_JSON_STRING.sub("", text)):
+        if bracket.group() in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
+def _check_depth(text: str) -> None:
+    if ("[" in text or "{" in text) and json_depth(text) > MAX_JSON_DEPTH:
+        raise EmulatorError(
+            400,
+            "InvalidContent",
+            f"Invalid JSON: arrays and objects nest deeper than {MAX_JSON_DEPTH} levels",
+        )
+
+
 def _multipart_fields(body: bytes, content_type: str) -> dict[str, Any]:
     message = BytesParser(policy=HTTP).parsebytes(
         b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body
@@ -110,6 +139,7 @@ def parse_body(body: bytes, headers: Mapping[str, str]) -> tuple[Any, dict[str, 
         text = _decode_text(body)
         if not text.strip():
             return None, {}
+        _check_depth(text)
         try:
             value = json.loads(text)
         except json.JSONDecodeError as exc:

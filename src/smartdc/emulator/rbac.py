@@ -3,8 +3,9 @@
 HTTP-free: the app calls :func:`authorize` once a request is authenticated and its account
 known. The rules, with where each comes from:
 
-1. The account owner may do everything on its own account (node-mahi ``authorize``); so may a
-   request that is not a sub-user's. Only sub-users are checked here.
+1. The account owner may do everything on its own account (node-mahi ``authorize``). Checked
+   here are sub-users, and accounts acting on another account (``triton --act-as``), whose
+   roles there are the roles listing the calling account as a member (``type: "account"``).
 2. The *active roles* are those named in ``as-role`` (comma-separated names), each of which the
    user must be a member of, else 403 "You do not have permission to access <account login>";
    without ``as-role`` they are the user's default roles (sdc-cloudapi lib/auth.js
@@ -77,6 +78,7 @@ class Request:
     """What authorization needs to know about one sub-user request."""
 
     account: Mapping[str, Any]
+    #: The sub-user who signed, or for a cross-account request the calling account.
     user: Mapping[str, Any]
     as_role: str | None
     path: str
@@ -86,11 +88,13 @@ class Request:
     source_ip: str
     datacenter: str
     now: float
+    #: An account acting on another (its roles there are those listing it as a member).
+    cross_account: bool = False
 
 
 def active_roles(db: Database, request: Request) -> list[dict[str, Any]]:
     """The roles the request acts with (rule 2)."""
-    held = roles.roles_of_member(db, str(request.user["id"]))
+    held = roles.roles_of_member(db, str(request.user["id"]), str(request.account["id"]))
     names = [n for n in (request.as_role or "").split(",") if n]
     if not names:
         return [role for role, is_default in held if is_default]
@@ -132,7 +136,8 @@ def authorize(
     """
     active = active_roles(db, request)
     denied = forbidden(f"{request.path} ({request.action})")
-    if any(role["name"] == roles.ADMINISTRATOR for role in active):
+    # The administrator role allows everything on its own account only (node-mahi).
+    if not request.cross_account and any(r["name"] == roles.ADMINISTRATOR for r in active):
         return active
     tagged = set(role_tags.tag_uuids(db, str(request.account["id"]), resource))
     matching = [role for role in active if role["id"] in tagged]

@@ -1,11 +1,14 @@
 """Turning bodies and errors into bytes and headers the way CloudAPI (restify 4) does.
 
 Two header sets exist: the full set CloudAPI adds to every response once a
-request has got past routing and the early checks, and the reduced set of errors raised
-before that point (routing, Accept, Authorization parse, Date check, body parsing), which
-carry only ``Content-Type`` and ``Content-Length`` (plus ``Allow`` on 405) besides the
-``Date`` that Node's HTTP server adds to everything. ``Connection`` is left to the HTTP
-server, which knows whether the connection stays open.
+request has got past routing and the early checks, and the smaller set of errors raised
+before that point (routing, Accept, Authorization parse, Date check, body parsing).
+CloudAPI sends those with only ``Content-Type`` and ``Content-Length`` (plus ``Allow`` on
+405) besides Node's ``Date``, because restify's fullResponse plugin runs after its body
+parser (sdc-cloudapi lib/app.js). The emulator adds ``Server``, ``Api-Version``,
+``Request-Id`` and ``Response-Time`` to them as well, so that every response can be traced
+by its request id; the CORS headers stay off, as on CloudAPI. ``Connection`` is left to the
+HTTP server, which knows whether the connection stays open.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import base64
 import hashlib
 import json
 import time
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -143,8 +147,34 @@ def _content_type(media_type: str) -> str:
     return media_type if media_type != "text/plain" else "text/plain; charset=utf-8"
 
 
-def early_error(error: EmulatorError, *, now: float, media_type: str = DEFAULT_TYPE) -> Outgoing:
-    """An error sent before CloudAPI's standard headers are added."""
+def request_id_for(headers: Mapping[str, str]) -> str:
+    """The id a response reports: the client's ``Request-Id`` or ``X-Request-Id`` (lower-case
+    header names), else a fresh UUID."""
+    return headers.get("request-id") or headers.get("x-request-id") or str(uuid.uuid4())
+
+
+def identification_headers(request_id: str, started: float) -> list[tuple[str, str]]:
+    """``Server``, ``Api-Version``, ``Request-Id`` and ``Response-Time`` (milliseconds since
+    ``started``, a ``time.monotonic()`` value)."""
+    elapsed_ms = max(0, int((time.monotonic() - started) * 1000))
+    return [
+        ("Server", SERVER_VERSION),
+        ("Api-Version", API_VERSIONS[-1]),
+        ("Request-Id", request_id),
+        ("Response-Time", str(elapsed_ms)),
+    ]
+
+
+def early_error(
+    error: EmulatorError,
+    *,
+    now: float,
+    request_id: str,
+    started: float,
+    media_type: str = DEFAULT_TYPE,
+) -> Outgoing:
+    """An error sent before CloudAPI's full header set applies: no CORS headers, but the
+    identification headers."""
     data = encode_error(error, media_type)
     headers = [
         ("Content-Type", _content_type(media_type)),
@@ -152,6 +182,7 @@ def early_error(error: EmulatorError, *, now: float, media_type: str = DEFAULT_T
         ("Date", format_http_date(now)),
     ]
     headers.extend(error.headers.items())
+    headers.extend(identification_headers(request_id, started))
     return Outgoing(error.status, headers, data)
 
 
@@ -202,12 +233,6 @@ def full_response(
         ]
     elif status not in (204, 304):
         headers.append(("Content-Length", "0"))
-    elapsed_ms = max(0, int((time.monotonic() - context.started) * 1000))
-    headers += [
-        ("Date", format_http_date(now)),
-        ("Server", SERVER_VERSION),
-        ("Api-Version", API_VERSIONS[-1]),
-        ("Request-Id", context.request_id),
-        ("Response-Time", str(elapsed_ms)),
-    ]
+    headers.append(("Date", format_http_date(now)))
+    headers += identification_headers(context.request_id, context.started)
     return Outgoing(status, headers, b"" if context.head or data is None else data)

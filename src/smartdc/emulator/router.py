@@ -5,6 +5,14 @@ Routing is the first step of every request. It yields either a
 ``?action=`` — or one of the early errors: 404 ``ResourceNotFound``, 405
 ``MethodNotAllowedError`` (with ``Allow``) or 400 ``InvalidVersion``. The final choice among
 a group's routes waits for the body, because ``action`` may arrive there.
+
+Besides the routes it serves, a router knows the CloudAPI operations the table leaves out
+(:data:`smartdc.operations.OPERATIONS`, for a configuration that serves only some) and two
+routes CloudAPI has beyond that list, ListForeignDatacenters and AddForeignDatacenter. It
+routes them like the others, so they are authenticated and authorized as usual, and then
+answers 501 ``NotImplementedError`` naming the operation rather than a 404 or 405 that reads
+like the caller's mistake. The foreign-datacenter routes first answer as CloudAPI does
+without a delegated token: 403 ``Forbidden`` (sdc-cloudapi lib/datacenters.js).
 """
 
 from __future__ import annotations
@@ -14,8 +22,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from smartdc.emulator.context import EmulatorError, Route, not_found
+from smartdc.emulator.context import (
+    Call,
+    EmulatorError,
+    Handler,
+    Reply,
+    Route,
+    cloudapi_route,
+    not_found,
+)
 from smartdc.emulator.versions import best_version
+from smartdc.operations import OPERATIONS
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -73,12 +90,73 @@ class RouteGroup:
         return fallback
 
 
+#: CloudAPI routes outside its operation list that the emulator does not serve:
+#: (operation, method, path template).
+UNLISTED_ROUTES: tuple[tuple[str, str, str], ...] = (
+    ("ListForeignDatacenters", "GET", "/{login}/foreigndatacenters"),
+    ("AddForeignDatacenter", "POST", "/{login}/foreigndatacenters"),
+)
+DELEGATION_REQUIRED = "method requires HTTP signature auth token delegated authorization"
+
+
+def not_implemented(name: str, method: str, path: str) -> EmulatorError:
+    """The 501 for an operation the emulator knows of but does not serve."""
+    return EmulatorError(
+        501,
+        "NotImplementedError",
+        f"{name} ({method} {path}) is not implemented by this emulator",
+    )
+
+
+def _unserved(name: str, method: str, path: str) -> Handler:
+    def answer(call: Call) -> Reply:
+        raise not_implemented(name, method, path)
+
+    return answer
+
+
+def _needs_delegation(name: str, method: str, path: str) -> Handler:
+    def answer(call: Call) -> Reply:
+        if "x-auth-token" not in call.headers:
+            raise EmulatorError(403, "Forbidden", DELEGATION_REQUIRED)
+        raise not_implemented(name, method, path)
+
+    return answer
+
+
+def unserved_routes(served: Sequence[Route]) -> list[Route]:
+    """Routes answering 501 for every CloudAPI operation ``served`` leaves out, plus the
+    foreign-datacenter routes."""
+    names = {route.operation for route in served}
+    missing = []
+    for listed in OPERATIONS:
+        if listed.name not in names:
+            handler = _unserved(listed.name, listed.method, listed.route_path)
+            missing.append(cloudapi_route(listed.name, handler, summary="Not implemented"))
+    for name, method, path in UNLISTED_ROUTES:
+        if name not in names:
+            shown = path.replace("{login}", ":login")
+            handler = _needs_delegation(name, method, shown)
+            missing.append(Route(name, method, path, handler, summary="Not implemented"))
+    return missing
+
+
+def known_operations() -> frozenset[str]:
+    """Every operation name a router may route to."""
+    return frozenset(o.name for o in OPERATIONS) | {name for name, _, _ in UNLISTED_ROUTES}
+
+
 class Router:
-    """A route table compiled for matching."""
+    """A route table compiled for matching.
+
+    ``routes`` are what the emulator serves (and what :attr:`routes` lists); every CloudAPI
+    operation they leave out is routed too, to a 501 (:func:`unserved_routes`), after them.
+    """
 
     def __init__(self, routes: Sequence[Route]) -> None:
         self.routes: tuple[Route, ...] = tuple(routes)
-        self._compiled = [_compile(route, order) for order, route in enumerate(routes)]
+        table = [*routes, *unserved_routes(routes)]
+        self._compiled = [_compile(route, order) for order, route in enumerate(table)]
         # Most literal segments first, so fixed paths beat placeholders; then table order.
         self._compiled.sort(key=lambda c: (-c.literal_segments, c.order))
 

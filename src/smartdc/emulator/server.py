@@ -4,12 +4,31 @@
 Every datacenter gets its own port and ASGI app; all of them share one :class:`Database`,
 as the datacenters of a Triton region share accounts and keys. The uvicorn servers run in
 one event loop on a background thread, so signals stay with the main thread.
+
+Each app sits behind a :class:`FrontDoor`, which does what CloudAPI's HTTP server does before
+restify sees a request, and what the emulator adds around it:
+
+1. a request head (request line and headers) over :data:`MAX_HEADER_BYTES` is refused with
+   431, as Node's HTTP server refuses it;
+2. with a control token, control-plane requests without it in ``X-Emulator-Token`` get 401;
+3. the request is recorded for fault rules and the rate limit
+   (:func:`smartdc.emulator.faults.handling`), and the connection faults rules call for are
+   carried out: the connection dropped before the request is handled, the response held
+   back, or the response dropped once the request is handled;
+4. with the access log on, one line per request goes to the ``smartdc.emulator.access``
+   logger.
+
+A data directory is locked while an emulator uses it (``emulator.lock`` there, holding the
+owner's pid), so that two emulators never share one database.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import hmac
+import ipaddress
+import logging
 import os
 import re
 import signal
@@ -18,26 +37,59 @@ import sqlite3
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import Any
+from typing import Any, TextIO
+from urllib.parse import parse_qs
 
 import uvicorn
 
-from smartdc.emulator.app import create_app
+from smartdc._version import __version__
+from smartdc.emulator import faults as fault_plan
+from smartdc.emulator.app import OPENAPI_PATH, CloudAPIApp, create_app
 from smartdc.emulator.clock import ManualClock
-from smartdc.emulator.context import DEFAULT_PROVISION_DELAY, EmulatorConfig, EmulatorError
-from smartdc.emulator.control import reset_state
+from smartdc.emulator.context import (
+    API_VERSIONS,
+    DEFAULT_PROVISION_DELAY,
+    SERVER_VERSION,
+    EmulatorConfig,
+    EmulatorError,
+)
+from smartdc.emulator.control import PREFIX as CONTROL_PREFIX
+from smartdc.emulator.control import record_registry, register, reset_state
 from smartdc.emulator.db import Database
+from smartdc.emulator.faults import FaultPlan, RateLimit, RequestFacts
+from smartdc.emulator.params import MAX_BODY_BYTES, parse_query, parse_request
+from smartdc.emulator.responses import identification_headers, json_bytes, request_id_for
+from smartdc.emulator.router import Router, known_operations
 from smartdc.emulator.scheduler import Scheduler
-from smartdc.emulator.store import accounts
+from smartdc.emulator.store import accounts, ids
+from smartdc.emulator.versions import requested_range
 from smartdc.errors import SmartDCError
+
+if sys.platform != "win32":
+    import fcntl
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 DEFAULT_DATACENTER = "local-1"
 DEFAULT_ACCOUNT = "demo"
 DATABASE_FILE = "emulator.sqlite3"
+LOCK_FILE = "emulator.lock"
 STARTUP_TIMEOUT = 15.0
+#: The largest request head (request line plus headers) accepted: Node's HTTP server limit
+#: in the Node 6 releases CloudAPI runs on.
+MAX_HEADER_BYTES = 8192
+#: The header a control token travels in.
+CONTROL_TOKEN_HEADER = "x-emulator-token"
+
+access_log = logging.getLogger("smartdc.emulator.access")
 
 # Names end up in URL paths, hostnames and `triton` profiles, so they stay plain.
 _LOGIN_RE = re.compile(r"[A-Za-z][A-Za-z0-9_.@-]*")
@@ -49,10 +101,10 @@ class EmulatorSetupError(ValueError):
 
 
 def read_public_key(path: str | os.PathLike[str]) -> tuple[str, str]:
-    """``(OpenSSH line, key name)`` from a ``.pub`` file; the name is the file name without
-    ``.pub``. Raises :class:`EmulatorSetupError` naming the file when it is missing or is
-    not a public key."""
-    file = Path(path)
+    """``(OpenSSH line, key name)`` from a ``.pub`` file (``~`` is expanded); the name is the
+    file name without ``.pub``. Raises :class:`EmulatorSetupError` naming the file when it is
+    missing or is not a public key."""
+    file = Path(path).expanduser()
     try:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -95,32 +147,42 @@ def check_names(logins: Sequence[str], datacenters: Sequence[str]) -> None:
 def register_accounts(
     db: Database, registry: Mapping[str, Sequence[str | os.PathLike[str]]]
 ) -> None:
-    """Create (or, on restart, keep) each account and its keys; marks them registered."""
+    """Create (or, on restart, keep) each account and its keys, marked registered, and
+    record them as what ``POST /__emulator/reset`` puts back."""
     keys = {login: [read_public_key(p) for p in paths] for login, paths in registry.items()}
     for login, paths in registry.items():
-        _check_key_names(login, paths, keys[login])
+        _check_keys(login, paths, keys[login])
     for login, key_list in keys.items():
         try:
-            account = accounts.register_account(db, login)
-            for line, name in key_list:
-                accounts.register_key(db, str(account["id"]), line, name)
+            register(db, login, key_list)
         except (EmulatorError, SmartDCError, ValueError) as exc:
             raise EmulatorSetupError(f"account {login}: {exc}") from None
+    record_registry(db, keys)
 
 
-def _check_key_names(
+def _check_keys(
     login: str, paths: Sequence[str | os.PathLike[str]], key_list: Sequence[tuple[str, str]]
 ) -> None:
-    """Two different keys of one account cannot share a name (the second would replace the
-    first); the same key given twice is harmless."""
-    seen: dict[str, tuple[str, str | os.PathLike[str]]] = {}
+    """One key given twice to an account, or two keys that would share a name (a key is
+    named after its file, and the second would replace the first), is refused."""
+    names: dict[str, str | os.PathLike[str]] = {}
+    seen: dict[str, str | os.PathLike[str]] = {}
     for path, (line, name) in zip(paths, key_list, strict=True):
-        if name in seen and seen[name][0] != line:
+        _, fingerprint = accounts.key_fingerprint(line)
+        if fingerprint in seen:
+            first = seen[fingerprint]
             raise EmulatorSetupError(
-                f"account {login}: {seen[name][1]} and {path} would both be key {name!r} (a key "
+                f"account {login}: key {path} is given more than once"
+                if Path(first).expanduser() == Path(path).expanduser()
+                else f"account {login}: {first} and {path} are the same key; give it once"
+            )
+        if name in names:
+            raise EmulatorSetupError(
+                f"account {login}: {names[name]} and {path} would both be key {name!r} (a key "
                 "is named after its file); rename one of the files"
             )
-        seen.setdefault(name, (line, path))
+        names[name] = path
+        seen[fingerprint] = path
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -144,6 +206,340 @@ def _url(host: str, port: int) -> str:
     return f"http://{shown}:{port}"
 
 
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` only listens on this machine (``localhost`` or a loopback address)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+# --- the data directory lock --------------------------------------------------------------------
+
+
+class DataDirLock:
+    """An exclusive lock on a data directory, held from :meth:`acquire` to :meth:`release`.
+
+    The lock is an ``flock`` on ``emulator.lock``, which also holds the owner's pid for the
+    error another emulator then reports. The operating system drops it when the process
+    ends, however it ends.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.path = directory / LOCK_FILE
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        """Take the lock, or raise :class:`EmulatorSetupError` naming who holds it."""
+        if sys.platform == "win32":
+            return
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise EmulatorSetupError(f"cannot lock {self.path}: {exc.strerror}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.read(fd, 32).decode("ascii", "replace").strip()
+            os.close(fd)
+            who = f" (pid {holder})" if holder.isdigit() else ""
+            raise EmulatorSetupError(
+                f"data directory {self.path.parent} is in use by another emulator{who}; "
+                "stop it or give another --data-dir"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+        self._fd = fd
+
+    def release(self) -> None:
+        """Let go of the lock (safe to call when not held)."""
+        if self._fd is not None:
+            os.close(self._fd)  # closing the descriptor releases the flock
+            self._fd = None
+
+
+# --- the front door ---------------------------------------------------------------------------
+
+
+def _headers_of(scope: Scope) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in scope.get("headers", []):
+        name = raw_name.decode("latin-1").lower()
+        value = raw_value.decode("latin-1")
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    return headers
+
+
+def _raw_path(scope: Scope) -> str:
+    raw = scope.get("raw_path")
+    return raw.decode("latin-1").split("?", 1)[0] if raw else str(scope.get("path", "/"))
+
+
+def head_size(scope: Scope) -> int:
+    """Bytes of the request line and headers as they came over the wire (near enough)."""
+    target = len(scope.get("raw_path") or b"") + len(scope.get("query_string", b"")) + 1
+    line = len(str(scope.get("method", "GET"))) + target + len("HTTP/1.1") + 4
+    return line + sum(len(k) + len(v) + 4 for k, v in scope.get("headers", [])) + 2
+
+
+_KEY_ID = re.compile(r'keyId="/([^/"]+)/')
+
+
+def key_id_login(headers: Mapping[str, str], query_string: str) -> str | None:
+    """The account login a request's keyId names (Authorization header, else a pre-signed
+    URL's ``keyId``), unverified; sub-users' keyIds name their account."""
+    found = _KEY_ID.search(headers.get("authorization", ""))
+    if found:
+        return found.group(1)
+    values = parse_qs(query_string).get("keyId")
+    if values and values[0].startswith("/"):
+        return values[0].split("/")[1] or None
+    return None
+
+
+def _operation_of(
+    router: Router,
+    method: str,
+    path: str,
+    query_string: str,
+    headers: Mapping[str, str],
+    body: bytes,
+) -> str | None:
+    """The operation a request routes to, as the app will route it (``None``: none)."""
+    try:
+        group = router.resolve(method, path, requested_range(headers))
+    except EmulatorError:
+        return None
+    try:
+        params = parse_request(query_string, body, headers).params
+    except EmulatorError:
+        params = parse_query(query_string)
+    action = params.get("action")
+    route = group.select(action if isinstance(action, str) else None)
+    return route.operation if route is not None else None
+
+
+async def _buffer_body(receive: Receive) -> tuple[bytes, Receive]:
+    """Read the request body (up to one byte past the app's limit, enough for it to answer
+    413) and a ``receive`` that hands it to the app again."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = bytes(message.get("body", b""))[: MAX_BODY_BYTES + 1 - size]
+        chunks.append(chunk)
+        size += len(chunk)
+        if not message.get("more_body", False):
+            break
+    body = b"".join(chunks)
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if replayed:
+            return await receive()
+        replayed = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return body, replay
+
+
+async def _drop_connection(send: Send) -> None:
+    """Close the client's connection without an answer.
+
+    uvicorn's ``send`` belongs to the request's cycle, which holds the transport; with
+    another server, a response is started and never finished, which makes the server close
+    the connection.
+    """
+    transport = getattr(getattr(send, "__self__", None), "transport", None)
+    if isinstance(transport, asyncio.BaseTransport):
+        transport.close()
+        for _ in range(3):  # let the server see the connection go before the app returns
+            await asyncio.sleep(0)
+        return
+    await send(
+        {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"1")]}
+    )
+
+
+@dataclass
+class _Outcome:
+    """What the access log says of one request."""
+
+    status: str = "-"
+    request_id: str = "-"
+
+
+class FrontDoor:
+    """The ASGI app uvicorn serves for one datacenter: the checks and faults around ``app``
+    that belong to the HTTP server (see the module docstring)."""
+
+    def __init__(
+        self,
+        app: CloudAPIApp,
+        datacenter: str,
+        faults: FaultPlan,
+        *,
+        access_log: bool = False,
+        control_token: str | None = None,
+    ) -> None:
+        self.app = app
+        self.datacenter = datacenter
+        self.faults = faults
+        self.access_log = access_log
+        self.control_token = control_token
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        started = time.monotonic()
+        outcome = _Outcome()
+        try:
+            await self._serve(scope, receive, self._observed(send, outcome), send, outcome)
+        finally:
+            if self.access_log:
+                self._log(scope, outcome, started)
+
+    async def _serve(
+        self, scope: Scope, receive: Receive, send: Send, raw_send: Send, outcome: _Outcome
+    ) -> None:
+        headers = _headers_of(scope)
+        path = _raw_path(scope)
+        method = "GET" if scope["type"] == "websocket" else str(scope["method"]).upper()
+        if head_size(scope) > MAX_HEADER_BYTES:
+            await self._refuse(scope, receive, send, 431, None, headers)
+            return
+        if self.control_token is not None and path.startswith(CONTROL_PREFIX):
+            given = headers.get(CONTROL_TOKEN_HEADER, "")
+            if not hmac.compare_digest(given.encode(), self.control_token.encode()):
+                error = {
+                    "code": "Unauthorized",
+                    "message": f"the control plane wants the emulator's control token in "
+                    f"{CONTROL_TOKEN_HEADER.title()}",
+                }
+                await self._refuse(scope, receive, send, 401, error, headers)
+                return
+        query_string = scope.get("query_string", b"").decode("latin-1")
+        body = b""
+        cloudapi = not path.startswith(CONTROL_PREFIX) and path != OPENAPI_PATH
+        if scope["type"] == "http" and cloudapi and self.faults.has_rules:
+            body, receive = await _buffer_body(receive)
+        facts = RequestFacts(
+            method,
+            path,
+            login=key_id_login(headers, query_string),
+            resolve_operation=lambda: _operation_of(
+                self.app.router, method, path, query_string, headers, body
+            ),
+        )
+        with fault_plan.handling(facts):
+            if scope["type"] == "websocket" or not cloudapi:
+                await self.app(scope, receive, send)
+                return
+            await self._http(scope, receive, send, raw_send, facts, outcome)
+
+    async def _http(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        raw_send: Send,
+        facts: RequestFacts,
+        outcome: _Outcome,
+    ) -> None:
+        planned = self.faults.connection_faults(facts)
+        if planned.drop_request:
+            outcome.status = "dropped before handling"
+            await _drop_connection(raw_send)
+            return
+        if not planned.delay and not planned.drop_response:
+            await self.app(scope, receive, send)
+            return
+        held: list[Message] = []
+
+        async def hold(message: Message) -> None:
+            held.append(message)
+
+        await self.app(scope, receive, hold)
+        if planned.delay:
+            await asyncio.sleep(planned.delay)
+        if planned.drop_response:
+            outcome.status = "dropped after handling"
+            await _drop_connection(raw_send)
+            return
+        for message in held:
+            await send(message)
+
+    async def _refuse(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        status: int,
+        body: Any,
+        headers: Mapping[str, str],
+    ) -> None:
+        """Answer without the app: 431 bare, as Node's HTTP server does, or a JSON error."""
+        data = b"" if body is None else json_bytes(body)
+        raw = [(b"content-length", str(len(data)).encode())]
+        if body is not None:
+            raw.append((b"content-type", b"application/json"))
+        if status == 431:
+            raw.append((b"connection", b"close"))
+        for name, value in identification_headers(request_id_for(headers), time.monotonic()):
+            raw.append((name.lower().encode(), value.encode("latin-1")))
+        if scope["type"] == "websocket":
+            if (await receive())["type"] != "websocket.connect":
+                return
+            if "websocket.http.response" not in scope.get("extensions", {}):
+                await send({"type": "websocket.close", "code": 1008})
+                return
+            await send({"type": "websocket.http.response.start", "status": status, "headers": raw})
+            await send({"type": "websocket.http.response.body", "body": data})
+            return
+        await send({"type": "http.response.start", "status": status, "headers": raw})
+        await send({"type": "http.response.body", "body": data})
+
+    @staticmethod
+    def _observed(send: Send, outcome: _Outcome) -> Send:
+        async def observed(message: Message) -> None:
+            kind = message["type"]
+            if kind in ("http.response.start", "websocket.http.response.start"):
+                outcome.status = str(message["status"])
+                for name, value in message.get("headers", []):
+                    if name.lower() == b"request-id":
+                        outcome.request_id = value.decode("latin-1")
+            elif kind == "websocket.accept":
+                outcome.status = "101"
+            elif kind == "websocket.close" and outcome.status == "-":
+                outcome.status = "403"
+            await send(message)
+
+        return observed
+
+    def _log(self, scope: Scope, outcome: _Outcome, started: float) -> None:
+        method = "WEBSOCKET" if scope["type"] == "websocket" else str(scope["method"])
+        query = scope.get("query_string", b"").decode("latin-1")
+        target = _raw_path(scope) + (f"?{query}" if query else "")
+        client = scope.get("client")
+        elapsed_ms = int((time.monotonic() - started) * 1000)
+        access_log.info(
+            '%s %s "%s %s" %s %dms %s',
+            self.datacenter,
+            client[0] if client else "-",
+            method,
+            target,
+            outcome.status,
+            elapsed_ms,
+            outcome.request_id,
+        )
+
+
 class EmulatorServer:
     """A running emulator: one HTTP server per datacenter, one shared database.
 
@@ -152,7 +548,11 @@ class EmulatorServer:
     the SQLite database there, so state survives a restart; without it state is in memory.
     ``clock`` is what jobs are scheduled on: real time by default; a
     :class:`~smartdc.emulator.clock.ManualClock` makes time (and every job) move only when the
-    test advances it (or ``POST /__emulator/clock``).
+    test advances it (or ``POST /__emulator/clock``). Key paths may start with ``~``.
+
+    ``rate_limit`` turns on CloudAPI's per-account throttle (off by default);
+    ``access_log`` logs one line per request to the ``smartdc.emulator.access`` logger;
+    ``control_token`` makes the control plane want ``X-Emulator-Token: <token>``.
     """
 
     def __init__(
@@ -165,6 +565,10 @@ class EmulatorServer:
         data_dir: str | os.PathLike[str] | None = None,
         provision_delay: float = DEFAULT_PROVISION_DELAY,
         clock: Callable[[], float] | None = None,
+        rate_limit: RateLimit | None = None,
+        access_log: bool = False,
+        control_token: str | None = None,
+        seed: int | None = None,
     ) -> None:
         check_names(list(accounts or {}), list(datacenters))
         if not host:
@@ -173,17 +577,25 @@ class EmulatorServer:
             )
         if provision_delay < 0:
             raise EmulatorSetupError("the provision delay cannot be negative")
+        if control_token is not None and not control_token.strip():
+            raise EmulatorSetupError("the control token is empty")
         self.accounts: dict[str, list[str | os.PathLike[str]]] = {
             login: list(paths) for login, paths in (accounts or {}).items()
         }
         self.datacenters = list(datacenters)
         self.host = host
         self.port = port
-        self.data_dir = Path(data_dir) if data_dir is not None else None
+        self.data_dir = Path(data_dir).expanduser() if data_dir is not None else None
         self.provision_delay = provision_delay
         #: What jobs are scheduled on: real time, or e.g. a :class:`ManualClock`.
         self.clock: Callable[[], float] = clock or time.time
+        self.rate_limit = rate_limit
+        self.access_log = access_log
+        self.control_token = control_token
+        #: Makes ids, MACs and IPs repeatable run to run (:mod:`smartdc.emulator.store.ids`).
+        self.seed = seed
         self.urls: dict[str, str] = {}
+        self._lock: DataDirLock | None = None
         self._db: Database | None = None
         self._config: EmulatorConfig | None = None
         self._servers: list[uvicorn.Server] = []
@@ -223,13 +635,16 @@ class EmulatorServer:
         db = self._open_database()
         sockets: list[socket.socket] = []
         try:
+            ids.use_seed(db, self.seed)
             register_accounts(db, self.accounts)
+            ids.mark_start(db)
             for index, _ in enumerate(self.datacenters):
                 sockets.append(_bind(self.host, self.port + index if self.port else 0))
         except BaseException:
             for sock in sockets:
                 sock.close()
             db.close()
+            self._release_lock()
             raise
         self.urls = {
             name: _url(self.host, sock.getsockname()[1])
@@ -237,18 +652,30 @@ class EmulatorServer:
         }
         self._db = db
         self._config = EmulatorConfig(
-            provision_delay=self.provision_delay, datacenters=dict(self.urls), clock=self.clock
+            provision_delay=self.provision_delay,
+            datacenters=dict(self.urls),
+            clock=self.clock,
+            faults=FaultPlan(self.rate_limit),
         )
         self._servers = [
             uvicorn.Server(
                 uvicorn.Config(
-                    create_app(db, self._config, name),
+                    FrontDoor(
+                        create_app(db, self._config, name),
+                        name,
+                        self._config.faults,
+                        access_log=self.access_log,
+                        control_token=self.control_token,
+                    ),
                     log_level="warning",
                     access_log=False,
                     server_header=False,
                     date_header=False,
                     lifespan="off",
                     ws="wsproto",
+                    # Room above MAX_HEADER_BYTES, so that the front door's 431 answers
+                    # an oversized head rather than h11's bare 400.
+                    h11_max_incomplete_event_size=8 * MAX_HEADER_BYTES,
                 )
             )
             for name in self.datacenters
@@ -273,13 +700,22 @@ class EmulatorServer:
             self.data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise EmulatorSetupError(f"cannot use data directory {self.data_dir}: {exc}") from None
+        lock = DataDirLock(self.data_dir)
+        lock.acquire()
+        self._lock = lock
         path = self.data_dir / DATABASE_FILE
         try:
             return Database(path)
         except sqlite3.Error as exc:
+            self._release_lock()
             raise EmulatorSetupError(
                 f"cannot open the emulator database {path}: {exc} (move it away to start afresh)"
             ) from None
+
+    def _release_lock(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     def _run(self, sockets: list[socket.socket]) -> None:
         async def serve_all() -> None:
@@ -325,10 +761,11 @@ class EmulatorServer:
         if self._db is not None:
             self._db.close()
             self._db = None
+        self._release_lock()
 
     def reset(self) -> None:
-        """Forget every machine, image, key and account made through the API, and cancel
-        pending faults."""
+        """Forget every machine, image, key and account made through the API, put back the
+        accounts and keys registered at start, and cancel pending faults and rules."""
         reset_state(self.db, self.config.faults)
 
     def inject(
@@ -363,8 +800,30 @@ class EmulatorServer:
         return self.config.faults.pending()
 
     def clear_faults(self) -> None:
-        """Cancel every pending fault."""
+        """Cancel every pending fault and rule."""
         self.config.faults.clear()
+
+    def add_fault(self, kind: str, **spec: Any) -> dict[str, Any]:
+        """Add a fault rule (:mod:`smartdc.emulator.faults`): ``kind`` is ``throttle``,
+        ``unavailable``, ``slow``, ``drop_request``, ``drop_response`` or ``fail_job``;
+        ``spec`` takes ``operation``, ``method``, ``path``, ``count``, ``probability``,
+        ``seed``, ``after`` and the kind's ``retry_after``, ``seconds`` or ``job``. Returns
+        the rule with its ``id``; raises ``ValueError`` for a bad one."""
+        return self.config.faults.add_rule({"kind": kind, **spec}, known_operations())
+
+    def fault_rules(self) -> list[dict[str, Any]]:
+        """Every fault rule, with how many requests it ``matched`` and ``fired`` on."""
+        return self.config.faults.rules()
+
+    def remove_fault(self, rule_id: str) -> None:
+        """Remove one fault rule; ``KeyError`` if there is none with that id."""
+        if not self.config.faults.remove_rule(rule_id):
+            raise KeyError(rule_id)
+
+    def set_rate_limit(self, limit: RateLimit | None) -> None:
+        """Turn CloudAPI's per-account throttle on with ``limit`` (every bucket full), or
+        off with ``None``."""
+        self.config.faults.rate_limiter.configure(limit)
 
     def __enter__(self) -> EmulatorServer:
         return self.start()
@@ -403,7 +862,15 @@ def build_parser() -> argparse.ArgumentParser:
         prog="smartdc-emulator",
         description="A local, stateful Triton CloudAPI for testing Triton tools offline.",
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--version", action="version", version=version_text())
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help=(
+            "address to listen on (default 127.0.0.1; beyond loopback, anyone who reaches the "
+            "port can use the control plane unless --control-token is given)"
+        ),
+    )
     parser.add_argument(
         "--port", type=int, default=8080, help="port of the first datacenter (0: any free port)"
     )
@@ -415,14 +882,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="LOGIN",
         action=_Ordered,
         dest="account",
-        help="create this account (repeatable)",
+        help="create this account (repeatable, each login once)",
     )
     parser.add_argument(
         "--key",
         metavar="PUBFILE",
         action=_Ordered,
         dest="key",
-        help="add this public key to the preceding --account (repeatable)",
+        help=(
+            "add this public key to the preceding --account (repeatable; '~' is expanded). "
+            "Keys before the first --account go to the first account, and with no --account "
+            f"at all to an account named {DEFAULT_ACCOUNT}"
+        ),
     )
     parser.add_argument(
         "--datacenter",
@@ -442,6 +913,12 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument(
+        "--seed",
+        type=int,
+        metavar="N",
+        help="derive ids, MAC addresses (and so IPs) from N: the same requests get the same ones",
+    )
+    parser.add_argument(
         "--manual-clock",
         action="store_true",
         help=(
@@ -449,16 +926,49 @@ def build_parser() -> argparse.ArgumentParser:
             '{"advance": SECONDS}), for tests that control time'
         ),
     )
+    parser.add_argument(
+        "--rate-limit",
+        action="store_true",
+        help=(
+            "throttle each account as CloudAPI does: bursts of 30 requests, 10 a second, then "
+            "429 TooManyRequestsError (off by default; POST /__emulator/rate-limit changes it)"
+        ),
+    )
+    parser.add_argument(
+        "--control-token",
+        metavar="TOKEN",
+        help="require X-Emulator-Token: TOKEN on every /__emulator/ request",
+    )
+    parser.add_argument(
+        "--verbose",
+        "-v",
+        action="store_true",
+        help="log every request (datacenter, client, request line, status, time, request id)",
+    )
     parser.set_defaults(ordered=[])
     return parser
+
+
+def version_text() -> str:
+    """What ``--version`` prints: this emulator's version and the CloudAPI it emulates."""
+    return (
+        f"smartdc-emulator {__version__} (emulates {SERVER_VERSION}, API versions "
+        f"{', '.join(API_VERSIONS)})"
+    )
 
 
 def accounts_from_arguments(ordered: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
     """Pair keys with accounts: each key goes to the nearest ``--account`` before it, keys
     before any ``--account`` to the first account, and with no ``--account`` at all to
-    ``demo``."""
+    ``demo``. Raises :class:`EmulatorSetupError` for an account named twice."""
     registry: dict[str, list[str]] = {}
     logins = [value for kind, value in ordered if kind == "account"]
+    repeated = sorted({login for login in logins if logins.count(login) > 1})
+    if repeated:
+        raise EmulatorSetupError(
+            f"--account {repeated[0]} is given more than once: give each account once, "
+            "followed by all of its --key options"
+        )
     current = logins[0] if logins else DEFAULT_ACCOUNT
     for kind, value in ordered:
         if kind == "account":
@@ -483,6 +993,15 @@ def registered_key_ids(
     return found
 
 
+def _log_to(stream: TextIO) -> None:
+    """Send the access log (and the emulator's other messages) to ``stream``."""
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("smartdc-emulator: %(message)s"))
+    emulator_log = logging.getLogger("smartdc.emulator")
+    emulator_log.addHandler(handler)
+    emulator_log.setLevel(logging.INFO)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the emulator until SIGINT or SIGTERM; 2 for bad options."""
     parser = build_parser()
@@ -503,9 +1022,24 @@ def main(argv: list[str] | None = None) -> int:
             data_dir=args.data_dir,
             provision_delay=args.provision_delay,
             clock=ManualClock() if args.manual_clock else None,
+            rate_limit=RateLimit() if args.rate_limit else None,
+            access_log=args.verbose,
+            control_token=args.control_token,
+            seed=args.seed,
         )
     except EmulatorSetupError as exc:
         parser.error(str(exc))
+    if args.verbose:
+        _log_to(sys.stderr)
+    if not is_loopback(args.host) and args.control_token is None:
+        print(
+            f"smartdc-emulator: warning: listening on {args.host}, beyond this machine: the "
+            f"control plane ({CONTROL_PREFIX}...) has no authentication, so anyone who can "
+            "reach the port can read every account's state, reset it or inject faults; "
+            "give --control-token TOKEN to protect it",
+            file=sys.stderr,
+            flush=True,
+        )
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

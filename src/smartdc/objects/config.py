@@ -7,6 +7,15 @@ Recognised keys:
     set, every CloudAPI request and response is echoed to it.
 ``timeout``
     seconds to wait for each HTTP response (default 30).
+``retries``
+    extra attempts after throttling (420, 429, 503) or a failed connection (default 3; 0 turns
+    retries off). See :mod:`smartdc.transport` for which requests are retried.
+``retry_delay``
+    seconds before the first retry, doubled for each next one (default 0.5).
+``retry_max_delay``
+    the longest wait before a retry (default 30). A ``Retry-After`` longer than this is not
+    waited out: the request fails at once with the server's error, saying how long it asked
+    to wait.
 
 Any other key is an error, so a typo cannot silently do nothing.
 """
@@ -19,11 +28,18 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from smartdc.errors import ConfigError
+from smartdc.transport import RetryPolicy
 
 __all__ = ["DEBUG_CONFIG", "DEFAULT_CONFIG", "ClientSettings", "read_config"]
 
-DEFAULT_CONFIG: dict[str, Any] = {"verbose": None, "timeout": 30.0}
-"""Quiet, 30 s per request. Never mutated: copy it to make your own."""
+DEFAULT_CONFIG: dict[str, Any] = {
+    "verbose": None,
+    "timeout": 30.0,
+    "retries": 3,
+    "retry_delay": 0.5,
+    "retry_max_delay": 30.0,
+}
+"""Quiet, 30 s per request, 3 retries. Never mutated: copy it to make your own."""
 
 _STDERR_AT_IMPORT = sys.stderr
 
@@ -42,13 +58,15 @@ class ClientSettings:
 
     debug: TextIO | bool | None
     timeout: float
+    retry_policy: RetryPolicy
 
 
 def read_config(config: Mapping[str, Any] | None) -> ClientSettings:
     """Validate ``config`` (``None`` means :data:`DEFAULT_CONFIG`).
 
     Raises:
-        ConfigError: an unknown key, a ``verbose`` that is not a stream, or a bad ``timeout``.
+        ConfigError: an unknown key, a ``verbose`` that is not a stream, or a bad
+            ``timeout`` or retry setting.
     """
     merged = {**DEFAULT_CONFIG, **(config or {})}
     unknown = sorted(set(merged) - set(DEFAULT_CONFIG))
@@ -57,7 +75,15 @@ def read_config(config: Mapping[str, Any] | None) -> ClientSettings:
             f"unknown config key(s) {', '.join(map(repr, unknown))}; "
             f"recognised: {', '.join(sorted(DEFAULT_CONFIG))}"
         )
-    return ClientSettings(debug=_stream(merged["verbose"]), timeout=_timeout(merged["timeout"]))
+    return ClientSettings(
+        debug=_stream(merged["verbose"]),
+        timeout=_timeout(merged["timeout"]),
+        retry_policy=RetryPolicy(
+            retries=_count(merged["retries"], "retries"),
+            base_delay=_seconds(merged["retry_delay"], "retry_delay"),
+            max_delay=_seconds(merged["retry_max_delay"], "retry_max_delay"),
+        ),
+    )
 
 
 def _stream(verbose: Any) -> TextIO | bool | None:
@@ -73,4 +99,16 @@ def _stream(verbose: Any) -> TextIO | bool | None:
 def _timeout(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
         raise ConfigError(f"config 'timeout' must be a positive number of seconds, not {value!r}")
+    return float(value)
+
+
+def _count(value: Any, key: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"config {key!r} must be a whole number 0 or more, not {value!r}")
+    return value
+
+
+def _seconds(value: Any, key: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+        raise ConfigError(f"config {key!r} must be a number of seconds 0 or more, not {value!r}")
     return float(value)

@@ -25,12 +25,13 @@ from smartdc.errors import (
     InvalidArgumentError,
     KeyFileError,
     ResourceNotFoundError,
+    TransportError,
     ValidationFailedError,
 )
 from smartdc.objects import catalog
 from smartdc.objects.config import read_config
 from smartdc.objects.locations import DEFAULT_LOCATION, KNOWN_LOCATIONS, is_url, location_url
-from smartdc.objects.machine import Machine
+from smartdc.objects.machine import Machine, read_script
 from smartdc.objects.refs import is_uuid, ref_value
 from smartdc.transport import Closeable
 
@@ -38,6 +39,9 @@ __all__ = ["DataCenter", "account_of"]
 
 #: The private key file used when ``secret`` is not given (py-smartdc's default).
 DEFAULT_SECRET = "~/.ssh/id_rsa"
+
+#: The ``config`` keys that tune retries.
+_RETRY_KEYS = frozenset({"retries", "retry_delay", "retry_max_delay"})
 
 # Seed-style keyword -> ListMachines parameter.
 _MACHINE_FILTER_NAMES = {"machine_type": "type"}
@@ -85,18 +89,25 @@ class DataCenter(Closeable):
         headers: ``Accept-Version`` (or py-smartdc's ``X-Api-Version``) and ``User-Agent``
             may be set; the client manages every other header.
         login: account whose resources are used (default: the account in ``key_id``).
-        config: ``{"verbose": stream, "timeout": seconds}``; see :data:`~smartdc.DEBUG_CONFIG`.
+        config: ``{"verbose": stream, "timeout": seconds, "retries": n, "retry_delay":
+            seconds, "retry_max_delay": seconds}``; see :mod:`smartdc.objects.config` and
+            :data:`~smartdc.DEBUG_CONFIG`.
         known_locations: your own ``{name: url}`` table, consulted before the built-in one.
-        allow_agent: let ssh-agent sign when the key file is not used.
-        verify: verify TLS certificates (or a CA bundle path).
+        allow_agent: let ssh-agent sign when the key file is not used. Off by default, as in
+            py-smartdc (:class:`~smartdc.CloudAPI` turns it on by default); every error that
+            the agent could have avoided says to pass ``allow_agent=True``.
+        verify: ``True`` (the default) verifies TLS certificates against the system's CAs;
+            a path to a CA bundle file or directory verifies against those instead (a
+            private cloud's own CA); ``False`` turns verification off.
         user: sub-user login (instead of the ``/users/`` form of ``key_id``).
         roles: RBAC role names to act with, sent as ``as-role`` on every request (signed);
             without them CloudAPI applies the sub-user's default roles.
         act_as: another account to operate on, as ``triton --act-as`` (operators, or
             accounts granted roles on it): paths name it while the keyId still names the
             signing login. ``login`` then is ``act_as``.
-        passphrase: for an encrypted key file: the passphrase, or a callback that receives
-            a prompt and returns it (``None`` gives up). Pass
+        passphrase: for an encrypted key file: the passphrase (``str`` or ``bytes``), or a
+            callback called with the prompt text (``"Enter passphrase for <path>: "``) that
+            returns it (``None`` gives up); anything else raises ``TypeError``. Pass
             :func:`smartdc.api.prompt_passphrase` to be asked on the terminal; without it
             nothing prompts, and an encrypted key raises
             :class:`~smartdc.errors.PassphraseRequiredError`.
@@ -171,6 +182,9 @@ class DataCenter(Closeable):
                 roles=roles,
                 **self._options,
             )
+            api.retry_policy = self._settings.retry_policy
+        elif _RETRY_KEYS & set(self.config):
+            api.retry_policy = self._settings.retry_policy
         self.api: CloudAPI = api
 
     # --- identity ---------------------------------------------------------------------------
@@ -274,14 +288,17 @@ class DataCenter(Closeable):
 
     def datacenter(self, name: str) -> DataCenter:
         """Another datacenter of the same cloud, with the same credentials and settings
-        (sub-user, roles and ``act_as`` included).
+        (sub-user, roles, ``act_as``, TLS and retry settings included).
 
         ``name`` is looked up in your ``known_locations``, then in this cloud's
-        ``ListDatacenters`` (one request, remembered), then in the built-in table. A URL or
-        hostname is used directly.
+        ``ListDatacenters`` (one request, remembered). A URL or hostname is used directly.
+        Signed requests go only to a host you named or the cloud listed: a name the cloud
+        does not list is an error, even one of the built-in table of the former Joyent
+        cloud. That table is used only when this datacenter is itself one of its URLs, and
+        then only if ListDatacenters cannot be asked.
 
         Raises:
-            ConfigError: the name is not known anywhere; the message lists the names that are.
+            ConfigError: the name is not known; the message lists the names that are.
         """
         url = self._datacenter_url(name)
         dc = copy.copy(self)
@@ -302,6 +319,7 @@ class DataCenter(Closeable):
             roles=self.api.roles,
             **self._options,
         )
+        dc.api.retry_policy = self.api.retry_policy
         return dc
 
     def _datacenter_url(self, name: str) -> str:
@@ -313,15 +331,24 @@ class DataCenter(Closeable):
             return location_url(self.known_locations[name])
         cloud = self._cloud_datacenters
         if cloud is None or name not in cloud:
-            cloud = self.datacenters()
+            try:
+                cloud = self.datacenters()
+            except (CloudAPIError, TransportError):
+                if self._on_builtin_cloud() and name in KNOWN_LOCATIONS:
+                    return KNOWN_LOCATIONS[name]
+                raise
         if name in cloud:
             return location_url(cloud[name])
-        if name in KNOWN_LOCATIONS:
-            return KNOWN_LOCATIONS[name]
         names = sorted({*self.known_locations, *cloud})
         raise ConfigError(
-            f"unknown datacenter {name!r}; this cloud has: {', '.join(names) or '(none listed)'}"
+            f"unknown datacenter {name!r}: {self._where} lists "
+            f"{', '.join(names) or '(none)'}; give another datacenter's URL to use it, or "
+            "add it to known_locations"
         )
+
+    def _on_builtin_cloud(self) -> bool:
+        """Whether this datacenter is one of the built-in table's (the former Joyent cloud)."""
+        return self.base_url.rstrip("/") in {url.rstrip("/") for url in KNOWN_LOCATIONS.values()}
 
     # --- packages ---------------------------------------------------------------------------
 
@@ -557,18 +584,25 @@ class DataCenter(Closeable):
             dataset: image id, name, ``name@version``, URN or image dict (``image=`` is the
                 same); default :meth:`default_image`.
             metadata, tags: ``{key: value}``.
-            boot_script: path of a script stored as the ``user-script`` metadata.
+            boot_script: path of a script stored as the ``user-script`` metadata (read
+                before anything is sent).
             credentials: ask CloudAPI for the machine's login passwords in the returned machine.
             networks: network ids, network dicts or ``{"ipv4_uuid", "ipv4_ips"}`` objects.
-            extra: other ``CreateMachine`` parameters (``firewall_enabled``, ``affinity`` ...).
+            extra: other ``CreateMachine`` parameters (``firewall_enabled``, ``affinity`` ...);
+                see :meth:`smartdc.CloudAPI.create_machine`.
 
         Raises:
+            TypeError: an argument CreateMachine does not take.
+            ScriptFileError: ``boot_script`` is missing or unreadable.
             ConfigError: no package or image was given and the datacenter has no default.
             ResourceNotFoundError: the package or image does not exist (the message lists
                 close names).
         """
         if dataset is not None and image is not None:
             raise TypeError("give dataset= or image=, not both")
+        all_metadata = dict(metadata or {})
+        if boot_script is not None:
+            all_metadata["user-script"] = read_script(boot_script)
         chosen_image = dataset if dataset is not None else image
         if chosen_image is None:
             chosen_image = self.default_image()
@@ -578,9 +612,6 @@ class DataCenter(Closeable):
             package = self.default_package()
             if package is None:
                 raise ConfigError("this datacenter has no default package; pass package=")
-        all_metadata = dict(metadata or {})
-        if boot_script is not None:
-            all_metadata["user-script"] = Path(boot_script).expanduser().read_text()
         package_ref = ref_value(package, "id", "name", what="package")
         try:
             data = self.api.create_machine(
@@ -654,6 +685,7 @@ def _key_file(secret: str | Path | None, allow_agent: bool) -> str | None:
         if secret == DEFAULT_SECRET:
             raise KeyFileError(
                 f"no private key at {path} (the default secret); pass "
-                "secret='<path of your private key>', or allow_agent=True to sign with ssh-agent"
+                "secret='<path of your private key>', or allow_agent=True to sign with ssh-agent",
+                str(path),
             )
     return str(path)

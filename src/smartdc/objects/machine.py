@@ -10,13 +10,31 @@ they never make a request. Return conventions:
 * metadata and tag calls return the data CloudAPI answered with (``update_metadata`` and
   ``add_tags`` the merged dict, ``get_tag`` one value); ``delete_metadata_at_key`` and
   ``delete_all_metadata`` return the metadata left, as py-smartdc did, polling briefly until
-  CloudAPI shows the deletion (metadata changes are asynchronous jobs; at most 60 s);
-  ``delete_tag`` and ``delete_all_tags`` return ``None``;
+  CloudAPI shows the deletion (at most 60 s); ``delete_tag`` and ``delete_all_tags`` return
+  ``None``;
 * snapshot calls return :class:`~smartdc.Snapshot` objects;
 * ``role_tags`` and ``set_role_tags`` return the role names the machine is tagged with.
 
 A machine that CloudAPI reports as gone (410) is a machine in state ``deleted``: ``refresh()``
 records that instead of raising, so ``m.delete().poll_until("deleted")`` works.
+
+Metadata and tag writes are asynchronous in CloudAPI: it answers at once (with the merged
+data) and applies the change in a job on the machine, so for a moment GetMachine,
+ListMachineMetadata and ListMachineTags still show the old values. Two things follow:
+
+* :attr:`metadata` and :attr:`tags` show this object's own writes at once and never flip
+  back to the old values when ``refresh()``, ``get_metadata()`` or ``get_tags()`` read them
+  before the job ran; once CloudAPI shows a write (or 60 s later, for a write it never
+  showed) what it answers is shown as it is;
+* :meth:`Machine.wait_for_writes` polls (every 0.25 s, at most 60 s) until CloudAPI shows
+  every such write, for code that reads the machine through another client next::
+
+      m.update_metadata(role="db")
+      m.add_tags(tier="front")
+      m.wait_for_writes()
+
+  Metadata deletions (``delete_metadata_at_key``, ``delete_all_metadata``) always wait, as
+  py-smartdc's did.
 
 Machine objects may be shared between threads (e.g. mapped over a
 ``multiprocessing.dummy.Pool``); each call replaces the cached data in one assignment.
@@ -25,11 +43,20 @@ Machine objects may be shared between threads (e.g. mapped over a
 from __future__ import annotations
 
 import ipaddress
+import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, Literal, Self, TypeVar, overload
 
-from smartdc.errors import MachineFailedError, MachineGoneError, SmartDCError
+from smartdc.errors import (
+    MachineFailedError,
+    MachineGoneError,
+    ResourceNotFoundError,
+    ScriptFileError,
+    SmartDCError,
+    SnapshotExistsError,
+)
+from smartdc.objects.pending import PendingWrites
 from smartdc.objects.polling import PolledResource
 from smartdc.objects.refs import ref_value
 from smartdc.objects.snapshot import Snapshot
@@ -39,16 +66,26 @@ if TYPE_CHECKING:
     from smartdc.api import CloudAPI
     from smartdc.objects.datacenter import DataCenter
 
-__all__ = ["Machine", "is_private_ip"]
+__all__ = ["Machine", "is_private_ip", "read_script"]
 
 T = TypeVar("T")
 
 #: Metadata keys DeleteAllMachineMetadata leaves in place.
 _KEPT_METADATA = frozenset({"root_authorized_keys", "administrator_pw", "credentials"})
 
-#: How metadata deletions are awaited before the metadata left is returned.
+#: How metadata and tag writes are awaited (metadata deletions always, others on request).
 METADATA_POLL_INTERVAL = 0.25
 METADATA_POLL_TIMEOUT = 60.0
+
+#: Snapshot states whose name may be used again.
+_ENDED_SNAPSHOT_STATES = frozenset({"deleted", "failed", "canceled"})
+
+#: How long this object's own metadata and tag writes are laid over what CloudAPI shows.
+PENDING_WRITE_TTL = 60.0
+
+#: The machine fields whose writes CloudAPI applies in a job.
+AsyncField = Literal["metadata", "tags"]
+_ASYNC_FIELDS: tuple[AsyncField, ...] = ("metadata", "tags")
 
 _PRIVATE_NETWORKS = tuple(
     ipaddress.ip_network(net)
@@ -77,6 +114,24 @@ def is_private_ip(address: str) -> bool | None:
     except ValueError:
         return None
     return any(ip in net for net in _PRIVATE_NETWORKS if net.version == ip.version)
+
+
+def read_script(filename: str | Path) -> str:
+    """The text of a boot script file (``~`` expanded).
+
+    Raises:
+        ScriptFileError: the file is missing, a directory, unreadable or not text.
+    """
+    path = Path(filename).expanduser()
+    try:
+        return path.read_text()
+    except IsADirectoryError:
+        raise ScriptFileError(f"boot script {path} is a directory", str(path)) from None
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ScriptFileError(f"cannot read boot script {path}: {reason}", str(path)) from None
+    except UnicodeDecodeError:
+        raise ScriptFileError(f"boot script {path} is not text", str(path)) from None
 
 
 class _Field(Generic[T]):
@@ -150,6 +205,7 @@ class Machine(PolledResource):
         elif machine_id is None:
             machine_id = data
         self.id: str = ref_value(machine_id, "id", what="machine")
+        self._pending: dict[AsyncField, PendingWrites] = {}
         self._data: dict[str, Any] = dict(data)
 
     # --- data -------------------------------------------------------------------------------
@@ -232,7 +288,92 @@ class Machine(PolledResource):
         return hash(self.id)
 
     def _save(self, data: Mapping[str, Any]) -> None:
-        self._data = dict(data)
+        fresh = dict(data)
+        for field in _ASYNC_FIELDS:
+            value = fresh.get(field)
+            if isinstance(value, Mapping):
+                fresh[field] = self._seen(field, value)
+        self._data = fresh
+
+    # --- writes CloudAPI applies later -------------------------------------------------------
+
+    def _seen(self, field: AsyncField, server: Mapping[str, Any]) -> dict[str, Any]:
+        """``server``'s value of ``field`` with this object's pending writes laid over it;
+        writes it already shows (or too old to keep) are forgotten."""
+        pending = self._pending.get(field)
+        if pending is None:
+            return dict(server)
+        if pending.expired(time.monotonic()) or pending.shown_by(server):
+            self._pending = {name: p for name, p in self._pending.items() if name != field}
+            return dict(server)
+        return pending.view(server)
+
+    def _wrote(
+        self, field: AsyncField, write: PendingWrites, answer: Mapping[str, Any] | None
+    ) -> None:
+        """Remember a write CloudAPI accepted, and show it in the cached data at once."""
+        earlier = self._pending.get(field)
+        pending = write if earlier is None else earlier.then(write)
+        self._pending = {**self._pending, field: pending}
+        base = answer if answer is not None else self._data.get(field) or {}
+        self._merge(**{field: pending.view(base)})
+
+    def _expiry(self) -> float:
+        return time.monotonic() + PENDING_WRITE_TTL
+
+    def _await(
+        self,
+        field: AsyncField,
+        write: PendingWrites,
+        fetch: Callable[[], Mapping[str, Any]],
+        goal: str,
+        *,
+        interval: float = METADATA_POLL_INTERVAL,
+        timeout: float = METADATA_POLL_TIMEOUT,
+    ) -> dict[str, Any]:
+        """Poll ``fetch`` until CloudAPI shows ``write``; cache and return what it shows."""
+        found = wait_for(
+            lambda: dict(fetch()),
+            write.shown_by,
+            interval=interval,
+            timeout=timeout,
+            describe=f"{self._label} {goal}",
+        )
+        self._merge(**{field: self._seen(field, found)})
+        return found
+
+    def wait_for_writes(
+        self, interval: float = METADATA_POLL_INTERVAL, timeout: float = METADATA_POLL_TIMEOUT
+    ) -> Self:
+        """Poll until CloudAPI shows every metadata and tag write made through this object
+        (``update_metadata``, ``add_tags``, ``replace_tags``, ``delete_tag``,
+        ``delete_all_tags``) that it did not show yet; return the machine, whose
+        :attr:`metadata` and :attr:`tags` are then as CloudAPI lists them.
+
+        Makes no request when there is nothing to wait for.
+
+        Raises:
+            WaitTimeoutError: ``timeout`` seconds passed first (a write someone else
+                overwrote meanwhile never shows).
+        """
+        deadline = time.monotonic() + timeout
+        fetchers: dict[AsyncField, Callable[[], dict[str, Any]]] = {
+            "metadata": self._list_metadata,
+            "tags": self._list_tags,
+        }
+        for field in _ASYNC_FIELDS:
+            pending = self._pending.get(field)
+            if pending is None or pending.expired(time.monotonic()):
+                continue
+            self._await(
+                field,
+                pending,
+                fetchers[field],
+                f"to show its new {field}",
+                interval=interval,
+                timeout=max(deadline - time.monotonic(), 0.001),
+            )
+        return self
 
     # --- state ------------------------------------------------------------------------------
 
@@ -306,57 +447,76 @@ class Machine(PolledResource):
     @overload
     def get_metadata(self, key: str) -> Any: ...
     def get_metadata(self, key: str | None = None) -> Any:
-        """All metadata (also cached in :attr:`metadata`), or the value at ``key``."""
+        """All metadata as CloudAPI lists it now, or the value at ``key``.
+
+        The listing also refreshes :attr:`metadata`, where this object's own writes that
+        CloudAPI does not show yet stay visible (see the module docstring).
+        """
         if key is not None:
             return self.api.get_machine_metadata(self.id, key)
         found = dict(self.api.list_machine_metadata(self.id))
-        self._merge(metadata=found)
+        self._merge(metadata=self._seen("metadata", found))
         return found
 
     def update_metadata(
         self, mapping: Mapping[str, Any] | None = None, /, **values: Any
     ) -> dict[str, Any]:
-        """Add or change metadata keys (``dict.update`` style); return all metadata."""
+        """Add or change metadata keys (``dict.update`` style); return all metadata.
+
+        Asynchronous in CloudAPI: the answer (returned, and shown in :attr:`metadata` at
+        once) is the merged metadata, but GetMachine and ListMachineMetadata show the change
+        only once the job on the machine has run; :meth:`wait_for_writes` waits for that.
+        Keys CloudAPI ignores (``credentials``, ``*_pw`` ...) are not awaited.
+        """
         changes = {**(mapping or {}), **values}
         if not changes:
             raise ValueError("update_metadata needs at least one key=value")
         found = dict(self.api.update_machine_metadata(self.id, changes))
-        self._merge(metadata=found)
+        write = PendingWrites.setting(
+            {key: found[key] for key in changes if key in found}, expires=self._expiry()
+        )
+        self._wrote("metadata", write, found)
         return found
 
     set_metadata = update_metadata
 
+    def _list_metadata(self) -> dict[str, Any]:
+        return dict(self.api.list_machine_metadata(self.id))
+
     def delete_metadata_at_key(self, key: str) -> dict[str, Any]:
-        """Delete one metadata key; return the metadata left once CloudAPI shows the change."""
+        """Delete one metadata key; return the metadata left once CloudAPI shows the change
+        (the deletion is a job on the machine: this polls for at most 60 s)."""
         self.api.delete_machine_metadata(self.id, key)
-        return self._metadata_once(lambda found: key not in found, f"metadata {key!r} to go")
+        write = PendingWrites.deleting([key], expires=self._expiry())
+        self._wrote("metadata", write, None)
+        return self._await("metadata", write, self._list_metadata, f"metadata {key!r} to go")
 
     delete_metadata = delete_metadata_at_key
 
     def delete_all_metadata(self) -> dict[str, Any]:
         """Delete all metadata (CloudAPI keeps ``root_authorized_keys`` and
-        ``administrator_pw``); return what is left once CloudAPI shows the change."""
+        ``administrator_pw``); return what is left once CloudAPI shows the change (the
+        deletion is a job on the machine: this polls for at most 60 s)."""
         self.api.delete_all_machine_metadata(self.id)
-        return self._metadata_once(
-            lambda found: set(found) <= _KEPT_METADATA, "its metadata to be cleared"
-        )
-
-    def _metadata_once(self, done: Callable[[dict[str, Any]], bool], goal: str) -> dict[str, Any]:
-        # Metadata changes are jobs on the machine: GET shows them a moment after the 204.
+        self._pending = {name: p for name, p in self._pending.items() if name != "metadata"}
         found = wait_for(
-            lambda: dict(self.api.list_machine_metadata(self.id)),
-            done,
+            self._list_metadata,
+            lambda found: set(found) <= _KEPT_METADATA,
             interval=METADATA_POLL_INTERVAL,
             timeout=METADATA_POLL_TIMEOUT,
-            describe=f"{self._label} {goal}",
+            describe=f"{self._label} its metadata to be cleared",
         )
         self._merge(metadata=found)
         return found
 
     def set_boot_script(self, filename: str | Path) -> Machine:
-        """Upload the file as the ``user-script`` run at boot."""
-        script = Path(filename).expanduser().read_text()
-        self.update_metadata({"user-script": script})
+        """Upload the file as the ``user-script`` run at boot (asynchronous, as
+        :meth:`update_metadata`).
+
+        Raises:
+            ScriptFileError: the file is missing or unreadable.
+        """
+        self.update_metadata({"user-script": read_script(filename)})
         return self
 
     def delete_boot_script(self) -> Machine:
@@ -367,22 +527,34 @@ class Machine(PolledResource):
     # --- tags -------------------------------------------------------------------------------
 
     def get_tags(self) -> dict[str, Any]:
-        """All tags (also cached in :attr:`tags`)."""
+        """All tags as CloudAPI lists them now. The listing also refreshes :attr:`tags`,
+        where this object's own writes that CloudAPI does not show yet stay visible."""
         found = dict(self.api.list_machine_tags(self.id))
-        self._merge(tags=found)
+        self._merge(tags=self._seen("tags", found))
         return found
 
     def get_tag(self, tag: str) -> Any:
         """The value of one tag."""
         return self.api.get_machine_tag(self.id, tag)
 
+    def _list_tags(self) -> dict[str, Any]:
+        return dict(self.api.list_machine_tags(self.id))
+
     def add_tags(self, mapping: Mapping[str, Any] | None = None, /, **tags: Any) -> dict[str, Any]:
-        """Add or change tags, keeping the others; return all tags."""
+        """Add or change tags, keeping the others; return all tags.
+
+        Asynchronous in CloudAPI: the answer (returned, and shown in :attr:`tags` at once)
+        is the merged tags, but GetMachine and ListMachineTags show them only once the job
+        on the machine has run; :meth:`wait_for_writes` waits for that.
+        """
         changes = {**(mapping or {}), **tags}
         if not changes:
             raise ValueError("add_tags needs at least one name=value")
         found = dict(self.api.add_machine_tags(self.id, changes))
-        self._merge(tags=found)
+        write = PendingWrites.setting(
+            {name: found[name] for name in changes if name in found}, expires=self._expiry()
+        )
+        self._wrote("tags", write, found)
         return found
 
     set_tags = add_tags
@@ -390,18 +562,23 @@ class Machine(PolledResource):
     def replace_tags(
         self, mapping: Mapping[str, Any] | None = None, /, **tags: Any
     ) -> dict[str, Any]:
-        """Make these the machine's only tags; return them."""
+        """Make these the machine's only tags; return them. Asynchronous in CloudAPI, as
+        :meth:`add_tags`."""
         found = dict(self.api.replace_machine_tags(self.id, {**(mapping or {}), **tags}))
-        self._merge(tags=found)
+        self._wrote("tags", PendingWrites.replacing(found, expires=self._expiry()), found)
         return found
 
     def delete_tag(self, tag: str) -> None:
-        """Delete one tag."""
+        """Delete one tag. Asynchronous in CloudAPI, as :meth:`add_tags` (:attr:`tags`
+        drops it at once)."""
         self.api.delete_machine_tag(self.id, tag)
+        self._wrote("tags", PendingWrites.deleting([tag], expires=self._expiry()), None)
 
     def delete_all_tags(self) -> None:
-        """Delete every tag."""
+        """Delete every tag. Asynchronous in CloudAPI, as :meth:`add_tags` (:attr:`tags`
+        is empty at once)."""
         self.api.delete_machine_tags(self.id)
+        self._wrote("tags", PendingWrites.replacing({}, expires=self._expiry()), None)
 
     delete_tags = delete_all_tags
 
@@ -438,8 +615,16 @@ class Machine(PolledResource):
     def create_snapshot(self, name: str | None = None) -> Snapshot:
         """Start a snapshot (CloudAPI names it by time if ``name`` is omitted).
 
-        The snapshot starts ``queued``; ``.poll_until("created")`` waits for it.
+        The snapshot starts ``queued``; ``.poll_until("created")`` waits for it. A name in
+        use is refused before anything is created (one GetMachineSnapshot): CloudAPI would
+        queue the duplicate, which can never be made, and the name would keep finding the
+        old snapshot. A name whose snapshot was deleted or failed may be used again.
+
+        Raises:
+            SnapshotExistsError: the machine already has a snapshot named ``name``.
         """
+        if name:
+            self._check_snapshot_name(name)
         answer = self.api.create_machine_snapshot(self.id, name=name)
         data = dict(answer) if isinstance(answer, Mapping) else {}
         if not data.get("name"):
@@ -448,6 +633,18 @@ class Machine(PolledResource):
             data.setdefault("state", "queued")
             data["name"] = name
         return Snapshot(self, data=data)
+
+    def _check_snapshot_name(self, name: str) -> None:
+        try:
+            existing = self.api.get_machine_snapshot(self.id, name)
+        except ResourceNotFoundError:
+            return
+        state = existing.get("state") if isinstance(existing, Mapping) else None
+        if state not in _ENDED_SNAPSHOT_STATES:
+            raise SnapshotExistsError(
+                f"{self._label} already has a snapshot named {name!r} (state {state}); "
+                "choose another name, or delete that snapshot first"
+            )
 
     def start_from_snapshot(self, name: str | Mapping[str, Any] | Snapshot) -> Machine:
         """Roll the machine back to a snapshot (a name, dict or :class:`Snapshot`) and boot it;

@@ -125,6 +125,7 @@ class PolledResource:
                 :class:`~smartdc.errors.MachineFailedError`), or was deleted while waiting for
                 another state.
             WaitTimeoutError: ``timeout`` seconds (default 600) passed.
+            ServerUnreachableError: five polls in a row got no response at all.
             ValueError: ``state`` is not one this kind of object can be in.
         """
         self._poll(state, until=True, interval=interval, timeout=timeout)
@@ -139,6 +140,7 @@ class PolledResource:
             WaitError: the object went to a failed state (for a machine,
                 :class:`~smartdc.errors.MachineFailedError`), unless leaving that state.
             WaitTimeoutError: ``timeout`` seconds (default 600) passed.
+            ServerUnreachableError: five polls in a row got no response at all.
             ValueError: ``state`` is not one this kind of object can be in.
         """
         self._poll(state, until=False, interval=interval, timeout=timeout)

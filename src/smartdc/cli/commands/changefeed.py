@@ -92,8 +92,8 @@ def do_changefeed(context: Context, options: argparse.Namespace) -> int | None:
     """Subscribe and print changes until the feed ends or Ctrl-C."""
     import json
 
+    from smartdc import _websocket as websocket
     from smartdc.api.websockets import changefeed_subscription
-    from smartdc.cli import websocket
 
     refuse_args(options)
     instances = _instance_ids(context, split_instances(options.instances))
@@ -111,6 +111,9 @@ def do_changefeed(context: Context, options: argparse.Namespace) -> int | None:
             opcode, payload = ws.recv()
             if opcode == websocket.OP_CLOSE:
                 context.trace(f"changefeed: closed ({ws.close_code} {ws.close_reason})".rstrip())
+                if ws.close_code == websocket.CLOSE_ABNORMAL:
+                    # gone without a close frame: triton says so too (on stdout)
+                    context.err("Connect reset by peer")
                 return None
             if opcode != websocket.OP_TEXT:
                 continue  # the feed is JSON text; triton listens to nothing else

@@ -2,7 +2,7 @@
 :mod:`smartdc.cli.commands.instance`.
 
 Behaviour follows node-triton lib/do_instance/do_ssh.js, do_vnc.js and do_ip.js. ``vnc``
-carries the console over :mod:`smartdc.cli.websocket`.
+carries the console over :mod:`smartdc._websocket`.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from smartdc.cli.command import ArgParser, Command, Group, UsageError
 if TYPE_CHECKING:
     import socket
 
+    from smartdc import _websocket as websocket
     from smartdc.api.websockets import WebSocketRequest
-    from smartdc.cli import websocket
     from smartdc.cli.context import Context
 
 #: Runs ``ssh`` in place of this process (``os.execvp``); tests swap it to see the argv.
@@ -310,7 +310,7 @@ def serve_vnc(
     """
     import socket
 
-    from smartdc.cli import websocket
+    from smartdc import _websocket as websocket
 
     with socket.create_server((host, port)) as listener:
         bound = listener.getsockname()[1]
@@ -334,7 +334,7 @@ def _pipe(conn: socket.socket, console: websocket.WebSocket) -> None:
     """
     import select
 
-    from smartdc.cli.websocket import OP_BINARY, OP_CLOSE
+    from smartdc._websocket import OP_BINARY, OP_CLOSE
 
     local, remote = conn.fileno(), console.fileno()
     while True:

@@ -1,7 +1,9 @@
 """Machine snapshot routes.
 
 A snapshot's ``state`` follows its creating job: ``queued``, ``running``, then ``created``
-(or ``failed``); once deleted, GetMachineSnapshot says ``deleted``.
+(or ``failed``); once deleted, GetMachineSnapshot says ``deleted``. bhyve machines can be
+snapshotted only where the datacenter allows it (:mod:`smartdc.emulator.store.features`).
+StartMachineFromSnapshot does not look the snapshot up: its rollback job fails instead.
 """
 
 from __future__ import annotations
@@ -10,9 +12,16 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from smartdc.emulator.context import Call, Reply, cloudapi_route, not_found, validation_failed
+from smartdc.emulator.context import (
+    Call,
+    Reply,
+    cloudapi_route,
+    invalid_argument,
+    not_found,
+    validation_failed,
+)
 from smartdc.emulator.routes.machine_common import fetch, machine_id, owner, queue
-from smartdc.emulator.store import machines
+from smartdc.emulator.store import features, machines
 
 _SNAPSHOT_NAME = re.compile(r"^[a-zA-Z0-9_.:-]{1,64}$")
 
@@ -29,6 +38,9 @@ def create_snapshot(call: Call) -> Reply:
         raise validation_failed(
             [{"field": "snapshot_name", "code": "Invalid", "message": "Invalid snapshot name"}]
         )
+    machine = fetch(call)
+    if machine["brand"] == "bhyve" and not features.enabled(call.db, features.BHYVE_SNAPSHOTS):
+        raise invalid_argument("Snapshots of bhyve VMs are not allowed")  # lib/snapshots.js
     body = machines.create_snapshot(
         call.db,
         owner(call),
@@ -71,9 +83,10 @@ def delete_snapshot(call: Call) -> Reply:
 
 
 def start_from_snapshot(call: Call) -> Reply:
-    """StartMachineFromSnapshot: 202; the machine rolls back, then runs."""
-    machine, name = _existing(call)
-    queue(call, machine, "rollback_snapshot", {"name": name})
+    """StartMachineFromSnapshot: 202; the machine rolls back, then runs (the job fails when
+    the machine has no such snapshot)."""
+    machine = fetch(call)
+    queue(call, machine, "rollback_snapshot", {"name": call.path_params["name"]})
     return Reply(202)
 
 

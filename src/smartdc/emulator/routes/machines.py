@@ -90,8 +90,8 @@ def _docker(params: dict[str, Any]) -> bool | None:
 def machine_query(call: Call) -> machines.MachineQuery:
     """ListMachines filters from the request, validated as CloudAPI and VMAPI do."""
     params = call.params
-    if params.get("tags") == "*":
-        return machines.MachineQuery(any_tag=True)
+    if params.get("tags") == "*":  # every other filter, the state one too, is ignored
+        return machines.MachineQuery(active_only=False, any_tag=True)
     kind = _text_param(params, "type")
     if kind is not None and kind not in _TYPES:
         raise invalid_argument(f"{kind} is not a valid type")
@@ -128,6 +128,15 @@ def machine_query(call: Call) -> machines.MachineQuery:
     )
 
 
+def _with_credentials(call: Call, machine: dict[str, Any]) -> dict[str, Any]:
+    """The machine with its credentials; an empty ``metadata.credentials`` is left out, as
+    CloudAPI leaves it out."""
+    shown = add_credentials(call, machine)
+    if not shown["metadata"].get("credentials"):
+        shown["metadata"] = {k: v for k, v in shown["metadata"].items() if k != "credentials"}
+    return shown
+
+
 def list_machines(call: Call) -> Reply:
     """ListMachines: uuid-descending pages with ``x-query-limit`` and ``x-resource-count``."""
     query = machine_query(call)
@@ -137,7 +146,7 @@ def list_machines(call: Call) -> Reply:
     else:
         page, headers = paginate(found, call.params)
     if wants_credentials(call):
-        page = [add_credentials(call, m) for m in page]
+        page = [_with_credentials(call, m) for m in page]
     return Reply(200, [present(call, m) for m in page], headers)
 
 
@@ -145,7 +154,7 @@ def get_machine(call: Call) -> Reply:
     """GetMachine: 200, or 410 with the machine once it is deleted."""
     machine = fetch(call)
     if wants_credentials(call):
-        machine = add_credentials(call, machine)
+        machine = _with_credentials(call, machine)
     if machine["state"] == "deleted":
         raise gone(call, machine)
     return Reply(200, present(call, machine))
@@ -196,6 +205,9 @@ def resize_machine(call: Call) -> Reply:
     package = resolve_package(call, wanted)
     if machine["brand"] == "bhyve" and not package.get("flexible_disk"):
         raise invalid_argument("bhyve instances can only be resized to a flexible_disk package")
+    if machine["brand"] == "bhyve" and machine["state"] != "stopped":
+        # sdc-vmapi resizes a bhyve machine's disks only while it is stopped
+        raise EmulatorError(409, "VmNotStopped", "VM not stopped")
     image = catalog.get_image(call.db, call.account_uuid, machine["image"])
     if image is not None:
         check_ram(image, package)

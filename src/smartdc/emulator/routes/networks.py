@@ -58,12 +58,18 @@ def _ip_network(call: Call) -> catalog.NetworkRecord:
     return record
 
 
+def _shared(record: catalog.NetworkRecord) -> bool:
+    """A network every account provisions on (public or private, not one of the caller's
+    fabric networks): the caller sees only its own addresses there."""
+    return record.public or not record.network.get("fabric")
+
+
 def list_network_ips(call: Call) -> Reply:
-    """ListNetworkIPs: reserved, assigned and managed addresses, paged; on a public network
+    """ListNetworkIPs: reserved, assigned and managed addresses, paged; on a shared network
     only the caller's own."""
     record = _ip_network(call)
     found = network_ips.list_ips(call.db, call.datacenter, record)
-    if record.public:
+    if _shared(record):
         found = [ip for ip in found if ip.owner == call.account_uuid]
     page, headers = paginate(found, call.params)
     return Reply(200, [ip.render(call.account_uuid) for ip in page], headers)
@@ -83,11 +89,11 @@ def _address(call: Call, record: catalog.NetworkRecord) -> ipaddress.IPv4Address
 
 
 def get_network_ip(call: Call) -> Reply:
-    """GetNetworkIP: one address (free ones too); on a public network only the caller's."""
+    """GetNetworkIP: one address (free ones too); on a shared network only the caller's."""
     record = _ip_network(call)
     address = _address(call, record)
     found = network_ips.get_ip(call.db, call.datacenter, record, address)
-    if record.public and found.owner != call.account_uuid:
+    if _shared(record) and found.owner != call.account_uuid:
         raise not_found(f"IP {address} not found")
     return Reply(200, found.render(call.account_uuid))
 
@@ -110,6 +116,8 @@ def update_network_ip(call: Call) -> Reply:
     if record.public:
         raise invalid_argument("cannot update an IP on a public network")
     found = network_ips.get_ip(call.db, call.datacenter, record, address)
+    if _shared(record) and found.owner != call.account_uuid:
+        raise not_found(f"IP {address} not found")
     if found.managed:
         raise invalid_argument("cannot update managed IP")
     if found.owner not in (None, call.account_uuid):

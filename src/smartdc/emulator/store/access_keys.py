@@ -15,6 +15,7 @@ from typing import Any
 
 from smartdc.emulator.context import EmulatorError, invalid_argument, not_found
 from smartdc.emulator.db import Database, dumps, loads, register_schema
+from smartdc.emulator.store import ids
 from smartdc.emulator.store.timestamps import iso_now
 
 register_schema(
@@ -144,7 +145,7 @@ def create_key(
         )
     stamp = iso_now(now)
     doc: dict[str, Any] = {
-        "accesskeyid": secrets.token_hex(16),
+        "accesskeyid": ids.new_bytes(db, 16).hex(),
         "accesskeysecret": new_secret(),
         "created": stamp,
         "updated": stamp,

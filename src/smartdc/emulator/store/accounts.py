@@ -8,7 +8,6 @@ the emulator's state keeps them and forgets everything created through the API.
 from __future__ import annotations
 
 import time
-import uuid as uuid_module
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 from smartdc.auth.keys import md5_fingerprint, parse_public_key
 from smartdc.emulator.context import invalid_argument, not_found
 from smartdc.emulator.db import Database, dumps, loads, register_schema
+from smartdc.emulator.store import ids
 from smartdc.emulator.store.timestamps import iso_now
 from smartdc.errors import SmartDCError
 
@@ -93,7 +93,7 @@ def create_account(
         raise invalid_argument(f"login: {login} is invalid")
     stamp = iso_now(now)
     doc = {
-        "id": uuid or str(uuid_module.uuid4()),
+        "id": uuid or ids.new_uuid(db),
         "login": login,
         "email": email or f"{login}@example.com",
         "triton_cns_enabled": False,

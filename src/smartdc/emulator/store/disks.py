@@ -1,11 +1,11 @@
-"""The disks of a bhyve machine with a flexible disk package.
+"""The disks of an HVM machine; only a bhyve machine with a flexible disk package changes them.
 
-A flexible machine's disks live in its record (``disks``); together they may use up to the
-package's disk quota. Creating, resizing and deleting a disk are machine jobs
-(``create_disk``, ``resize_disk``, ``delete_disk`` in the audit) that need the machine
-stopped; while one is pending the disk shows ``creating``, ``resizing`` or ``deleting``,
-otherwise the machine's state. Disks sit on PCI slot ``0:4`` of the machine, functions 0-7,
-which is why a machine has at most eight.
+A machine's disks live in its record (``disks``; a container has none, so its list is
+empty); a flexible machine's disks together may use up to the package's disk quota.
+Creating, resizing and deleting a disk are machine jobs (``create_disk``, ``resize_disk``,
+``delete_disk`` in the audit) that need the machine stopped; while one is pending the disk
+shows ``creating``, ``resizing`` or ``deleting``, otherwise the machine's state. Disks sit
+on PCI slot ``0:4`` of the machine, functions 0-7, which is why a machine has at most eight.
 
 HTTP-free; inputs are validated by the caller. Refusals are raised as CloudAPI passes
 VMAPI's on.
@@ -14,7 +14,6 @@ VMAPI's on.
 from __future__ import annotations
 
 import sqlite3
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +21,6 @@ from smartdc.emulator import lifecycle
 from smartdc.emulator.context import EmulatorError, invalid_argument, not_found
 from smartdc.emulator.db import Database
 from smartdc.emulator.store import machines
-from smartdc.emulator.store.catalog import CATALOG_NAMESPACE
 
 MAX_DISKS = 8
 BLOCK_SIZE = 8192
@@ -41,9 +39,14 @@ def _slot(index: int) -> str:
     return f"0:4:{index}"
 
 
-def disk_id(machine_id: str, pci_slot: str) -> str:
-    """The stable id of the disk at ``pci_slot`` of the machine."""
-    return str(uuid.uuid5(CATALOG_NAMESPACE, f"disk:{machine_id}/{pci_slot}"))
+disk_id = machines.disk_id
+
+
+def without_flexible_disk() -> EmulatorError:
+    """VMAPI's 409 for a disk change on a machine whose package has no flexible disk."""
+    return EmulatorError(
+        409, "VmWithoutFlexibleDiskSize", "VM was not created with a flexible_disk_size"
+    )
 
 
 @dataclass(frozen=True)
@@ -102,8 +105,6 @@ class _Disks:
 
 def _load(db: Database, owner: machines.Owner, machine_id: str, now: float) -> _Disks:
     machine = machines.get_machine(db, owner, machine_id, now)
-    if not machine.get("flexible"):
-        raise invalid_argument("VM does not have flexible disk support")
     settled = machines.stored_disks(db, owner, machine_id, now)
     for index, disk in enumerate(settled):  # kept before disks had slots: slot by position
         disk.setdefault("pci_slot", _slot(index))
@@ -135,6 +136,14 @@ def _require_stopped(disks: _Disks, action: str) -> None:
     lifecycle.check_allocated(action, disks.machine["state"])
     if disks.machine["state"] != lifecycle.STOPPED:
         raise invalid_argument("VM must be stopped")
+
+
+def _require_flexible(disks: _Disks, verb: str) -> None:
+    """VMAPI's checks after CloudAPI's: a bhyve machine, with a flexible disk package."""
+    if disks.machine["brand"] != "bhyve":
+        raise EmulatorError(409, "BrandNotSupported", f"Can only {verb} disks on bhyve VMs")
+    if not disks.machine.get("flexible"):
+        raise without_flexible_disk()
 
 
 def _queue(
@@ -170,10 +179,17 @@ def create_disk(
     (default: the lowest free one); return the disk, ``creating``."""
     with db.transaction():
         disks = _load(db, owner, machine_id, job.now)
+        if disks.machine["brand"] != "bhyve":  # as sdc-cloudapi lib/endpoints/disks.js
+            raise invalid_argument("Disk Creation is supported only for BHYVE VMs")
         _require_stopped(disks, "create_disk")
         taken = disks.slots()
         if len(taken) >= MAX_DISKS:
-            raise invalid_argument(f"VM cannot have more than {MAX_DISKS} disks")
+            raise invalid_argument(f"A maximum of {MAX_DISKS} disks per VM are supported")
+        if size == REMAINING and not disks.machine.get("flexible"):
+            raise invalid_argument(
+                "remaining is only supported for VMs created with flexible_disk_size packages"
+            )
+        _require_flexible(disks, "create")
         if pci_slot is None:
             pci_slot = next(_slot(i) for i in range(MAX_DISKS) if _slot(i) not in taken)
         elif pci_slot in taken:
@@ -212,6 +228,7 @@ def resize_disk(
         disks = _load(db, owner, machine_id, job.now)
         current = disks.find(wanted)
         _require_stopped(disks, "resize_disk")
+        _require_flexible(disks, "resize")
         if size < current["size"] and not allow_shrink:
             raise invalid_argument(
                 f"disk {wanted} cannot shrink from {current['size']} to {size} MiB"
@@ -234,6 +251,7 @@ def delete_disk(
         _require_stopped(disks, "delete_disk")
         if disk["boot"]:
             raise invalid_argument("the boot disk cannot be deleted")
+        _require_flexible(disks, "delete")
         _queue(db, owner, machine_id, "delete_disk", {"id": wanted}, job)
 
 

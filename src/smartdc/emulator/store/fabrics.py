@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import ipaddress
 import sqlite3
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from smartdc.emulator.context import EmulatorError, invalid_argument, not_found
 from smartdc.emulator.db import Database, loads, register_schema
+from smartdc.emulator.store import ids
 from smartdc.emulator.store.catalog import NetworkRecord, catalog_uuid, save_network
 
 register_schema(
@@ -251,7 +251,7 @@ def create_network(
 ) -> dict[str, Any]:
     """A new fabric network on the VLAN; 409 for a name in use or an overlapping subnet."""
     get_vlan(db, account_uuid, vlan_id)
-    network_id = str(uuid.uuid4())
+    network_id = ids.new_uuid(db)
     with db.transaction() as conn:
         _check_unique(conn, account_uuid, spec, vlan_id, network_id)
         doc = spec.network(network_id, vlan_id)

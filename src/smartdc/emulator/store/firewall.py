@@ -19,6 +19,7 @@ from typing import Any
 from smartdc.emulator.context import EmulatorError, invalid_parameters, not_found
 from smartdc.emulator.db import Database, register_schema
 from smartdc.emulator.fwrule import FwRule, RuleSyntaxError, parse_rule
+from smartdc.emulator.store import ids
 from smartdc.emulator.store.timestamps import to_ms
 
 register_schema(
@@ -256,7 +257,7 @@ def _insert(
     note = None if description in (None, "") else _description(description, errors)
     if errors or parsed is None:
         raise invalid_parameters(errors)
-    rule_id = str(uuid.uuid4())
+    rule_id = ids.new_uuid(db)
     now_ms = to_ms(now)
     with db.transaction() as conn:
         conn.execute(

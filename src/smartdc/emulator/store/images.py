@@ -21,7 +21,7 @@ from typing import Any
 
 from smartdc.emulator.context import EmulatorError, not_found
 from smartdc.emulator.db import Database, dumps, loads, register_schema
-from smartdc.emulator.store import catalog, machines
+from smartdc.emulator.store import catalog, ids, machines
 from smartdc.emulator.store.timestamps import iso_ms, to_ms
 
 register_schema(
@@ -259,8 +259,8 @@ def create_from_machine(
             f" (it is {machine['state']})",
         )
     source = catalog.find_image(db, str(machine["image"])) or {}
-    image_id = str(uuid.uuid4())
-    job_id = str(uuid.uuid4())
+    image_id = ids.new_uuid(db)
+    job_id = ids.new_uuid(db)
     image: dict[str, Any] = {
         "id": image_id,
         "name": manifest["name"],
@@ -338,7 +338,7 @@ def clone_image(db: Database, viewer: Viewer, image_id: str) -> dict[str, Any]:
             422, "ImageNotActive", f"image {image_id} is not active (state {image['state']})"
         )
     clone = {k: v for k, v in image.items() if k != "acl"}
-    clone.update(id=str(uuid.uuid4()), owner=viewer.account, public=False)
+    clone.update(id=ids.new_uuid(db), owner=viewer.account, public=False)
     with db.transaction() as conn:
         _save(conn, clone, str(clone.get("published_at", iso_ms(to_ms(viewer.now)))))
         _place(conn, clone["id"], viewer.datacenter)

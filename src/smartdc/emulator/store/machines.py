@@ -18,14 +18,14 @@ import sqlite3
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from smartdc.emulator import lifecycle
 from smartdc.emulator.context import EmulatorError, not_found, validation_failed
 from smartdc.emulator.db import Database, dumps, loads, register_schema
-from smartdc.emulator.store import changes, nics
-from smartdc.emulator.store.catalog import CATALOG_NAMESPACE, filter_text
+from smartdc.emulator.store import changes, ids, nics, placement
+from smartdc.emulator.store.catalog import CATALOG_NAMESPACE, filter_text, matches_wildcard
 from smartdc.emulator.store.timestamps import iso_ms, to_ms
 
 register_schema(
@@ -82,8 +82,8 @@ HVM_BRANDS = frozenset({"kvm", "bhyve"})
 #: VMAPI's rules for a machine name (its ``alias``).
 MAX_NAME_LENGTH = 189
 NAME_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
-#: Compute nodes per datacenter that machines are spread over.
-_SERVERS_PER_DATACENTER = 4
+#: Share of the provision job after which the machine has a compute node (is *allocated*).
+_ALLOCATION_FRACTION = 5
 
 
 @dataclass(frozen=True)
@@ -199,14 +199,58 @@ def _load_owned(conn: sqlite3.Connection, owner: Owner, machine_id: str) -> _Mac
 
 def compute_nodes(datacenter: str) -> tuple[str, ...]:
     """The ids of the datacenter's compute nodes, which machines are spread over."""
-    return tuple(
-        str(uuid.uuid5(CATALOG_NAMESPACE, f"server:{datacenter}:{index}"))
-        for index in range(_SERVERS_PER_DATACENTER)
-    )
+    return placement.compute_nodes(datacenter)
 
 
-def _compute_node(datacenter: str, machine_id: str) -> str:
-    return compute_nodes(datacenter)[int(machine_id[:8], 16) % _SERVERS_PER_DATACENTER]
+def _allocate(conn: sqlite3.Connection, m: _Machine, at_ms: int) -> str | None:
+    """Give the machine its compute node, as its locality and encryption allow; the reason
+    when none fits."""
+    locality = placement.Locality.from_doc(m.doc.get("locality"))
+    placed: dict[str, str] = {}
+    if locality is not None and (locality.near or locality.far):
+        wanted = [*locality.near, *locality.far]
+        marks = ", ".join("?" for _ in wanted)
+        rows = conn.execute(
+            "SELECT id, json_extract(doc, '$.compute_node') AS server FROM machines"
+            f" WHERE id IN ({marks}) AND state NOT IN ('deleted', 'failed')",
+            tuple(wanted),
+        )
+        placed = {row["id"]: row["server"] for row in rows if row["server"]}
+    request = placement.Request(m.id, locality, bool(m.doc.get("encrypted")), placed)
+    server = placement.choose(m.datacenter, request)
+    if server is None:
+        return placement.NO_SERVER
+    before = _watched(m)
+    m.doc["compute_node"] = server
+    m.updated_ms = max(m.updated_ms, at_ms)
+    _log_change(conn, m, before, "", at_ms)
+    return None
+
+
+def _allocate_due(conn: sqlite3.Connection, now_ms: int, where: str, args: tuple[Any, ...]) -> None:
+    """Allocate the provisioning machines whose allocation time has come (a fifth of their
+    provision job); a machine no compute node fits has its provision job fail."""
+    rows = conn.execute(
+        "SELECT j.seq, j.params, j.start_ms, j.finish_ms, j.error, m.id AS machine_id"
+        " FROM machine_jobs j JOIN machines m ON m.id = j.machine"
+        " WHERE j.action = 'provision' AND j.phase IN ('queued', 'running')"
+        f" AND j.start_ms + (j.finish_ms - j.start_ms) / {_ALLOCATION_FRACTION} <= ?"
+        " AND json_extract(m.doc, '$.compute_node') IS NULL AND j.error IS NULL"
+        f" AND {where} ORDER BY j.seq",
+        (now_ms, *args),
+    ).fetchall()
+    for row in rows:
+        machine = _load(conn, row["machine_id"])
+        if machine is None:
+            continue
+        at_ms = row["start_ms"] + (row["finish_ms"] - row["start_ms"]) // _ALLOCATION_FRACTION
+        if loads(row["params"]).get("fail"):  # no capacity: no compute node is found
+            error: str | None = "provision failed"
+        else:
+            error = _allocate(conn, machine, at_ms)
+        if error is not None:
+            conn.execute("UPDATE machine_jobs SET error = ? WHERE seq = ?", (error, row["seq"]))
+        machine.save(conn)
 
 
 # --- job effects ---------------------------------------------------------------------------
@@ -215,9 +259,10 @@ Effect = Callable[[sqlite3.Connection, _Machine, dict[str, Any], dict[str, Any]]
 
 
 def _provisioned(
-    conn: sqlite3.Connection, m: _Machine, _params: dict[str, Any], _job: dict[str, Any]
+    conn: sqlite3.Connection, m: _Machine, _params: dict[str, Any], job: dict[str, Any]
 ) -> None:
-    m.doc["compute_node"] = _compute_node(m.datacenter, m.id)
+    if not m.doc.get("compute_node"):
+        _allocate(conn, m, job["finish_ms"])
 
 
 def _destroyed(
@@ -406,6 +451,7 @@ def _log_change(
 
 def _settle(conn: sqlite3.Connection, now_ms: int, where: str, args: tuple[Any, ...]) -> None:
     """Start and finish every job due at ``now_ms`` among the machines ``where`` selects."""
+    _allocate_due(conn, now_ms, where, args)
     jobs = conn.execute(
         "SELECT j.* FROM machine_jobs j JOIN machines m ON m.id = j.machine"
         " WHERE ((j.phase = 'queued' AND j.start_ms <= ?)"
@@ -427,7 +473,11 @@ def _settle(conn: sqlite3.Connection, now_ms: int, where: str, args: tuple[Any, 
                 conn.execute("DELETE FROM machine_jobs WHERE seq = ?", (job["seq"],))
                 continue
             decision = lifecycle.begin(action, machine.state)
-            error = decision.error or _precondition_error(conn, machine, action, params)
+            error = (
+                decision.error
+                or job.get("error")
+                or _precondition_error(conn, machine, action, params)
+            )
             job["state_before"] = machine.state
             job["error"] = error
             if error is None and decision.during is not None:
@@ -477,7 +527,15 @@ def settle_due(db: Database, now: float) -> int | None:
             " WHERE phase IN (?, ?)",
             (QUEUED, *_PENDING),
         ).fetchone()
-    return None if row is None or row[0] is None else int(row[0])
+        allocation = conn.execute(
+            f"SELECT MIN(j.start_ms + (j.finish_ms - j.start_ms) / {_ALLOCATION_FRACTION})"
+            " FROM machine_jobs j JOIN machines m ON m.id = j.machine"
+            " WHERE j.action = 'provision' AND j.phase IN (?, ?) AND j.error IS NULL"
+            " AND json_extract(m.doc, '$.compute_node') IS NULL",
+            _PENDING,
+        ).fetchone()
+    due = [int(r[0]) for r in (row, allocation) if r is not None and r[0] is not None]
+    return min(due) if due else None
 
 
 def settle_account(db: Database, account: str, now: float) -> None:
@@ -512,7 +570,7 @@ def _enqueue(
     ).fetchone()
     busy_until = row[0] if row is not None and row[0] is not None else now_ms
     start_ms = max(now_ms, int(busy_until))
-    job_id = str(uuid.uuid4())
+    job_id = ids.new_uuid(conn)
     conn.execute(
         "INSERT INTO machine_jobs (id, machine, action, params, caller, start_ms, finish_ms,"
         " phase) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -538,11 +596,48 @@ def machine_type(brand: str) -> str:
     return "virtualmachine" if brand in HVM_BRANDS else "smartmachine"
 
 
-#: The fields of a disk that the machine object shows (the disk endpoints show more).
-_MACHINE_DISK_FIELDS = frozenset({"id", "boot", "image", "size", "block_size"})
+#: Where CNS names live: ``<name>.inst.<account>.<datacenter>.<suffix>``.
+CNS_SUFFIX = "cns.smartdc-emulator.invalid"
+_NOT_DNS = re.compile(r"[^a-z0-9-]+")
 
 
-def _render(m: _Machine, nic_rows: Sequence[Any]) -> dict[str, Any]:
+def dnsify(text: str) -> str:
+    """A name as CNS puts it in DNS: lower case, anything else than ``[a-z0-9-]`` a dash."""
+    return _NOT_DNS.sub("-", text.lower())
+
+
+def _dns_names(m: _Machine) -> list[str]:
+    """The names CNS serves for the machine (none when its tags turn CNS off)."""
+    tags: dict[str, Any] = m.doc.get("tags", {})
+    if tags.get("triton.cns.disable") is True:
+        return []
+    zone = f"{m.account}.{m.datacenter}.{CNS_SUFFIX}"
+    names = [f"{m.id}.inst.{zone}", f"{dnsify(m.name)}.inst.{zone}"]
+    services = tags.get("triton.cns.services")
+    if isinstance(services, str):
+        for service in services.split(","):
+            name = service.strip().split(":", 1)[0]
+            if name:
+                names.append(f"{dnsify(name)}.svc.{zone}")
+    return names
+
+
+def _machine_disks(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The disks as the machine object lists them: ``boot`` only on the boot disk, ``image``
+    only where there is one."""
+    shown = []
+    for disk in doc.get("disks", []):
+        item: dict[str, Any] = {"id": disk["id"], "size": disk["size"]}
+        item["block_size"] = disk.get("block_size", BLOCK_SIZE)
+        if disk.get("boot"):
+            item["boot"] = True
+        if disk.get("image"):
+            item["image"] = disk["image"]
+        shown.append(item)
+    return shown
+
+
+def _render(m: _Machine, nic_rows: Sequence[Any], cns: bool) -> dict[str, Any]:
     settled = [row for row in nic_rows if not row["pending"]]
     shown = [] if m.state in (lifecycle.PROVISIONING, lifecycle.FAILED) else settled
     doc = m.doc
@@ -572,20 +667,65 @@ def _render(m: _Machine, nic_rows: Sequence[Any]) -> dict[str, Any]:
     machine["package"] = doc.get("package_name", "")
     if shown:
         machine["nics"] = [nics.render_nic(row, nics.nic_state(row, m.state)) for row in shown]
-    if doc.get("flexible"):
-        machine["flexible"] = True
-        machine["disks"] = [
-            {k: v for k, v in d.items() if k in _MACHINE_DISK_FIELDS} for d in doc.get("disks", [])
-        ]
+    if m.brand == "bhyve":
+        machine["flexible"] = bool(doc.get("flexible"))
+        machine["disks"] = _machine_disks(doc)
+        if doc.get("flexible"):
+            used = sum(int(d["size"]) for d in doc.get("disks", []))
+            machine["free_space"] = max(int(doc["disk"]) - used, 0)
+    if doc.get("encrypted"):
+        machine["encrypted"] = True
+    if doc.get("delegate_dataset"):
+        machine["delegate_dataset"] = True
+    if cns:
+        machine["dns_names"] = _dns_names(m)
     return machine
+
+
+def _cns_accounts(conn: sqlite3.Connection, accounts: set[str]) -> set[str]:
+    """The accounts among ``accounts`` that have CNS turned on."""
+    if not accounts:
+        return set()
+    marks = ", ".join("?" for _ in accounts)
+    rows = conn.execute(
+        f"SELECT uuid, doc FROM accounts WHERE uuid IN ({marks})", tuple(accounts)
+    ).fetchall()
+    return {row["uuid"] for row in rows if loads(row["doc"]).get("triton_cns_enabled") is True}
 
 
 def _render_many(conn: sqlite3.Connection, machines: Sequence[_Machine]) -> list[dict[str, Any]]:
     rows = nics.nic_rows(conn, (m.id for m in machines))
-    return [_render(m, rows[m.id]) for m in machines]
+    cns = _cns_accounts(conn, {m.account for m in machines})
+    return [_render(m, rows[m.id], m.account in cns) for m in machines]
 
 
 # --- creating and reading machines ---------------------------------------------------------
+
+#: The block size of a disk that does not ask for one.
+BLOCK_SIZE = 8192
+#: Where a machine's disks sit: PCI device ``0:4``, functions 0-7.
+_DISK_SLOT = "0:4:{}"
+
+
+@dataclass(frozen=True)
+class DiskRequest:
+    """One disk of a new HVM machine, sizes resolved (``image`` only on the boot disk)."""
+
+    size: int
+    boot: bool = False
+    image: str | None = None
+    block_size: int | None = None
+
+
+@dataclass(frozen=True)
+class VolumeMount:
+    """An NFS volume the new machine mounts at boot."""
+
+    volume: str
+    name: str
+    mountpoint: str
+    mode: str = "rw"
+    type: str = "tritonnfs"
 
 
 @dataclass
@@ -604,31 +744,44 @@ class MachineSpec:
     deletion_protection: bool = False
     #: Make the provision job fail (the machine ends ``failed``), as when capacity runs out.
     fail_provision: bool = False
+    #: The disks of an HVM machine; ``None``: the package's layout (image disk, data disk).
+    disks: Sequence[DiskRequest] | None = None
+    locality: placement.Locality | None = None
+    encrypted: bool = False
+    delegate_dataset: bool = False
+    bootrom: str | None = None
+    volumes: Sequence[VolumeMount] = ()
 
 
-def _flexible_disks(machine_id: str, spec: MachineSpec) -> list[dict[str, Any]]:
+def disk_id(machine_id: str, pci_slot: str) -> str:
+    """The stable id of the disk at ``pci_slot`` of the machine."""
+    return str(uuid.uuid5(CATALOG_NAMESPACE, f"disk:{machine_id}/{pci_slot}"))
+
+
+def _default_disks(spec: MachineSpec) -> list[DiskRequest]:
     boot_size = int(spec.image.get("image_size") or 10240)
+    boot = DiskRequest(boot_size, boot=True, image=str(spec.image["id"]))
     total = int(spec.package["disk"])
-    disks: list[dict[str, Any]] = [
-        {
-            "id": str(uuid.uuid5(CATALOG_NAMESPACE, f"disk:{machine_id}/0")),
-            "boot": True,
-            "image": spec.image["id"],
-            "size": boot_size,
-            "block_size": 8192,
-            "pci_slot": "0:4:0",
+    if spec.package.get("flexible_disk"):
+        return [boot, DiskRequest(total - boot_size)] if total > boot_size else [boot]
+    return [boot, DiskRequest(total)]
+
+
+def _hvm_disks(machine_id: str, spec: MachineSpec) -> list[dict[str, Any]]:
+    wanted = list(spec.disks) if spec.disks is not None else _default_disks(spec)
+    disks = []
+    for index, disk in enumerate(wanted):
+        slot = _DISK_SLOT.format(index)
+        stored: dict[str, Any] = {
+            "id": disk_id(machine_id, slot),
+            "boot": disk.boot,
+            "size": disk.size,
+            "block_size": disk.block_size or BLOCK_SIZE,
+            "pci_slot": slot,
         }
-    ]
-    if total > boot_size:
-        disks.append(
-            {
-                "id": str(uuid.uuid5(CATALOG_NAMESPACE, f"disk:{machine_id}/1")),
-                "boot": False,
-                "size": total - boot_size,
-                "block_size": 8192,
-                "pci_slot": "0:4:1",
-            }
-        )
+        if disk.image is not None:
+            stored["image"] = disk.image
+        disks.append(stored)
     return disks
 
 
@@ -647,7 +800,7 @@ def create_machine(
     Raises VMAPI's 409 ``ValidationFailed`` for a bad or duplicate name, and NAPI's errors
     when a requested address cannot be had.
     """
-    new_id = machine_id or str(uuid.uuid4())
+    new_id = machine_id or ids.new_uuid(db)
     now_ms = to_ms(now)
     name = (spec.name or "{{shortId}}").replace("{{shortId}}", new_id[:8])
     doc: dict[str, Any] = {
@@ -661,9 +814,20 @@ def create_machine(
         "firewall_enabled": spec.firewall_enabled,
         "deletion_protection": spec.deletion_protection,
     }
-    if spec.brand == "bhyve" and spec.package.get("flexible_disk"):
-        doc["flexible"] = True
-        doc["disks"] = _flexible_disks(new_id, spec)
+    if spec.brand in HVM_BRANDS:
+        doc["disks"] = _hvm_disks(new_id, spec)
+        if spec.brand == "bhyve" and spec.package.get("flexible_disk"):
+            doc["flexible"] = True
+        elif len(doc["disks"]) > 1:
+            doc["disk"] = doc["disks"][1]["size"]
+    optional = {
+        "locality": spec.locality.to_doc() if spec.locality is not None else None,
+        "encrypted": spec.encrypted or None,
+        "delegate_dataset": spec.delegate_dataset or None,
+        "bootrom": spec.bootrom,
+        "volumes": [asdict(v) for v in spec.volumes] or None,
+    }
+    doc.update({k: v for k, v in optional.items() if v is not None})
     with db.transaction() as conn:
         _settle_owner(conn, owner, now_ms)
         _check_alias(conn, owner, name, exclude=None, prefix="Invalid VM parameters")
@@ -728,6 +892,7 @@ class MachineQuery:
     active_only: bool = True
     type: str | None = None
     brand: str | None = None
+    #: A prefix of the name (VMAPI matches ``alias=<name>*``).
     name: str | None = None
     image: str | None = None
     memory: int | None = None
@@ -745,12 +910,12 @@ def _matches(m: _Machine, query: MachineQuery) -> bool:
         else not (query.active_only and m.state in lifecycle.INACTIVE_STATES),
         query.type is None or machine_type(m.brand) == query.type,
         query.brand is None or m.brand == query.brand,
-        query.name is None or m.name == query.name,
+        query.name is None or m.name.startswith(query.name),
         query.image is None or m.image == query.image,
         query.memory is None or m.doc["memory"] == query.memory,
         query.docker is None or bool(m.doc.get("docker", False)) == query.docker,
         not query.any_tag or bool(tags),
-        all(k in tags and filter_text(tags[k]) == v for k, v in query.tags.items()),
+        all(k in tags and matches_wildcard(v, filter_text(tags[k])) for k, v in query.tags.items()),
     )
     return all(checks)
 
@@ -767,6 +932,25 @@ def list_machines(
         ).fetchall()
         machines = [m for m in (_Machine.from_row(r) for r in rows) if _matches(m, query)]
         return _render_many(conn, machines)
+
+
+def volume_refs(
+    conn: sqlite3.Connection, account: str, datacenter: str, now_ms: int
+) -> dict[str, list[str]]:
+    """Volume id -> the ids of the account's live machines that mount it (in the caller's
+    transaction, the machines' due jobs applied first)."""
+    _settle(conn, now_ms, "m.account = ? AND m.datacenter = ?", (account, datacenter))
+    rows = conn.execute(
+        "SELECT id, doc FROM machines WHERE account = ? AND datacenter = ?"
+        " AND state NOT IN ('deleted', 'failed') AND json_extract(doc, '$.volumes') IS NOT NULL"
+        " ORDER BY created_ms, id",
+        (account, datacenter),
+    ).fetchall()
+    refs: dict[str, list[str]] = {}
+    for row in rows:
+        for mount in loads(row["doc"]).get("volumes", []):
+            refs.setdefault(str(mount["volume"]), []).append(str(row["id"]))
+    return refs
 
 
 # --- jobs ----------------------------------------------------------------------------------
@@ -884,8 +1068,8 @@ def delete_machine(
     """Queue the destroy job (``None`` when one is already queued or running).
 
     Raises 404, 410 with the machine when it is already deleted, 409
-    ``CannotDestroyMachineError`` under deletion protection, and 409 ``UnallocatedVM`` while
-    the machine has no compute node yet.
+    ``CannotDestroyMachineError`` under deletion protection, and 409 ``Conflict`` while the
+    machine has no compute node yet (early in its provision job).
     """
     now_ms = to_ms(now)
     with _settled(db, owner, machine_id, now_ms) as (conn, machine):
@@ -905,11 +1089,8 @@ def delete_machine(
         if pending is not None:
             return None
         if machine.state != lifecycle.FAILED and not machine.doc.get("compute_node"):
-            raise EmulatorError(
-                409,
-                "UnallocatedVM",
-                "Cannot delete a VM that has not been allocated to a server yet",
-            )
+            # as sdc-vmapi lib/endpoints/vms.js: no compute node yet, nothing to destroy on
+            raise EmulatorError(409, "Conflict", "Cannot delete a VM with no server_uuid")
         return _enqueue(conn, machine.id, "destroy", {}, caller, now_ms, provision_delay)
 
 

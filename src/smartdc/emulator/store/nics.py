@@ -12,7 +12,6 @@ HTTP-free; refusals are raised as :class:`EmulatorError` the way CloudAPI passes
 from __future__ import annotations
 
 import ipaddress
-import secrets
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from typing import Any
 
 from smartdc.emulator.context import invalid_argument, invalid_parameters
 from smartdc.emulator.db import register_schema
+from smartdc.emulator.store import ids
 from smartdc.emulator.store.catalog import NetworkRecord
 
 register_schema(
@@ -135,7 +135,7 @@ def _requested_address(conn: sqlite3.Connection, datacenter: str, request: NicRe
 
 def _new_mac(conn: sqlite3.Connection) -> str:
     while True:
-        tail = ":".join(f"{b:02x}" for b in secrets.token_bytes(3))
+        tail = ":".join(f"{b:02x}" for b in ids.new_bytes(conn, 3))
         mac = f"{MAC_PREFIX}:{tail}"
         if conn.execute("SELECT 1 FROM machine_nics WHERE mac = ?", (mac,)).fetchone() is None:
             return mac

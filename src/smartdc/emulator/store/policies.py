@@ -8,13 +8,13 @@ deleting a policy drops those links.
 from __future__ import annotations
 
 import json
-import uuid as uuid_module
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from smartdc.emulator import aperture
 from smartdc.emulator.context import EmulatorError, invalid_argument, missing_parameter, not_found
 from smartdc.emulator.db import Database, dumps, loads, register_schema
+from smartdc.emulator.store import ids
 from smartdc.emulator.store.roles import GONE
 
 register_schema(
@@ -124,7 +124,7 @@ def create_policy(db: Database, account_uuid: str, params: Mapping[str, Any]) ->
             f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} required"
         )
     doc: dict[str, Any] = {
-        "id": str(uuid_module.uuid4()),
+        "id": ids.new_uuid(db),
         "name": _name(params["name"]),
         "rules": parse_rules(params["rules"]),
     }

@@ -17,14 +17,13 @@ Two wire shapes, chosen by the request's version range (sdc-cloudapi lib/roles.j
 from __future__ import annotations
 
 import json
-import uuid as uuid_module
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from smartdc.emulator.context import EmulatorError, invalid_argument, missing_parameter, not_found
 from smartdc.emulator.db import Database, dumps, loads, register_schema
-from smartdc.emulator.store import accounts
+from smartdc.emulator.store import accounts, ids
 from smartdc.emulator.store.images import is_uuid
 
 register_schema(
@@ -161,12 +160,15 @@ def role_or_404(db: Database, account_uuid: str, ref: str) -> dict[str, Any]:
     return role
 
 
-def roles_of_member(db: Database, member_uuid: str) -> list[tuple[dict[str, Any], bool]]:
-    """Every role the user (or account) is a member of, with whether it is a default role."""
+def roles_of_member(
+    db: Database, member_uuid: str, account_uuid: str | None = None
+) -> list[tuple[dict[str, Any], bool]]:
+    """Every role the user (or account) is a member of — of ``account_uuid``'s roles only,
+    when given — with whether it is a default role."""
     rows = db.query(
         "SELECT r.doc, m.is_default FROM role_members m JOIN roles r ON r.uuid = m.role_uuid"
-        " WHERE m.member_uuid = ? ORDER BY r.seq",
-        (member_uuid,),
+        " WHERE m.member_uuid = ? AND (? IS NULL OR r.account_uuid = ?) ORDER BY r.seq",
+        (member_uuid, account_uuid, account_uuid),
     )
     return [(dict(loads(r["doc"])), bool(r["is_default"])) for r in rows]
 
@@ -394,7 +396,7 @@ def create_role(
     if params.get("name") in (None, ""):
         raise missing_parameter("Request is missing required parameter: name")
     name = str(params["name"])
-    doc = {"id": str(uuid_module.uuid4()), "name": name}
+    doc = {"id": ids.new_uuid(db), "name": name}
     with db.transaction() as conn:
         _clash(db, account_uuid, name)
         seq = conn.execute(

@@ -13,12 +13,12 @@ import hashlib
 import hmac
 import os
 import re
-import uuid as uuid_module
 from collections.abc import Mapping
 from typing import Any
 
 from smartdc.emulator.context import invalid_argument, missing_parameter, not_found
 from smartdc.emulator.db import Database, dumps, loads, register_schema
+from smartdc.emulator.store import ids
 from smartdc.emulator.store.timestamps import iso_now
 
 register_schema(
@@ -181,7 +181,7 @@ def create_user(
     login = _check_login(params["login"])
     password = check_password(params["password"])
     stamp = iso_now(now)
-    doc: dict[str, Any] = {"id": str(uuid_module.uuid4()), "login": login, "email": email}
+    doc: dict[str, Any] = {"id": ids.new_uuid(db), "login": login, "email": email}
     for name in (*_USER_FIELDS, *_USER_FIELDS_LATE):
         value = params.get(name)
         if value not in (None, ""):

@@ -14,7 +14,6 @@ VOLAPI's on.
 from __future__ import annotations
 
 import sqlite3
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,7 +21,7 @@ from typing import Any
 from smartdc.emulator import lifecycle
 from smartdc.emulator.context import EmulatorError
 from smartdc.emulator.db import Database, dumps, loads, register_schema
-from smartdc.emulator.store import nics
+from smartdc.emulator.store import ids, machines, nics
 from smartdc.emulator.store.catalog import NetworkRecord
 from smartdc.emulator.store.timestamps import iso_ms, to_ms
 
@@ -109,7 +108,16 @@ def _state(row: Any, now_ms: int) -> str:
     return FAILED if row["failed"] else READY
 
 
-def _render(row: Any, now_ms: int) -> dict[str, Any]:
+def volume_in_use(name: str) -> EmulatorError:
+    """VOLAPI's 409 for deleting a volume that machines still mount."""
+    return EmulatorError(409, "VolumeInUse", f"Volume with name {name} is used")
+
+
+def _refs(conn: sqlite3.Connection, owner: Owner, now_ms: int) -> dict[str, list[str]]:
+    return machines.volume_refs(conn, owner.account, owner.datacenter, now_ms)
+
+
+def _render(row: Any, now_ms: int, refs: Mapping[str, list[str]]) -> dict[str, Any]:
     return {
         "id": row["id"],
         "owner_uuid": row["account"],
@@ -118,7 +126,7 @@ def _render(row: Any, now_ms: int) -> dict[str, Any]:
         "size": row["size"],
         "state": _state(row, now_ms),
         "networks": loads(row["networks"]),
-        "refs": [],
+        "refs": list(refs.get(row["id"], [])),
         "filesystem_path": row["filesystem_path"],
         "tags": loads(row["tags"]),
         "created": iso_ms(row["created_ms"]),
@@ -151,7 +159,8 @@ def list_volumes(db: Database, owner: Owner, now: float) -> list[dict[str, Any]]
     now_ms = to_ms(now)
     with db.transaction() as conn:
         _settle(conn, owner, now_ms)
-        return [_render(row, now_ms) for row in _rows(conn, owner)]
+        refs = _refs(conn, owner, now_ms)
+        return [_render(row, now_ms, refs) for row in _rows(conn, owner)]
 
 
 def _owned_row(conn: sqlite3.Connection, owner: Owner, volume_id: str) -> Any:
@@ -169,7 +178,7 @@ def get_volume(db: Database, owner: Owner, volume_id: str, now: float) -> dict[s
     now_ms = to_ms(now)
     with db.transaction() as conn:
         _settle(conn, owner, now_ms)
-        return _render(_owned_row(conn, owner, volume_id), now_ms)
+        return _render(_owned_row(conn, owner, volume_id), now_ms, _refs(conn, owner, now_ms))
 
 
 def _check_name_free(
@@ -188,8 +197,8 @@ def create_volume(
     """Create the volume in ``creating``; 409 ``VolumeAlreadyExists`` when the owner has a
     volume of that name that has not failed."""
     now_ms = to_ms(now)
-    volume_id = str(uuid.uuid4())
-    storage_vm = str(uuid.uuid4())
+    volume_id = ids.new_uuid(db)
+    storage_vm = ids.new_uuid(db)
     name = spec.name or f"volume-{volume_id[:8]}"
     with db.transaction() as conn:
         _settle(conn, owner, now_ms)
@@ -217,7 +226,7 @@ def create_volume(
                 int(spec.fail),
             ),
         )
-        return _render(_owned_row(conn, owner, volume_id), now_ms)
+        return _render(_owned_row(conn, owner, volume_id), now_ms, {})
 
 
 def rename_volume(
@@ -230,24 +239,39 @@ def rename_volume(
         _owned_row(conn, owner, volume_id)
         _check_name_free(conn, owner, name, now_ms, exclude=volume_id)
         conn.execute("UPDATE volumes SET name = ? WHERE id = ?", (name, volume_id))
-        return _render(_owned_row(conn, owner, volume_id), now_ms)
+        return _render(_owned_row(conn, owner, volume_id), now_ms, _refs(conn, owner, now_ms))
 
 
 def delete_volume(
     db: Database, owner: Owner, volume_id: str, *, now: float, provision_delay: float
 ) -> None:
-    """Start deleting the volume (a volume already being deleted is left as it is)."""
+    """Start deleting the volume (a volume already being deleted is left as it is); 409
+    ``VolumeInUse`` while machines mount it."""
     now_ms = to_ms(now)
     with db.transaction() as conn:
         _settle(conn, owner, now_ms)
         row = _owned_row(conn, owner, volume_id)
         if row["deleting_ms"] is not None:
             return
+        if _refs(conn, owner, now_ms).get(row["id"]):
+            raise volume_in_use(row["name"])
         gone_ms = now_ms + lifecycle.duration_ms("destroy", provision_delay)
         conn.execute(
             "UPDATE volumes SET deleting_ms = ?, gone_ms = ? WHERE id = ?",
             (now_ms, gone_ms, volume_id),
         )
+
+
+def mountable(db: Database, owner: Owner, names: Sequence[str], now: float) -> dict[str, Any]:
+    """The owner's ``ready`` volumes among ``names``, by name, each with its ``networks``."""
+    now_ms = to_ms(now)
+    with db.transaction() as conn:
+        _settle(conn, owner, now_ms)
+        found = {}
+        for row in _rows(conn, owner):
+            if row["name"] in names and _state(row, now_ms) == READY:
+                found[row["name"]] = _render(row, now_ms, {})
+        return found
 
 
 # --- listing filters -----------------------------------------------------------------------

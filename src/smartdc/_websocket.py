@@ -3,12 +3,14 @@
 :func:`connect` opens the socket a :class:`smartdc.api.WebSocketRequest` describes (its URL,
 signed headers and sub-protocols) and returns a :class:`WebSocket`: text and binary messages
 (fragments joined), client-side masking, pings answered with pongs, and the closing handshake.
-``smartdc changefeed`` reads JSON text frames with it; ``instance vnc`` can relay binary RFB
-frames (see :meth:`WebSocket.fileno` and :meth:`WebSocket.pending` for ``select``).
+:meth:`smartdc.api.CloudAPI.changefeed` and ``smartdc changefeed`` read the changefeed's JSON
+text frames with it; ``smartdc instance vnc`` relays binary RFB frames (see
+:meth:`WebSocket.fileno` and :meth:`WebSocket.pending` for ``select``).
 
-Only the standard library is used (``ssl`` is imported for ``wss://`` URLs only). No
-extensions are offered, so a server that insists on one (``permessage-deflate``) is refused.
-One thread may call :meth:`WebSocket.recv` while another sends: sends are serialized.
+Only the standard library is used (``ssl`` is imported for ``wss://`` URLs only), so the
+command line can load it quickly. No extensions are offered, so a server that insists on one
+(``permessage-deflate``) is refused. One thread may call :meth:`WebSocket.recv` while another
+sends: sends are serialized.
 """
 
 from __future__ import annotations
@@ -273,7 +275,7 @@ class WebSocket:
         while len(self._buffer) < size:
             try:
                 chunk = self._sock.recv(max(65536, size - len(self._buffer)))
-            except ConnectionResetError as exc:
+            except ConnectionError as exc:  # reset, aborted: gone without a close frame
                 self._finish(CLOSE_ABNORMAL, "")
                 raise WebSocketReset("connection reset by peer") from exc
             if not chunk:
@@ -300,26 +302,45 @@ class WebSocket:
 
     # --- closing -------------------------------------------------------------------------
 
+    def send_close(self, code: int = CLOSE_NORMAL, reason: str = "") -> None:
+        """Start the closing handshake without waiting: send a close frame (once).
+
+        For a thread other than the one in :meth:`recv`: that one then receives the server's
+        answering close frame as ``(OP_CLOSE, payload)``. Errors are ignored (the peer may be
+        gone already).
+        """
+        if not self.closed and not self._close_sent:
+            payload = struct.pack("!H", code) + reason.encode("utf-8")[:123]
+            self._answer(OP_CLOSE, payload)
+
+    def abort(self) -> None:
+        """Drop the connection at once, without a closing handshake; a thread blocked in
+        :meth:`recv` then returns ``(OP_CLOSE, b"")`` (or raises :class:`WebSocketReset`)."""
+        with contextlib.suppress(OSError):
+            self._sock.shutdown(socket.SHUT_RDWR)
+
     def close(self, code: int = CLOSE_NORMAL, reason: str = "", *, wait: float = 2.0) -> None:
         """Send a close frame, wait up to ``wait`` seconds for the server's, and disconnect.
 
-        Safe to call more than once, and after the server closed.
+        Afterwards ``close_code`` and ``close_reason`` are those of the server's answering
+        close frame, or 1006 if none came. Safe to call more than once, and after the server
+        closed. Not while another thread is in :meth:`recv` (use :meth:`send_close` there).
         """
         if self.closed:
             return
-        if not self._close_sent:
-            payload = struct.pack("!H", code) + reason.encode("utf-8")[:123]
-            self._answer(OP_CLOSE, payload)
+        self.send_close(code, reason)
         try:
             self._sock.settimeout(wait)
             while not self.closed:
                 frame = self._read_frame()
-                if frame is None or frame[1] == OP_CLOSE:
+                if frame is None:
                     break
+                if frame[1] == OP_CLOSE:
+                    self._finish(*_parse_close(frame[2]))
         except (OSError, WebSocketError):
             pass
         if not self.closed:
-            self._finish(code, reason)
+            self._finish(CLOSE_ABNORMAL, "")
 
     def __enter__(self) -> WebSocket:
         return self
