@@ -20,6 +20,7 @@ from typing import Any
 
 import getmachine
 import listing
+import load
 import peers
 import signing
 from cryptography.hazmat.backends.openssl import backend as openssl_backend
@@ -30,7 +31,7 @@ from sshkeys import client_environment, make_home
 import cli
 from smartdc import __version__ as smartdc_version
 
-BENCHMARKS = ("sign", "list", "get", "cli")
+BENCHMARKS = ("sign", "list", "get", "cli", "load")
 ACCOUNT = "bench"
 
 
@@ -48,12 +49,16 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--calls", type=int, default=200, help="GetMachine calls per round")
     parser.add_argument("--rounds", type=int, default=3, help="GetMachine rounds per side")
     parser.add_argument("--cli-reps", type=int, default=9, help="timed CLI commands per side")
+    parser.add_argument("--load-clients", type=int, default=50, help="concurrent load clients")
+    parser.add_argument("--load-seconds", type=float, default=15.0, help="how long the load runs")
     args = parser.parse_args(argv)
+    if args.load_seconds <= 0:
+        parser.error("--load-seconds must be more than 0")
     args.only = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = sorted(set(args.only) - set(BENCHMARKS))
     if unknown:
         parser.error(f"unknown benchmark(s) {', '.join(unknown)}; choose from {BENCHMARKS}")
-    for name in ("reps", "list_reps", "machines", "calls", "rounds", "cli_reps"):
+    for name in ("reps", "list_reps", "machines", "calls", "rounds", "cli_reps", "load_clients"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.calls + getmachine.WARMUP_CALLS > args.machines and "get" in args.only:
@@ -111,14 +116,29 @@ def main(argv: list[str] | None = None) -> int:
             print(f"CLI commands, {cli.INSTANCES} instances ...", flush=True)
             home, key = make_home(directory / "cli-home")
             rows += cli.run(home, key, args.cli_reps)
+        if "load" in args.only:
+            print(f"load, {args.load_clients} clients for {args.load_seconds:g} s ...", flush=True)
+            report = load.run(directory / "load-home", args.load_clients, args.load_seconds)
+            notes.append(f"load: {report.summary()}")
+            notes += [f"  {problem}" for problem in report.failures[:5] + report.lost[:5]]
+            context["load"] = {
+                "clients": report.clients,
+                "seconds": round(report.seconds, 2),
+                "requests": report.requests,
+                "requests_per_second": round(report.rate, 1),
+                **{f"p{p}_ms": round(report.percentile(p) * 1000, 2) for p in (50, 90, 99)},
+                "failed_requests": len(report.failures),
+                "lost_writes": len(report.lost),
+            }
     elapsed = time.perf_counter() - started
     context["seconds"] = round(elapsed, 1)
     print()
-    print(table(rows))
-    print()
-    print("vs peer = the reference row's median / this row's median: 2.00x means this row")
-    print("took half the time, 0.50x twice as long. The reference is the peer client's row;")
-    print("for [crypto only] rows it is node's crypto.sign. Times are per unit in 'rate'.")
+    if rows:
+        print(table(rows))
+        print()
+        print("vs peer = the reference row's median / this row's median: 2.00x means this row")
+        print("took half the time, 0.50x twice as long. The reference is the peer client's row;")
+        print("for [crypto only] rows it is node's crypto.sign. Times are per unit in 'rate'.")
     for note in notes:
         print(note)
     print(f"total benchmark time {elapsed:.1f} s")

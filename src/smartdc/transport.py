@@ -23,7 +23,8 @@ Retry table (``RetryPolicy.retries`` extra attempts at most)::
 Backoff is ``base_delay * 2**attempt`` (attempt counts from 0), capped at ``max_delay``,
 scaled by a random factor in [0.5, 1] so that parallel clients do not retry in lockstep.
 POST is never retried after a connection error: CloudAPI creates and actions are not
-idempotent, and we cannot know whether the server acted before the connection broke.
+idempotent, and we cannot know whether the server acted before the connection broke; the
+error says so (and what to check) unless the connection was never made.
 
 A ``Retry-After`` longer than ``max_delay`` is not waited out: the request fails at once
 with the throttling error, whose hint (and the debug echo) gives the wait the server asked
@@ -518,6 +519,8 @@ class HttpSession(Closeable):
                     self._sleep(self.retry_policy.backoff(attempt))
                     attempt += 1
                     continue
+                if method not in IDEMPOTENT_METHODS and _may_have_arrived(error, failure):
+                    error = type(error)(f"{str(error).rstrip('.')}; {_not_replayed(method)}")
                 raise error from failure.__cause__
             url = self._base_url + target[len(self._prefix) :]
             self._echo(method, target, str(raw.status), started, raw.headers.get("request-id"))
@@ -591,6 +594,22 @@ class HttpSession(Closeable):
         stream: TextIO = sys.stderr if self.debug is True else self.debug
         stream.write(f"smartdc: {text}\n")
         stream.flush()
+
+
+def _may_have_arrived(error: errors.TransportError, failure: SendError) -> bool:
+    """Whether a request that got no answer may still have been acted on: not when the
+    connection was never made (refused, or timed out connecting, which is retryable)."""
+    if isinstance(error, errors.ConnectError):
+        return False
+    return not (isinstance(error, errors.TimeoutError) and failure.retryable)
+
+
+def _not_replayed(method: str) -> str:
+    return (
+        f"not retried: {method} is not idempotent and the request may have reached the "
+        "server, which may have acted on it (look before sending it again, e.g. list the "
+        "machines or read the machine's audit)"
+    )
 
 
 def _json_bytes(value: Any) -> bytes:

@@ -38,6 +38,10 @@ class Database:
             with self._lock:
                 mode = "WAL" if path else "MEMORY"
                 self._conn.execute(f"PRAGMA journal_mode={mode}")
+                # A write is answered once its COMMIT returns, so COMMIT must reach the disk:
+                # FULL syncs the WAL on every commit. NORMAL would survive a killed process but
+                # not a power cut, and builds may default WAL databases to NORMAL.
+                self._conn.execute("PRAGMA synchronous=FULL")
                 self._conn.execute("PRAGMA foreign_keys=ON")
                 for sql in _SCHEMAS:
                     self._conn.executescript(sql)

@@ -1,0 +1,278 @@
+"""Benchmark 5: many concurrent clients, mixed reads and writes, for a fixed time.
+
+Each client is a thread with its own :class:`smartdc.CloudAPI` (its own keep-alive
+connection) and no retries, so every failure shows. It repeatedly picks an operation at
+random (seeded per client): reads (GetAccount, GetMachine, ListMachines, ListPackages,
+ListFirewallRules) and writes (CreateMachine, AddMachineTags, CreateFirewallRule,
+CreateUser). Every write answered 2xx is remembered; when time is up, everything written is
+looked for (machines and rules listed, tags read, users listed) and anything missing is a
+lost write. ``tests/emulator/test_load.py`` runs this for a few seconds and wants no failed
+request and no lost write; ``bench/run.py --only load`` runs it longer and prints the
+request rate and the latency percentiles.
+
+    python bench/load.py --clients 50 --seconds 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from smartdc import CloudAPI
+from smartdc.transport import RetryPolicy
+
+IMAGE_NAME = "base-64-lts"
+PACKAGE_NAME = "g4-highcpu-128M"
+#: Operation weights: mostly reads, as a dashboard and a deploy tool together would send.
+WEIGHTS = {
+    "GetAccount": 3,
+    "GetMachine": 5,
+    "ListMachines": 1,
+    "ListPackages": 2,
+    "ListFirewallRules": 2,
+    "CreateMachine": 2,
+    "AddMachineTags": 3,
+    "CreateFirewallRule": 2,
+    "CreateUser": 1,
+}
+#: How long tag writes (machine jobs) may take to land after the run.
+SETTLE_SECONDS = 15.0
+
+
+@dataclass
+class Written:
+    """Everything the clients were told was written."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    machines: list[str] = field(default_factory=list)
+    tags: dict[str, dict[str, str]] = field(default_factory=dict)
+    rules: list[str] = field(default_factory=list)
+    users: list[str] = field(default_factory=list)
+
+
+@dataclass
+class LoadReport:
+    """What one load run did: requests, failures, latencies (seconds) and lost writes."""
+
+    clients: int
+    seconds: float
+    latencies: list[float]
+    by_operation: dict[str, int]
+    failures: list[str]
+    lost: list[str]
+    written: int
+
+    @property
+    def requests(self) -> int:
+        return len(self.latencies) + len(self.failures)
+
+    @property
+    def rate(self) -> float:
+        """Requests a second over the timed run."""
+        return self.requests / self.seconds
+
+    def percentile(self, p: int) -> float:
+        """The ``p``-th percentile latency in seconds (1 <= p <= 99)."""
+        if len(self.latencies) < 2:
+            return self.latencies[0] if self.latencies else 0.0
+        return statistics.quantiles(self.latencies, n=100, method="inclusive")[p - 1]
+
+    def summary(self) -> str:
+        """One line: rate, percentiles, failures and lost writes."""
+        ms = {p: self.percentile(p) * 1000 for p in (50, 90, 99)}
+        return (
+            f"{self.clients} clients, {self.seconds:.1f} s: {self.requests:,} requests "
+            f"({self.rate:,.0f}/s), latency p50 {ms[50]:.1f} ms, p90 {ms[90]:.1f} ms, "
+            f"p99 {ms[99]:.1f} ms; {self.written:,} writes, {len(self.failures)} failed "
+            f"requests, {len(self.lost)} lost writes"
+        )
+
+
+class _Client:
+    """One simulated user: its own connection, its own machine, its own random stream."""
+
+    def __init__(self, api: CloudAPI, index: int, image: str, written: Written) -> None:
+        self.api = api
+        self.index = index
+        self.image = image
+        self.written = written
+        self.random = random.Random(index)
+        self.mine: list[str] = []
+        self.latencies: list[float] = []
+        self.failures: list[str] = []
+        self.counts: dict[str, int] = dict.fromkeys(WEIGHTS, 0)
+        self.ops: dict[str, Callable[[], object]] = {
+            "GetAccount": lambda: self.api.get_account(),
+            "GetMachine": self._get_machine,
+            "ListMachines": lambda: self.api.list_machines(limit=25),
+            "ListPackages": lambda: self.api.list_packages(),
+            "ListFirewallRules": lambda: self.api.list_firewall_rules(),
+            "CreateMachine": self._create_machine,
+            "AddMachineTags": self._add_tags,
+            "CreateFirewallRule": self._create_rule,
+            "CreateUser": self._create_user,
+        }
+
+    def _name(self) -> str:
+        return f"c{self.index}-{uuid.uuid4().hex[:10]}"
+
+    def _get_machine(self) -> None:
+        if self.mine:
+            self.api.get_machine(self.random.choice(self.mine))
+        else:
+            self.api.get_account()
+
+    def _create_machine(self) -> None:
+        created = self.api.create_machine(image=self.image, package=PACKAGE_NAME, name=self._name())
+        self.mine.append(str(created["id"]))
+        with self.written.lock:
+            self.written.machines.append(str(created["id"]))
+
+    def _add_tags(self) -> None:
+        if not self.mine:
+            return self._create_machine()
+        machine = self.random.choice(self.mine)
+        key, value = f"k{uuid.uuid4().hex[:8]}", uuid.uuid4().hex[:8]
+        self.api.add_machine_tags(machine, {key: value})
+        with self.written.lock:
+            self.written.tags.setdefault(machine, {})[key] = value
+        return None
+
+    def _create_rule(self) -> None:
+        port = self.random.randrange(1, 65536)
+        rule = self.api.create_firewall_rule(f"FROM any TO all vms ALLOW tcp PORT {port}")
+        with self.written.lock:
+            self.written.rules.append(str(rule["id"]))
+
+    def _create_user(self) -> None:
+        login = f"user{uuid.uuid4().hex[:12]}"
+        self.api.create_user(login=login, email=f"{login}@example.com", password="Pw-123456!")
+        with self.written.lock:
+            self.written.users.append(login)
+
+    def run(self, start: threading.Barrier, deadline: list[float]) -> None:
+        """Send requests from when every client is ready until ``deadline[0]``."""
+        names = list(WEIGHTS)
+        weights = [WEIGHTS[n] for n in names]
+        start.wait()
+        until = deadline[0]
+        while time.perf_counter() < until:
+            name = self.random.choices(names, weights)[0]
+            began = time.perf_counter()
+            try:
+                self.ops[name]()
+            except Exception as error:  # every failure is counted and reported
+                self.failures.append(f"{name}: {type(error).__name__}: {error}")
+                continue
+            self.latencies.append(time.perf_counter() - began)
+            self.counts[name] += 1
+
+
+def _lost_writes(api: CloudAPI, written: Written) -> list[str]:
+    """Each remembered write the emulator does not show (tags get time to land)."""
+    lost: list[str] = []
+    machines = {str(m["id"]) for m in api.iter_machines()}
+    lost += [f"machine {m}" for m in written.machines if m not in machines]
+    rules = {str(r["id"]) for r in api.list_firewall_rules()}
+    lost += [f"firewall rule {r}" for r in written.rules if r not in rules]
+    users = {str(u["login"]) for u in api.list_users()}
+    lost += [f"user {u}" for u in written.users if u not in users]
+    deadline = time.monotonic() + SETTLE_SECONDS
+    for machine, tags in written.tags.items():
+        while True:
+            stored = api.list_machine_tags(machine)
+            missing = [k for k, v in tags.items() if stored.get(k) != v]
+            if not missing or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        lost += [f"tag {k} of machine {machine}" for k in missing]
+    return lost
+
+
+def run_load(
+    url: str, account: str, key_file: Path, *, clients: int = 50, seconds: float = 5.0
+) -> LoadReport:
+    """Run ``clients`` concurrent clients against ``url`` for ``seconds``, then look for
+    every write they were answered for."""
+    written = Written()
+
+    def connect() -> CloudAPI:
+        api = CloudAPI(url, account, key_file=key_file, allow_agent=False, timeout=30)
+        api.retry_policy = RetryPolicy(retries=0)
+        return api
+
+    with connect() as checker:
+        images = [i for i in checker.list_images() if i["name"] == IMAGE_NAME]
+        image = str(images[-1]["id"])
+        apis = [connect() for _ in range(clients)]
+        try:
+            users = [_Client(api, n, image, written) for n, api in enumerate(apis)]
+            deadline = [0.0]
+
+            def set_deadline() -> None:
+                deadline[0] = time.perf_counter() + seconds
+
+            start = threading.Barrier(clients + 1, action=set_deadline)
+            threads = [
+                threading.Thread(target=u.run, args=(start, deadline), daemon=True) for u in users
+            ]
+            for thread in threads:
+                thread.start()
+            start.wait()
+            began = deadline[0] - seconds
+            for thread in threads:
+                thread.join()
+            elapsed = time.perf_counter() - began
+        finally:
+            for api in apis:
+                api.close()
+        lost = _lost_writes(checker, written)
+    counts = {name: sum(u.counts[name] for u in users) for name in WEIGHTS}
+    return LoadReport(
+        clients=clients,
+        seconds=elapsed,
+        latencies=[value for u in users for value in u.latencies],
+        by_operation=counts,
+        failures=[failure for u in users for failure in u.failures],
+        lost=lost,
+        written=len(written.machines)
+        + sum(len(t) for t in written.tags.values())
+        + len(written.rules)
+        + len(written.users),
+    )
+
+
+def run(directory: Path, clients: int, seconds: float) -> LoadReport:
+    """The bench run: an emulator in its own process, ``clients`` threads in this one."""
+    from emulator_host import EmulatorProcess
+    from sshkeys import make_home
+
+    _, key = make_home(directory)
+    with EmulatorProcess("bench", key.pub_path, 0) as emulator:
+        return run_load(emulator.url, emulator.account, key.path, clients=clients, seconds=seconds)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="smartdc-load-") as tmp:
+        report = run(Path(tmp), args.clients, args.seconds)
+    print(report.summary())
+    for failure in report.failures[:10] + report.lost[:10]:
+        print(f"  {failure}")
+    return 1 if report.failures or report.lost else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
