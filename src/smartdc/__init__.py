@@ -35,6 +35,13 @@ if TYPE_CHECKING:
         Machine,
         Snapshot,
     )
+    from smartdc.objects.disk import Disk
+    from smartdc.objects.fabric import FabricVlan
+    from smartdc.objects.firewall import FirewallRule
+    from smartdc.objects.image import Image
+    from smartdc.objects.migration import Migration
+    from smartdc.objects.nic import Nic
+    from smartdc.objects.volume import Volume
     from smartdc.wait import wait_for
 
 #: Where each public name lives.
@@ -59,6 +66,13 @@ _HOMES = {
     "DataCenter": "smartdc.objects",
     "Machine": "smartdc.objects",
     "Snapshot": "smartdc.objects",
+    "Disk": "smartdc.objects.disk",
+    "FabricVlan": "smartdc.objects.fabric",
+    "FirewallRule": "smartdc.objects.firewall",
+    "Image": "smartdc.objects.image",
+    "Migration": "smartdc.objects.migration",
+    "Nic": "smartdc.objects.nic",
+    "Volume": "smartdc.objects.volume",
     "wait_for": "smartdc.wait",
 }
 
@@ -72,14 +86,21 @@ __all__ = [
     "ConfigError",
     "ConnectError",
     "DataCenter",
+    "Disk",
+    "FabricVlan",
+    "FirewallRule",
+    "Image",
     "Machine",
     "MachineFailedError",
     "MachineGoneError",
+    "Migration",
+    "Nic",
     "ResourceNotFoundError",
     "SigningError",
     "SmartDCError",
     "Snapshot",
     "TransportError",
+    "Volume",
     "WaitError",
     "WaitTimeoutError",
     "__version__",

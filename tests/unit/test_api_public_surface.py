@@ -42,15 +42,22 @@ def test_public_names_are_exactly_the_documented_surface() -> None:
         "DEFAULT_CONFIG",
         "DEFAULT_LOCATION",
         "DataCenter",
+        "Disk",
+        "FabricVlan",
+        "FirewallRule",
+        "Image",
         "KNOWN_LOCATIONS",
         "Machine",
         "MachineFailedError",
         "MachineGoneError",
+        "Migration",
+        "Nic",
         "ResourceNotFoundError",
         "SigningError",
         "SmartDCError",
         "Snapshot",
         "TransportError",
+        "Volume",
         "WaitError",
         "WaitTimeoutError",
         "__version__",
@@ -61,3 +68,4 @@ def test_public_names_are_exactly_the_documented_surface() -> None:
     for name in smartdc.__all__:
         assert getattr(smartdc, name) is not None
     assert smartdc.CloudAPI.__module__ == "smartdc.api"
+    assert smartdc.Volume.__module__ == "smartdc.objects.volume"

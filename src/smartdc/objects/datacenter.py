@@ -6,6 +6,12 @@ attribute access or in ``repr()``.
 
 Packages, images (datasets), keys and networks come back as dicts. Wherever an identifier is
 expected, such a dict may be passed instead; its ``id`` (or ``name``) is used.
+
+What has a life cycle or actions of its own comes back as an object: machines, and
+:class:`~smartdc.objects.image.Image` (from :meth:`DataCenter.image_objects`, alongside the
+dicts of :meth:`DataCenter.images`), :class:`~smartdc.objects.volume.Volume`,
+:class:`~smartdc.objects.firewall.FirewallRule`,
+:class:`~smartdc.objects.fabric.FabricVlan` and :class:`~smartdc.objects.migration.Migration`.
 """
 
 from __future__ import annotations
@@ -30,9 +36,14 @@ from smartdc.errors import (
 )
 from smartdc.objects import catalog
 from smartdc.objects.config import read_config
+from smartdc.objects.fabric import FabricVlan
+from smartdc.objects.firewall import FirewallRule
+from smartdc.objects.image import Image
 from smartdc.objects.locations import DEFAULT_LOCATION, KNOWN_LOCATIONS, is_url, location_url
 from smartdc.objects.machine import Machine, read_script
+from smartdc.objects.migration import Migration
 from smartdc.objects.refs import is_uuid, ref_value
+from smartdc.objects.volume import Volume
 from smartdc.transport import Closeable
 
 __all__ = ["DataCenter", "account_of"]
@@ -432,6 +443,121 @@ class DataCenter(Closeable):
         """One network by id (or a network dict)."""
         return self.api.get_network(ref_value(network_id, "id", what="network"))
 
+    # --- image, volume, firewall, fabric and migration objects ------------------------------
+
+    def image_objects(self, **filters: Any) -> list[Image]:
+        """Images as :class:`~smartdc.objects.image.Image` objects (``filters`` as for
+        ``ListImages``: ``name``, ``os``, ``state="all"``, ``owner`` ...)::
+
+            mine = dc.image_objects(owner=dc.me()["id"], state="all")
+
+        :meth:`images` returns the same images as dicts.
+        """
+        return [Image(self, data=i) for i in self.api.list_images(**filters)]
+
+    def image_object(self, ref: str | Mapping[str, Any]) -> Image:
+        """One image as an :class:`~smartdc.objects.image.Image`, found as :meth:`image`
+        finds it (id, ``name``, ``name@version``, URN or image dict)."""
+        return Image(self, data=self.image(ref))
+
+    def create_image(
+        self,
+        machine: str | Mapping[str, Any] | Machine,
+        name: str,
+        version: str,
+        **fields: Any,
+    ) -> Image:
+        """Make an image of a prepared, stopped machine (id, name, dict or ``Machine``); see
+        :meth:`Machine.create_image`. Returns it in state ``creating``."""
+        answer = self.api.create_image_from_machine(
+            machine=self._machine_id(machine), name=name, version=version, **fields
+        )
+        return Image(self, data=answer)
+
+    def volumes(self, **filters: Any) -> list[Volume]:
+        """The account's volumes (``filters``: ``name``, ``size``, ``state``, ``type``,
+        ``predicate``; failed volumes only when ``state`` asks for them)::
+
+            [v.name for v in dc.volumes(state="ready")]
+        """
+        return [Volume(self, data=v) for v in self.api.list_volumes(**filters)]
+
+    def volume(self, ref: str | Mapping[str, Any]) -> Volume:
+        """One volume by id, name or volume dict (fetched now).
+
+        Raises:
+            VolumeNotFoundError: no volume has this id (``ResourceNotFoundError`` for a name).
+        """
+        wanted = ref_value(ref, "id", "name", what="volume")
+        if is_uuid(wanted):
+            return Volume(self, wanted)
+        named = [v for v in self.api.list_volumes(name=wanted) if v.get("name") == wanted]
+        if not named:
+            raise ResourceNotFoundError(f"no volume named {wanted!r} in {self._where}", status=404)
+        return Volume(self, data=named[0])
+
+    def create_volume(
+        self,
+        name: str | None = None,
+        size: int | None = None,
+        networks: Sequence[str | Mapping[str, Any]] | None = None,
+        **extra: Any,
+    ) -> Volume:
+        """Create a ``tritonnfs`` volume (``size`` in MiB; ``extra``: ``affinity``, ``tags``,
+        ``type``); it starts ``creating``::
+
+            dc.create_volume("shared", 10240).poll_until("ready")
+        """
+        answer = self.api.create_volume(
+            name=name, size=size, networks=list(networks) if networks else None, **extra
+        )
+        return Volume(self, data=answer)
+
+    def firewall_rules(self) -> list[FirewallRule]:
+        """The account's firewall rules (global ones included)."""
+        return [FirewallRule(self, data=r) for r in self.api.list_firewall_rules()]
+
+    def firewall_rule(self, rule_id: str | Mapping[str, Any]) -> FirewallRule:
+        """One firewall rule by id (or rule dict), fetched now."""
+        return FirewallRule(self, rule_id)
+
+    def create_firewall_rule(
+        self,
+        rule: str,
+        enabled: bool = False,
+        log: bool | None = None,
+        description: str | None = None,
+    ) -> FirewallRule:
+        """Add a rule such as ``"FROM any TO tag role=web ALLOW tcp PORT 443"`` (disabled
+        unless ``enabled``)::
+
+            dc.create_firewall_rule("FROM any TO all vms ALLOW tcp PORT 22", enabled=True)
+        """
+        answer = self.api.create_firewall_rule(
+            rule, enabled=enabled, log=log, description=description
+        )
+        return FirewallRule(self, data=answer)
+
+    def fabric_vlans(self) -> list[FabricVlan]:
+        """The account's fabric VLANs (``NotImplemented`` 501 where fabrics are off)."""
+        return [FabricVlan(self, data=v) for v in self.api.list_fabric_vlans()]
+
+    def fabric_vlan(self, vlan_id: int) -> FabricVlan:
+        """The fabric VLAN numbered ``vlan_id``, fetched now."""
+        return FabricVlan(self, vlan_id)
+
+    def create_fabric_vlan(
+        self, vlan_id: int, name: str, description: str | None = None
+    ) -> FabricVlan:
+        """Create fabric VLAN ``vlan_id`` (2-4095) named ``name``."""
+        answer = self.api.create_fabric_vlan(vlan_id=vlan_id, name=name, description=description)
+        return FabricVlan(self, data=answer)
+
+    def migrations(self) -> list[Migration]:
+        """The account's migrations not finalized yet, each with its machine (fetched)."""
+        found = self.api.list_migrations()
+        return [Migration(self.machine(str(m["machine"])), data=m) for m in found]
+
     # --- machines ---------------------------------------------------------------------------
 
     def raw_machine_data(
@@ -476,7 +602,7 @@ class DataCenter(Closeable):
         self,
         machine_type: str | None = None,
         name: str | None = None,
-        dataset: str | Mapping[str, Any] | None = None,
+        dataset: str | Mapping[str, Any] | Image | None = None,
         state: str | None = None,
         memory: int | None = None,
         tombstone: bool | int | None = None,
@@ -515,7 +641,7 @@ class DataCenter(Closeable):
     def num_machines(
         self,
         machine_type: str | None = None,
-        dataset: str | Mapping[str, Any] | None = None,
+        dataset: str | Mapping[str, Any] | Image | None = None,
         state: str | None = None,
         memory: int | None = None,
         tombstone: bool | int | None = None,
@@ -537,7 +663,7 @@ class DataCenter(Closeable):
     def _machine_filters(
         self,
         *,
-        dataset: str | Mapping[str, Any] | None = None,
+        dataset: str | Mapping[str, Any] | Image | None = None,
         tags: Mapping[str, Any] | None = None,
         **given: Any,
     ) -> dict[str, Any]:
@@ -556,7 +682,7 @@ class DataCenter(Closeable):
             params[f"tag.{tag}"] = value
         return params
 
-    def _image_id(self, ref: str | Mapping[str, Any]) -> str:
+    def _image_id(self, ref: str | Mapping[str, Any] | Image) -> str:
         if isinstance(ref, Mapping) and isinstance(ref.get("id"), str):
             return str(ref["id"])
         wanted = ref_value(ref, "id", "urn", "name", what="image")
@@ -566,13 +692,13 @@ class DataCenter(Closeable):
         self,
         name: str | None = None,
         package: str | Mapping[str, Any] | None = None,
-        dataset: str | Mapping[str, Any] | None = None,
+        dataset: str | Mapping[str, Any] | Image | None = None,
         metadata: Mapping[str, Any] | None = None,
         tags: Mapping[str, Any] | None = None,
         boot_script: str | Path | None = None,
         credentials: bool = False,
         *,
-        image: str | Mapping[str, Any] | None = None,
+        image: str | Mapping[str, Any] | Image | None = None,
         networks: Sequence[str | Mapping[str, Any]] | None = None,
         **extra: Any,
     ) -> Machine:
@@ -581,7 +707,7 @@ class DataCenter(Closeable):
         Args:
             name: the machine's name (CloudAPI makes one up if omitted).
             package: name, id or package dict; default :meth:`default_package`.
-            dataset: image id, name, ``name@version``, URN or image dict (``image=`` is the
+            dataset: image id, name, ``name@version``, URN, image dict or Image (``image=`` is the
                 same); default :meth:`default_image`.
             metadata, tags: ``{key: value}``.
             boot_script: path of a script stored as the ``user-script`` metadata (read

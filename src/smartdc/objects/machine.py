@@ -13,7 +13,17 @@ they never make a request. Return conventions:
   CloudAPI shows the deletion (at most 60 s); ``delete_tag`` and ``delete_all_tags`` return
   ``None``;
 * snapshot calls return :class:`~smartdc.Snapshot` objects;
-* ``role_tags`` and ``set_role_tags`` return the role names the machine is tagged with.
+* ``role_tags`` and ``set_role_tags`` return the role names the machine is tagged with;
+* ``enable_firewall``, ``disable_firewall``, ``enable_deletion_protection`` and
+  ``disable_deletion_protection`` return the machine, once GetMachine shows the new flag
+  (unless ``wait=False``);
+* ``list_nics``/``get_nic``/``add_nic``, ``disks``/``get_disk``/``add_disk``,
+  ``firewall_rules``, ``migrate``/``migration`` and ``create_image`` return
+  :class:`~smartdc.objects.nic.Nic`, :class:`~smartdc.objects.disk.Disk`,
+  :class:`~smartdc.objects.firewall.FirewallRule`,
+  :class:`~smartdc.objects.migration.Migration` and :class:`~smartdc.objects.image.Image`
+  objects. The :attr:`Machine.nics` attribute stays the list of NIC dicts GetMachine
+  embeds; :meth:`Machine.list_nics` fetches them as objects.
 
 A machine that CloudAPI reports as gone (410) is a machine in state ``deleted``: ``refresh()``
 records that instead of raising, so ``m.delete().poll_until("deleted")`` works.
@@ -56,6 +66,11 @@ from smartdc.errors import (
     SmartDCError,
     SnapshotExistsError,
 )
+from smartdc.objects.disk import Disk
+from smartdc.objects.firewall import FirewallRule
+from smartdc.objects.image import Image
+from smartdc.objects.migration import Migration
+from smartdc.objects.nic import Nic
 from smartdc.objects.pending import PendingWrites
 from smartdc.objects.polling import PolledResource
 from smartdc.objects.refs import ref_value
@@ -654,3 +669,143 @@ class Machine(PolledResource):
         )
         self.api.start_machine_from_snapshot(self.id, snapshot_name)
         return self
+
+    # --- firewall and deletion protection ---------------------------------------------------
+
+    def _set_flag(self, flag: str, value: bool, send: Callable[[str], None], wait: bool) -> Self:
+        send(self.id)
+        if not wait:
+            return self
+        wait_for(
+            lambda: self.refresh()._data.get(flag),
+            lambda shown: shown is value,
+            interval=METADATA_POLL_INTERVAL,
+            timeout=METADATA_POLL_TIMEOUT,
+            describe=f"{self._label} to show {flag}={value}",
+        )
+        return self
+
+    def enable_firewall(self, wait: bool = True) -> Machine:
+        """Turn the Cloud Firewall on for the machine; return it.
+
+        CloudAPI applies the change in a job; with ``wait`` (the default) this polls (every
+        0.25 s, at most 60 s) until :attr:`firewall_enabled` shows it::
+
+            machine.enable_firewall().firewall_enabled   # True
+        """
+        return self._set_flag("firewall_enabled", True, self.api.enable_machine_firewall, wait)
+
+    def disable_firewall(self, wait: bool = True) -> Machine:
+        """Turn the Cloud Firewall off for the machine; waits as :meth:`enable_firewall`."""
+        return self._set_flag("firewall_enabled", False, self.api.disable_machine_firewall, wait)
+
+    def enable_deletion_protection(self, wait: bool = True) -> Machine:
+        """Refuse deletion of the machine until protection is turned off (``delete()`` then
+        raises); waits as :meth:`enable_firewall` until :attr:`deletion_protection` shows it."""
+        send = self.api.enable_machine_deletion_protection
+        return self._set_flag("deletion_protection", True, send, wait)
+
+    def disable_deletion_protection(self, wait: bool = True) -> Machine:
+        """Allow the machine to be deleted again; waits as :meth:`enable_firewall`."""
+        send = self.api.disable_machine_deletion_protection
+        return self._set_flag("deletion_protection", False, send, wait)
+
+    def firewall_rules(self) -> list[FirewallRule]:
+        """The firewall rules that apply to the machine (``ListMachineFirewallRules``)::
+
+        [rule.rule for rule in machine.firewall_rules() if rule.enabled]
+        """
+        found = self.api.list_machine_firewall_rules(self.id)
+        return [FirewallRule(self.datacenter, data=r) for r in found]
+
+    # --- NICs and disks ---------------------------------------------------------------------
+
+    def list_nics(self) -> list[Nic]:
+        """The machine's NICs, fetched now (``ListNics``), as :class:`Nic` objects.
+
+        (:attr:`nics` is the list of NIC dicts in the machine data last fetched.)
+        """
+        return [Nic(self, n) for n in self.api.list_nics(self.id)]
+
+    def get_nic(self, mac: str | Mapping[str, Any]) -> Nic:
+        """The NIC with this MAC address (``90:b8:d0:...`` or 12 hex digits, or a NIC dict)."""
+        return Nic(self, self.api.get_nic(self.id, mac))
+
+    def add_nic(self, network: str | Mapping[str, Any], primary: bool | None = None) -> Nic:
+        """Add a NIC on ``network`` (an id, a network dict, or ``{"ipv4_uuid", "ipv4_ips"}``);
+        the machine reboots. The NIC starts ``provisioning``::
+
+            machine.add_nic(net["id"]).poll_while("provisioning")
+
+        A NIC the machine already has on that network is returned as it is.
+        """
+        return Nic(self, self.api.add_nic(self.id, network, primary=primary))
+
+    def disks(self) -> list[Disk]:
+        """The machine's disks (bhyve), fetched now (``ListMachineDisks``)."""
+        return [Disk(self, d) for d in self.api.list_machine_disks(self.id)]
+
+    def get_disk(self, disk_id: str | Mapping[str, Any]) -> Disk:
+        """One disk by id (or a disk dict)."""
+        return Disk(self, self.api.get_machine_disk(self.id, disk_id))
+
+    def add_disk(self, size: int | Literal["remaining"], pci_slot: str | None = None) -> Disk:
+        """Add a disk of ``size`` MiB (or ``"remaining"``: the rest of a flexible package's
+        space) to the stopped machine; return it (state ``creating``).
+
+        Without ``pci_slot`` CloudAPI answers without the disk, which is then found as the one
+        ListMachineDisks shows that was not there before.
+
+        Raises:
+            SmartDCError: CloudAPI accepted the disk but no new disk is listed.
+        """
+        before = {d.id for d in self.disks()} if pci_slot is None else set()
+        answer = self.api.create_machine_disk(self.id, size=size, pci_slot=pci_slot)
+        if answer:
+            return Disk(self, answer)
+        added = [d for d in self.disks() if d.id not in before]
+        if not added:
+            raise SmartDCError(f"{self._label} accepted a new disk, but lists none")
+        return added[0]
+
+    # --- migration --------------------------------------------------------------------------
+
+    def migrate(
+        self, action: str = "begin", affinity: str | Sequence[str] | None = None
+    ) -> Migration:
+        """Start moving the machine to another server: ``begin`` (then ``sync``,
+        ``switch`` on the :class:`Migration`) or ``automatic`` (every phase in turn);
+        ``affinity`` rules (``"instance!=db*"``) choose the target::
+
+            machine.migrate("automatic").wait()
+
+        Other actions (``sync``, ``switch``, ``pause``, ``abort``) act on the current
+        migration, as the :class:`Migration` methods of those names do.
+        """
+        if action == "finalize":
+            return self.migration().finalize()
+        answer = self.api.migrate(self.id, action, affinity=affinity)
+        if isinstance(answer, Mapping):
+            return Migration(self, data=answer)
+        return Migration(self)
+
+    def migration(self) -> Migration:
+        """The machine's migration, fetched now (``GetMigration``).
+
+        Raises:
+            ResourceNotFoundError: the machine has no migration.
+        """
+        return Migration(self)
+
+    # --- images -----------------------------------------------------------------------------
+
+    def create_image(self, name: str, version: str, **fields: Any) -> Image:
+        """Make an image of this (prepared, stopped) machine; return it in state
+        ``creating``. ``fields``: ``description``, ``homepage``, ``eula``, ``acl``, ``tags``::
+
+            machine.create_image("web-base", "1.0.0").poll_until("active")
+        """
+        answer = self.api.create_image_from_machine(
+            machine=self.id, name=name, version=version, **fields
+        )
+        return Image(self.datacenter, data=answer)
