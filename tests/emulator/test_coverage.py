@@ -15,8 +15,9 @@ from smartdc.operations import OPERATIONS, operation
 
 #: Operations the emulator serves: every one.
 IMPLEMENTED_COUNT = 126
-#: Routes beyond CloudAPI's operation list: the access-key updates node-triton 7.18 sends.
-UNLISTED = ("UpdateAccessKey", "UpdateUserAccessKey")
+#: Routes beyond CloudAPI's operation list: the access-key updates node-triton 7.18 sends,
+#: and the migration estimate sdc-cloudapi lib/migrations.js serves.
+UNLISTED = ("UpdateAccessKey", "UpdateUserAccessKey", "MigrateMachineEstimate")
 #: The six paths CloudAPI serves SetRoleTags on (sdc-cloudapi lib/resources.js).
 ROLE_TAG_PATHS = {
     "/:login",

@@ -146,7 +146,7 @@ def test_create_needs_machine_name_and_version(me: SignedClient, stopped: dict[s
         assert error_of(me.post("/my/images", json=body)) == (409, "MissingParameter", message)
 
 
-def test_create_from_unknown_or_running_machine(me: SignedClient) -> None:
+def test_create_from_unknown_machine_or_from_a_running_one(me: SignedClient) -> None:
     missing = "00000000-0000-4000-8000-000000000000"
     response = me.post("/my/images", json={"machine": missing, "name": "a", "version": "1"})
     assert error_of(response) == (
@@ -158,9 +158,11 @@ def test_create_from_unknown_or_running_machine(me: SignedClient) -> None:
     source = me.get("/my/images", params={"name": "base-64-lts"}).json()[-1]
     made = me.post("/my/machines", json={"image": source["id"], "package": "g4-highcpu-128M"})
     running = wait_for(me, f"/my/machines/{made.json()['id']}", "running")
-    status, code, message = error_of(make_image(me, running))
-    assert (status, code) == (409, "VmNotStopped")
-    assert "must be stopped" in message
+    accepted = make_image(me, running)  # the machine is shut down, imaged and booted again
+    assert accepted.status_code == 201, accepted.text
+    wait_for(me, f"/my/images/{accepted.json()['id']}", "active")
+    assert wait_for(me, f"/my/machines/{running['id']}", "running")["state"] == "running"
+    assert me.delete(f"/my/images/{accepted.json()['id']}").status_code == 204
 
 
 def test_create_checks_acl_and_tags(me: SignedClient, stopped: dict[str, Any]) -> None:

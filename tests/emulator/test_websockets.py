@@ -186,11 +186,17 @@ def test_vnc_refusals(api: CloudAPI) -> None:
     with pytest.raises(CloudAPIError) as caught:
         websocket.connect(api.connect_machine_vnc(container["id"]), timeout=10)
     assert caught.value.status == 400
-    assert caught.value.code == "MachineHasNoVNCError"
+    assert caught.value.code == "MachineHasNoVNC"
+    assert caught.value.message == "Specified machine does not have a VNC console"
     machine = _hvm(api)
     with pytest.raises(CloudAPIError) as plain:
         api.request("GET", f"machines/{machine['id']}/vnc", headers={"Accept-Version": "~8"})
-    assert plain.value.code == "UpgradeRequiredError"
+    assert plain.value.code == "UpgradeRequired"
+    api.stop_machine(machine["id"])
+    time.sleep(DELAY + 0.2)
+    with pytest.raises(CloudAPIError) as stopped:
+        websocket.connect(api.connect_machine_vnc(machine["id"]), timeout=10)
+    assert (stopped.value.status, stopped.value.code) == (400, "MachineStopped")
 
 
 def test_vnc_route_serves_api_8_4_only(api: CloudAPI) -> None:

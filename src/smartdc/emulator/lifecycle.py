@@ -11,20 +11,27 @@ The rules, which are the whole state machine:
    ``Step.during`` (if any) while the job runs and ``Step.after`` (``None``: unchanged) once it
    finishes. No matching step means the job fails: the state never changes and the audit entry
    says ``success: "no"``. CloudAPI never refuses a wrong-state start/stop/reboot up front; it
-   answers 202 and the job fails later.
-3. The only synchronous state refusal is VMAPI's 409 ``UnallocatedVM`` for an action on a
-   machine that is still ``provisioning`` (:func:`check_allocated`).
-4. A provision job that fails leaves the machine ``failed``; a failed machine can only be
+   answers 202 and the job fails later. A job that fails for another reason (an injected
+   failure, a missing snapshot) also leaves the state as it was.
+3. A step may name a ``late`` state, shown for the second half of the job instead of
+   ``during``: a rebooting machine shows ``stopping`` while its zone shuts down, then ``ready``
+   while it boots again (vmadm's ``ready`` zone state, which CloudAPI passes through as
+   ``ready``), then ``running``. Every job that reboots a running machine (reboot, snapshot
+   rollback, NIC changes, image creation) does this.
+4. The only synchronous state refusal is VMAPI's 409 ``UnallocatedVM`` for an action on a
+   machine that is still ``provisioning`` (:func:`check_allocated`); image creation also
+   refuses a machine caught between states (409 ``VmNotStopped``, in the image store).
+5. A provision job that fails leaves the machine ``failed``; a failed machine can only be
    destroyed.
-5. A job lasts a fraction of the configured provision delay (:data:`DELAY_FRACTIONS`):
-   provision 1, power actions (start, stop, reboot, destroy, snapshot rollback, NIC changes)
-   1/2, every other job (updates and snapshots) 1/5. Every job lasts at least 1 ms, so a job
-   finishes strictly after the request that queued it even with a delay of 0;
-   ``triton reboot -w`` looks for an audit time later than the response's ``Date`` header.
-   Metadata jobs last at least 0.5 s: ``triton metadata set -w`` compares the audit time with
-   a clock it reads *after* the response arrives.
-6. A finished job becomes an audit entry whose ``time`` is the finish time.
-7. Nothing runs in the background: the store applies due starts and finishes whenever it
+6. A job lasts a fraction of the configured provision delay (:data:`DELAY_FRACTIONS`):
+   provision 1, image creation 2, power actions (start, stop, reboot, destroy, snapshot
+   rollback, NIC changes) 1/2, every other job (updates and snapshots) 1/5. Every job lasts
+   at least 1 ms, so a job finishes strictly after the request that queued it even with a
+   delay of 0; ``triton reboot -w`` looks for an audit time later than the response's
+   ``Date`` header. Metadata jobs last at least 0.5 s: ``triton metadata set -w`` compares
+   the audit time with a clock it reads *after* the response arrives.
+7. A finished job becomes an audit entry whose ``time`` is the finish time.
+8. Nothing runs in the background: the store applies due starts and finishes whenever it
    reads a machine, using the caller's clock, so tests control time completely.
 
 Times here are integer milliseconds since the epoch.
@@ -39,6 +46,7 @@ from smartdc.emulator.context import EmulatorError
 PROVISIONING = "provisioning"
 RUNNING = "running"
 STOPPING = "stopping"
+READY = "ready"
 STOPPED = "stopped"
 OFFLINE = "offline"
 FAILED = "failed"
@@ -50,13 +58,17 @@ INACTIVE_STATES = frozenset({DELETED, FAILED})
 
 @dataclass(frozen=True)
 class Step:
-    """What a job does from one state: the state while it runs, and afterwards."""
+    """What a job does from one state: the state while it runs (``late``, when given, for its
+    second half), and afterwards."""
 
     during: str | None
     after: str | None
+    late: str | None = None
 
 
 _UNCHANGED = Step(None, None)
+#: A running machine's zone halts, is readied, and boots again.
+_REBOOT = Step(STOPPING, RUNNING, late=READY)
 #: Update jobs (rename, tags, metadata, snapshots ...) run on any settled, allocated machine.
 _UPDATE_FROM = {RUNNING: _UNCHANGED, STOPPED: _UNCHANGED, OFFLINE: _UNCHANGED}
 
@@ -90,26 +102,35 @@ TRANSITIONS: dict[str, dict[str, Step]] = {
     "provision": {PROVISIONING: Step(None, RUNNING)},
     "start": {STOPPED: Step(None, RUNNING)},
     "stop": {RUNNING: Step(STOPPING, STOPPED)},
-    "reboot": {RUNNING: Step(STOPPING, RUNNING)},
+    "reboot": {RUNNING: _REBOOT},
     "destroy": {
         RUNNING: Step(STOPPING, DELETED),
         STOPPED: Step(STOPPING, DELETED),
         OFFLINE: Step(None, DELETED),
         FAILED: Step(None, DELETED),
     },
-    "rollback_snapshot": {RUNNING: Step(STOPPING, RUNNING), STOPPED: Step(None, RUNNING)},
+    "rollback_snapshot": {RUNNING: _REBOOT, STOPPED: Step(None, RUNNING)},
     # Plugging a NIC in or out reboots a running machine; a stopped one stays stopped.
-    "add_nics": {RUNNING: Step(STOPPING, RUNNING), STOPPED: _UNCHANGED},
-    "remove_nics": {RUNNING: Step(STOPPING, RUNNING), STOPPED: _UNCHANGED},
+    "add_nics": {RUNNING: _REBOOT, STOPPED: _UNCHANGED},
+    "remove_nics": {RUNNING: _REBOOT, STOPPED: _UNCHANGED},
+    # imgadm's prepare-image run shuts the machine down; the image is made from the stopped
+    # machine, which then boots again if it was running (sdc-imgapi create-from-vm workflow).
+    "create_image": {RUNNING: Step(STOPPED, RUNNING, late=READY), STOPPED: _UNCHANGED},
     # Disks of a bhyve machine change only while it is stopped.
     **{action: {STOPPED: _UNCHANGED} for action in ("create_disk", "resize_disk", "delete_disk")},
     **{action: _UPDATE_FROM for action in UPDATE_ACTIONS},
     **{action: _UPDATE_FROM for action in MIGRATION_ACTIONS},
 }
 
+#: Actions with a ``late`` state from some starting state.
+LATE_ACTIONS: frozenset[str] = frozenset(
+    action for action, steps in TRANSITIONS.items() if any(s.late for s in steps.values())
+)
+
 #: Share of the provision delay each action takes; actions not listed take 1/5.
 DELAY_FRACTIONS: dict[str, float] = {
     "provision": 1.0,
+    "create_image": 2.0,
     "start": 0.5,
     "stop": 0.5,
     "reboot": 0.5,
@@ -150,6 +171,7 @@ _VMAPI_ACTION: dict[str, str] = {
     "create_disk": "create_disk",
     "resize_disk": "resize_disk",
     "delete_disk": "delete_disk",
+    "create_image": "create_image",
     **{action: "migrate" for action in MIGRATION_ACTIONS},
 }
 
@@ -181,6 +203,17 @@ def begin(action: str, state: str) -> Start:
     if step is None:
         return Start(False, None, f"Cannot {action} a VM from a '{state}' state")
     return Start(True, step.during)
+
+
+def late_state(action: str, state_before: str) -> str | None:
+    """The state a succeeding job shows in its second half (``None``: as in its first)."""
+    step = TRANSITIONS[action].get(state_before)
+    return None if step is None else step.late
+
+
+def midpoint_ms(start_ms: int, finish_ms: int) -> int:
+    """When a job's second half begins."""
+    return start_ms + (finish_ms - start_ms) // 2
 
 
 def finish(action: str, state_before: str, ok: bool) -> str:

@@ -17,6 +17,7 @@ from smartdc.emulator.context import (
     invalid_argument,
     missing_parameter,
 )
+from smartdc.emulator.routes.machine_common import arm_job_failures
 from smartdc.emulator.store import images
 from smartdc.emulator.versions import entirely_below, reaches
 
@@ -113,7 +114,8 @@ def _manifest(call: Call) -> dict[str, Any]:
 
 def create_image(call: Call) -> Reply:
     """CreateImageFromMachine: 201 with the new image (``creating``), ``Location`` and
-    ``x-joyent-jobid``; the image becomes ``active`` when its job is due."""
+    ``x-joyent-jobid`` (the machine's ``create_image`` job); the image becomes ``active``
+    when that job ends (``failed`` if it fails)."""
     action = call.params.get("action")
     if action not in (None, ""):
         raise IMAGE_ACTION_ERRORS.error(action)
@@ -125,12 +127,14 @@ def create_image(call: Call) -> Reply:
     if call.params.get("version") in (None, ""):
         raise missing_parameter("Image version is a required argument")
     manifest = _manifest(call)
+    arm_job_failures(call)
     created = images.create_from_machine(
         call.db,
         viewer(call),
         str(machine_id),
         manifest,
         provision_delay=call.config.provision_delay,
+        caller=call.caller,
     )
     image_id = created.image["id"]
     # CloudAPI answers with what it asked IMGAPI for, not the placeholder IMGAPI stored.

@@ -15,12 +15,22 @@ RESERVED_PARAMS = frozenset({"account", "machine", "uuid", "owner_uuid", "contex
 
 
 def owner(call: Call) -> machines.Owner:
-    """The machines' owner: the path's account in this datacenter."""
+    """The machines' owner: the path's account in this datacenter.
+
+    Every machine route asks for it before it touches the store, so this is also where the
+    request's jobs are told to consult the emulator's ``fail_job`` faults."""
+    arm_job_failures(call)
     return machines.Owner(call.account_uuid, call.datacenter)
+
+
+def arm_job_failures(call: Call) -> None:
+    """Make the jobs this request queues fail when a ``fail_job`` fault rule fires for them."""
+    machines.use_job_failures(call.config.faults.take_job_failure)
 
 
 def job_context(call: Call) -> machines.JobContext:
     """The caller, clock and job durations a machine job is queued with."""
+    arm_job_failures(call)
     return machines.JobContext(call.caller, call.now, call.config.provision_delay)
 
 
@@ -59,6 +69,7 @@ def fetch_live(call: Call) -> dict[str, Any]:
 
 def queue(call: Call, machine: dict[str, Any], action: str, params: dict[str, Any]) -> str:
     """Queue a job on the machine on behalf of the caller; return the job id."""
+    arm_job_failures(call)
     return machines.queue_job(
         call.db,
         owner(call),

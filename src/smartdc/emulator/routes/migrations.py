@@ -13,6 +13,7 @@ import time
 from smartdc.emulator.context import (
     Call,
     Reply,
+    Route,
     cloudapi_route,
     invalid_argument,
     missing_parameter,
@@ -68,6 +69,12 @@ def _watch(call: Call) -> Reply:
     return Reply(200, body, content_type=WATCH_CONTENT_TYPE)
 
 
+def migrate_estimate(call: Call) -> Reply:
+    """MigrateMachineEstimate: VMAPI's estimate of a migration of the machine, passed on."""
+    machine = fetch_live(call)
+    return Reply(200, migrations.estimate(call.db, owner(call), machine["id"], call.now))
+
+
 def list_migrations(call: Call) -> Reply:
     """ListMigrations: the account's migrations, newest first."""
     return Reply(200, migrations.list_migrations(call.db, owner(call), call.now))
@@ -80,6 +87,14 @@ def get_migration(call: Call) -> Reply:
 
 ROUTES = [
     cloudapi_route("Migrate", migrate, summary="Migrate a machine to another server"),
+    # sdc-cloudapi lib/migrations.js serves this route, which CloudAPI's operation list omits
+    Route(
+        "MigrateMachineEstimate",
+        "GET",
+        "/{login}/machines/{id}/migrate",
+        migrate_estimate,
+        summary="Estimate a machine's migration",
+    ),
     cloudapi_route("ListMigrations", list_migrations, summary="List migrations"),
     cloudapi_route("GetMigration", get_migration, summary="Get a machine's migration"),
 ]

@@ -31,22 +31,19 @@ def get_changefeed(call: Call) -> Reply:
 def connect_machine_vnc(call: Call) -> Reply:
     """ConnectMachineVNC: a running kvm or bhyve machine's console (WebSocket only)."""
     machine = machine_common.fetch_live(call)
+    # restCodes and messages as sdc-cloudapi lib/endpoints/vnc.js (2020: kvm and bhyve)
     if machine["brand"] not in VNC_BRANDS:
-        raise EmulatorError(
-            400,
-            "MachineHasNoVNCError",
-            f"Instance type {machine['brand']} does not support VNC connections",
-        )
+        raise EmulatorError(400, "MachineHasNoVNC", "Specified machine does not have a VNC console")
     if machine["state"] != "running":
         raise EmulatorError(
             400,
-            "MachineStoppedError",
+            "MachineStopped",
             "Specified machine is stopped and cannot be connected to",
         )
     if not call.websocket:
         raise EmulatorError(
             400,
-            "UpgradeRequiredError",
+            "UpgradeRequired",
             "VNC connect endpoint is a websocket and must be Upgraded",
         )
     return Reply(101, VncSession(call.db, call.account_uuid, call.datacenter, machine))

@@ -91,6 +91,8 @@ class _ImageSeed:
     os: str
     type: str
     description: str
+    #: IMGAPI's requirement keys only (networks, brand, ssh_key, min_ram, max_ram,
+    #: min_platform, max_platform, bootrom: sdc-imgapi docs/index.md).
     requirements: Mapping[str, Any] | None = None
     image_size: int | None = None
     state: str = "active"
@@ -180,7 +182,7 @@ _IMAGE_SEEDS: tuple[_ImageSeed, ...] = (
         "linux",
         "zvol",
         "Ubuntu 22.04 (Jammy Jellyfish) Cloud Image, certified by Canonical, for bhyve.",
-        requirements={"brand": "bhyve", "min_ram": 1024, "min_memory": 1024},
+        requirements={"brand": "bhyve", "min_ram": 1024},
         image_size=10240,
     ),
     _ImageSeed(
@@ -189,7 +191,7 @@ _IMAGE_SEEDS: tuple[_ImageSeed, ...] = (
         "linux",
         "zvol",
         "CentOS 7.8 64-bit HVM image, with the Triton guest tools installed.",
-        requirements={"min_ram": 1024, "min_memory": 1024},
+        requirements={"min_ram": 1024},
         image_size=10240,
     ),
     _ImageSeed(
@@ -198,7 +200,7 @@ _IMAGE_SEEDS: tuple[_ImageSeed, ...] = (
         "linux",
         "zvol",
         "Debian 11 (bullseye) 64-bit HVM image, with the Triton guest tools installed.",
-        requirements={"brand": "bhyve", "min_ram": 512, "min_memory": 512},
+        requirements={"brand": "bhyve", "min_ram": 512},
         image_size=10240,
     ),
 )

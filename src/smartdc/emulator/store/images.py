@@ -1,8 +1,9 @@
-"""Images made through the API, as IMGAPI keeps them: created from a stopped machine, updated,
+"""Images made through the API, as IMGAPI keeps them: created from a machine, updated,
 shared (``acl``), cloned, exported, imported from another datacenter, deleted.
 
-An image made from a machine starts ``creating`` and becomes ``active`` when its job is due;
-like machine jobs, creations settle lazily on the next read at the caller's clock. API-made
+An image made from a machine starts ``creating`` and becomes ``active`` (or ``failed``) when
+the machine's ``create_image`` job ends; like machine jobs, creations settle lazily on the
+next read at the caller's clock. API-made
 images live in the datacenter they were made in (``image_locations``); the default catalog is
 in every datacenter.
 
@@ -19,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from smartdc.emulator import lifecycle
 from smartdc.emulator.context import EmulatorError, not_found
 from smartdc.emulator.db import Database, dumps, loads, register_schema
 from smartdc.emulator.store import catalog, ids, machines
@@ -41,9 +43,18 @@ register_schema(
 MANIFEST_FIELDS = ("name", "version", "description", "homepage", "eula", "acl", "tags")
 #: Where ExportImage says the files went.
 MANTA_URL = "https://manta.smartdc-emulator.invalid"
-#: An image takes this many provision delays to create (it snapshots and sends the disk).
-_CREATION_DELAYS = 2
 _MIN_CREATION_MS = 1
+#: The ``requirements`` keys IMGAPI defines (sdc-imgapi docs/index.md, "requirements").
+REQUIREMENT_FIELDS = (
+    "networks",
+    "brand",
+    "ssh_key",
+    "min_ram",
+    "max_ram",
+    "min_platform",
+    "max_platform",
+    "bootrom",
+)
 _MAX_NAME = 512
 _MAX_VERSION = 128
 
@@ -126,6 +137,16 @@ def check_manifest(fields: Mapping[str, Any]) -> dict[str, Any]:
     return checked
 
 
+def image_requirements(origin: Mapping[str, Any], machine: Mapping[str, Any]) -> dict[str, Any]:
+    """The requirements of an image made from ``machine``: its origin image's (IMGAPI's
+    fields only), and for a bhyve machine the brand, which its disk image needs."""
+    inherited = origin.get("requirements") or {}
+    requirements = {k: inherited[k] for k in REQUIREMENT_FIELDS if k in inherited}
+    if machine.get("brand") == "bhyve":
+        requirements["brand"] = "bhyve"
+    return requirements
+
+
 # --- storage -------------------------------------------------------------------------------
 
 
@@ -165,20 +186,29 @@ def settle(db: Database, now: float) -> int | None:
     now_ms = to_ms(now)
     with db.transaction() as conn:
         due = conn.execute(
-            "SELECT image, finish_ms FROM image_creations WHERE settled = 0 AND finish_ms <= ?",
+            "SELECT image, job, finish_ms FROM image_creations WHERE settled = 0"
+            " AND finish_ms <= ?",
             (now_ms,),
         ).fetchall()
         for row in due:
+            job = machines.job_status(db, str(row["job"]), now)
+            if job is not None and job.phase not in (machines.SUCCEEDED, machines.FAILED_JOB):
+                continue  # the machine's job still runs
             found = conn.execute("SELECT doc FROM images WHERE id = ?", (row["image"],)).fetchone()
             if found is not None:
                 image: dict[str, Any] = loads(found["doc"])
                 if image["state"] == "creating":
                     published = iso_ms(row["finish_ms"])
-                    image.update(
-                        state="active",
-                        published_at=published,
-                        files=_files(image["id"], str(image.get("type", ""))),
-                    )
+                    if job is not None and job.phase == machines.FAILED_JOB:
+                        # IMGAPI keeps a failed creation as a ``failed`` image with its error
+                        message = f"image creation failed: {job.error or 'job failed'}"
+                        image.update(state="failed", error={"message": message})
+                    else:
+                        image.update(
+                            state="active",
+                            published_at=published,
+                            files=_files(image["id"], str(image.get("type", ""))),
+                        )
                     _save(conn, image, published)
             conn.execute("UPDATE image_creations SET settled = 1 WHERE image = ?", (row["image"],))
         pending = conn.execute(
@@ -228,6 +258,11 @@ class Creation:
     job_id: str
 
 
+#: Machine states an image can be made from: a running machine is shut down by the
+#: prepare-image run, imaged, and booted again (the ``create_image`` job's transitions).
+_IMAGEABLE_STATES = frozenset({"running", "stopped"})
+
+
 def create_from_machine(
     db: Database,
     viewer: Viewer,
@@ -235,12 +270,17 @@ def create_from_machine(
     manifest: Mapping[str, Any],
     *,
     provision_delay: float,
+    caller: Mapping[str, Any] | None = None,
 ) -> Creation:
-    """Start making an image from the caller's stopped machine; it is ``creating`` until its
-    job is due. ``manifest`` holds checked :data:`MANIFEST_FIELDS` with name and version.
+    """Start making an image from the caller's running or stopped machine: queue the
+    machine's ``create_image`` job (a running machine shows ``stopped``, then ``ready``, then
+    ``running`` again); the image is ``creating`` until that job ends, then ``active``, or
+    ``failed`` when the job fails. ``manifest`` holds checked :data:`MANIFEST_FIELDS` with
+    name and version.
 
-    Raises 422 ``InvalidParameter`` when the machine cannot be had and 409 ``VmNotStopped``
-    when it is not stopped.
+    Raises 422 ``InvalidParameter`` when the machine cannot be had, 409 ``UnallocatedVM``
+    while it is provisioning, and 409 ``VmNotStopped`` while it is neither running nor
+    stopped (between states).
     """
     owner = machines.Owner(viewer.account, viewer.datacenter)
     try:
@@ -251,7 +291,9 @@ def create_from_machine(
         machine = None
     if machine is None or machine["state"] == "deleted":
         raise invalid_parameter("vm_uuid", f'could not get VM "{machine_id}" details')
-    if machine["state"] != "stopped":
+    if machine["state"] == "provisioning":
+        lifecycle.check_allocated("create_image", "provisioning")
+    if machine["state"] not in _IMAGEABLE_STATES:
         raise EmulatorError(
             409,
             "VmNotStopped",
@@ -260,14 +302,24 @@ def create_from_machine(
         )
     source = catalog.find_image(db, str(machine["image"])) or {}
     image_id = ids.new_uuid(db)
-    job_id = ids.new_uuid(db)
+    job_id = machines.queue_job(
+        db,
+        owner,
+        machine_id,
+        "create_image",
+        {"image": image_id},
+        caller=caller or {},
+        now=viewer.now,
+        provision_delay=provision_delay,
+    )
+    job = machines.job_status(db, job_id, viewer.now)
     image: dict[str, Any] = {
         "id": image_id,
         "name": manifest["name"],
         "version": manifest["version"],
         "os": source.get("os", "other"),
         "type": source.get("type", "other"),
-        "requirements": dict(source.get("requirements", {})),
+        "requirements": image_requirements(source, machine),
     }
     for field in ("description", "homepage", "eula", "tags", "acl"):
         if field in manifest:
@@ -278,13 +330,13 @@ def create_from_machine(
     if source.get("id"):
         image["origin"] = source["id"]
     now_ms = to_ms(viewer.now)
-    duration = max(_MIN_CREATION_MS, round(provision_delay * _CREATION_DELAYS * 1000))
+    finish_ms = job.finish_ms if job is not None else now_ms + _MIN_CREATION_MS
     with db.transaction() as conn:
         _save(conn, image, iso_ms(now_ms))
         _place(conn, image_id, viewer.datacenter)
         conn.execute(
             "INSERT INTO image_creations (image, job, machine, finish_ms) VALUES (?, ?, ?, ?)",
-            (image_id, job_id, machine_id, now_ms + duration),
+            (image_id, job_id, machine_id, finish_ms),
         )
     return Creation(image, job_id)
 

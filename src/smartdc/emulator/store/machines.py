@@ -18,6 +18,7 @@ import sqlite3
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -449,15 +450,42 @@ def _log_change(
     )
 
 
+#: A running job's midpoint, when a step's ``late`` state replaces its ``during`` one.
+_MIDPOINT_SQL = "(j.start_ms + (j.finish_ms - j.start_ms) / 2)"
+_LATE_ACTIONS_SQL = ", ".join(f"'{action}'" for action in sorted(lifecycle.LATE_ACTIONS))
+#: Running jobs that are due to enter their second half.
+_ENTERS_LATE_SQL = (
+    f"(j.phase = 'running' AND j.action IN ({_LATE_ACTIONS_SQL})"
+    f" AND m.state != '{lifecycle.READY}' AND {_MIDPOINT_SQL} <= ?)"
+)
+
+
+def _enter_second_half(
+    conn: sqlite3.Connection, m: _Machine, job: dict[str, Any], now_ms: int
+) -> None:
+    """Show the step's ``late`` state once a succeeding job is half done."""
+    if job["phase"] != RUNNING_JOB or job["error"] is not None:
+        return
+    middle = lifecycle.midpoint_ms(job["start_ms"], job["finish_ms"])
+    late = lifecycle.late_state(job["action"], job["state_before"])
+    during = lifecycle.begin(job["action"], job["state_before"]).during
+    if late is None or middle > now_ms or m.state != during:
+        return
+    before = _watched(m)
+    m.state = late
+    m.updated_ms = max(m.updated_ms, middle)
+    _log_change(conn, m, before, job["action"], middle)
+
+
 def _settle(conn: sqlite3.Connection, now_ms: int, where: str, args: tuple[Any, ...]) -> None:
     """Start and finish every job due at ``now_ms`` among the machines ``where`` selects."""
     _allocate_due(conn, now_ms, where, args)
     jobs = conn.execute(
         "SELECT j.* FROM machine_jobs j JOIN machines m ON m.id = j.machine"
         " WHERE ((j.phase = 'queued' AND j.start_ms <= ?)"
-        f" OR (j.phase = 'running' AND j.finish_ms <= ?)) AND {where}"
+        f" OR (j.phase = 'running' AND j.finish_ms <= ?) OR {_ENTERS_LATE_SQL}) AND {where}"
         " ORDER BY j.seq",
-        (now_ms, now_ms, *args),
+        (now_ms, now_ms, now_ms, *args),
     ).fetchall()
     machines: dict[str, _Machine] = {}
     for job_row in jobs:
@@ -486,6 +514,7 @@ def _settle(conn: sqlite3.Connection, now_ms: int, where: str, args: tuple[Any, 
                 machine.updated_ms = job["start_ms"]
                 _log_change(conn, machine, before, action, job["start_ms"])
             job["phase"] = RUNNING_JOB
+        _enter_second_half(conn, machine, job, now_ms)
         if job["finish_ms"] <= now_ms:
             before = _watched(machine)
             ok = job["error"] is None
@@ -523,9 +552,11 @@ def settle_due(db: Database, now: float) -> int | None:
     with db.transaction() as conn:
         _settle(conn, now_ms, "1 = 1", ())
         row = conn.execute(
-            "SELECT MIN(CASE phase WHEN ? THEN start_ms ELSE finish_ms END) FROM machine_jobs"
-            " WHERE phase IN (?, ?)",
-            (QUEUED, *_PENDING),
+            "SELECT MIN(CASE WHEN j.phase = ? THEN j.start_ms"
+            f" WHEN j.action IN ({_LATE_ACTIONS_SQL}) AND {_MIDPOINT_SQL} > ?"
+            f" THEN {_MIDPOINT_SQL} ELSE j.finish_ms END)"
+            " FROM machine_jobs j WHERE j.phase IN (?, ?)",
+            (QUEUED, now_ms, *_PENDING),
         ).fetchone()
         allocation = conn.execute(
             f"SELECT MIN(j.start_ms + (j.finish_ms - j.start_ms) / {_ALLOCATION_FRACTION})"
@@ -555,6 +586,25 @@ def _settled(
         yield conn, _load_owned(conn, owner, machine_id)
 
 
+#: What decides, for the request being handled, whether a job it queues must fail (the
+#: emulator's ``FaultPlan.take_job_failure``); unset, no job is made to fail.
+_JOB_FAILURES: ContextVar[Callable[[str], bool] | None] = ContextVar(
+    "machine_job_failures", default=None
+)
+
+
+def use_job_failures(decide: Callable[[str], bool] | None) -> None:
+    """Have the jobs queued from here on in this context ask ``decide(action)`` whether they
+    must fail (a job made to fail fails when it starts, leaving the state alone)."""
+    _JOB_FAILURES.set(decide)
+
+
+def take_job_failure(action: str) -> bool:
+    """Whether the job about to be queued must fail, as :func:`use_job_failures` decides."""
+    decide = _JOB_FAILURES.get()
+    return decide is not None and decide(action)
+
+
 def _enqueue(
     conn: sqlite3.Connection,
     machine_id: str,
@@ -564,6 +614,8 @@ def _enqueue(
     now_ms: int,
     provision_delay: float,
 ) -> str:
+    if action != "provision" and not params.get("fail") and take_job_failure(action):
+        params = {**params, "fail": True}
     row = conn.execute(
         "SELECT MAX(finish_ms) FROM machine_jobs WHERE machine = ? AND phase IN (?, ?)",
         (machine_id, *_PENDING),
@@ -1016,6 +1068,23 @@ def job_statuses(
         )
         for row in rows
     }
+
+
+def job_status(db: Database, job_id: str, now: float) -> JobStatus | None:
+    """Where one job stands as of ``now``, its machine's due jobs applied first (``None``
+    for a job that was dropped or never queued)."""
+    now_ms = to_ms(now)
+    with db.transaction() as conn:
+        found = conn.execute("SELECT machine FROM machine_jobs WHERE id = ?", (job_id,)).fetchone()
+        if found is None:
+            return None
+        _settle_machine(conn, str(found["machine"]), now_ms)
+        row = conn.execute("SELECT * FROM machine_jobs WHERE id = ?", (job_id,)).fetchone()
+    if row is None:
+        return None
+    return JobStatus(
+        row["id"], row["action"], row["phase"], row["start_ms"], row["finish_ms"], row["error"]
+    )
 
 
 def end_jobs(

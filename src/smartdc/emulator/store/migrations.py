@@ -28,6 +28,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from smartdc.emulator import lifecycle
 from smartdc.emulator.context import EmulatorError, not_found
 from smartdc.emulator.db import Database, dumps, loads, register_schema
 from smartdc.emulator.store import machines
@@ -332,6 +333,27 @@ def _check_begin(migration: _Migration | None) -> bool:
     if current.phase == "begin" and migration.state == FAILED:
         return True
     raise precondition_failed("An active migration already exists for this instance")
+
+
+#: The transfer rate an estimate assumes, in bytes a second (a 1 Gbit/s admin network).
+ESTIMATE_RATE = 125_000_000
+_MIB = 1024 * 1024
+
+
+def estimate(db: Database, owner: machines.Owner, machine_id: str, now: float) -> dict[str, Any]:
+    """MigrateMachineEstimate: how much a migration of the machine would send (``size``,
+    bytes: its disk) and how long that takes (``eta_ms``), as VMAPI's ``estimate`` action
+    reports them from the compute node.
+
+    Raises 404 for an unknown machine, 409 ``UnallocatedVM`` while it is provisioning, and
+    412 ``PreconditionFailed`` while another migration is unfinished (as a ``begin`` would).
+    """
+    with db.transaction() as conn:
+        machine = machines.get_machine(db, owner, machine_id, now)
+        lifecycle.check_allocated("migrate-begin", str(machine["state"]))
+        _check_begin(_load(db, conn, owner, machine_id, now))
+    size = int(machine["disk"]) * _MIB
+    return {"size": size, "eta_ms": max(1, size * 1000 // ESTIMATE_RATE)}
 
 
 def _target_server(datacenter: str, machine: Mapping[str, Any]) -> str:
