@@ -163,7 +163,11 @@ class SocketSender:
     def _read_head(self, status_line: bytes) -> tuple[int, Headers]:
         assert self._reader is not None
         parts = status_line.decode("latin-1").rstrip("\r\n").split(" ", 2)
-        if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
+        if (
+            len(parts) < 2
+            or not parts[0].startswith("HTTP/1.")
+            or not (parts[1].isascii() and parts[1].isdigit())
+        ):
             raise _ProtocolError(f"not an HTTP/1.x status line: {status_line[:80]!r}")
         items: list[tuple[str, str]] = []
         while True:
@@ -186,7 +190,7 @@ class SocketSender:
             return self._read_chunked()
         length = headers.get("content-length")
         if length is not None:
-            if not length.strip().isdigit():
+            if not (length.strip().isascii() and length.strip().isdigit()):
                 raise _ProtocolError(f"bad Content-Length {length!r}")
             return self._read_exactly(int(length))
         content = self._reader.read()

@@ -454,7 +454,11 @@ def _handshake(
     head, _, rest = bytes(data).partition(b"\r\n\r\n")
     status_line, *header_lines = head.decode("latin-1").split("\r\n")
     bits = status_line.split(" ", 2)
-    if len(bits) < 2 or not bits[0].startswith("HTTP/1.") or not bits[1].isdigit():
+    if (
+        len(bits) < 2
+        or not bits[0].startswith("HTTP/1.")
+        or not (bits[1].isascii() and bits[1].isdigit())
+    ):
         raise WebSocketError(f"not an HTTP answer to the WebSocket upgrade: {status_line[:80]!r}")
     status = int(bits[1])
     response: dict[str, str] = {}
@@ -490,7 +494,7 @@ def _http_error(
     body = bytearray(rest)
     sock.settimeout(5.0)
     length = headers.get("content-length", "")
-    wanted = int(length) if length.strip().isdigit() else None
+    wanted = int(length) if length.strip().isascii() and length.strip().isdigit() else None
     try:
         while (wanted is None or len(body) < wanted) and len(body) < _MAX_HANDSHAKE:
             if wanted is None and "chunked" in headers.get("transfer-encoding", ""):

@@ -19,6 +19,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from smartdc.emulator.params import is_number
+
 #: Target kinds, in the order the canonical text lists them.
 TARGET_ORDER = ("any", "all vms", "ip", "subnet", "tag", "vm")
 ACTIONS = ("allow", "block")
@@ -264,7 +266,7 @@ class _Parser:
         if token.kind != "word":
             raise self.fail("WORD")
         self.advance()
-        if not token.text.isdigit() or not low <= int(token.text) <= high:
+        if not is_number(token.text) or not low <= int(token.text) <= high:
             raise RuleSyntaxError(f'{what} "{token.text}" is invalid')
         return int(token.text)
 

@@ -40,6 +40,13 @@ class RequestParams:
     params: dict[str, Any] = field(default_factory=dict)
 
 
+def is_number(text: str) -> bool:
+    """Whether ``text`` is a whole number in ASCII digits. ``str.isdigit`` alone also accepts
+    other scripts' digits (``"³"``, ``"٣"``), which ``int()`` refuses or reads differently:
+    every number the emulator takes from a path, query or body goes through this."""
+    return text.isascii() and text.isdigit()
+
+
 def media_type(content_type: str | None) -> str:
     """The bare, lower-case media type of a ``Content-Type`` value."""
     if not content_type or not content_type.strip():

@@ -654,7 +654,7 @@ def _ask_for_profile(
     def check_key(value: str) -> str:
         if is_fingerprint(value):
             return value
-        if value.isdigit() and 1 <= int(value) <= len(choices):
+        if value.isascii() and value.isdigit() and 1 <= int(value) <= len(choices):
             key_id = choices[int(value) - 1].key_id
             context.out(f"Using key {value}: {key_id}")
             return key_id

@@ -222,7 +222,7 @@ def _configure_create(parser: ArgParser) -> None:
 
 
 def _positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) <= 0:
+    if not (text.isascii() and text.isdigit()) or int(text) <= 0:
         raise argparse.ArgumentTypeError(f'not a positive integer: "{text}"')
     return int(text)
 

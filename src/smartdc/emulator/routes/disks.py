@@ -17,6 +17,7 @@ from smartdc.emulator.context import (
     missing_parameter,
 )
 from smartdc.emulator.paging import RESOURCE_COUNT_HEADER
+from smartdc.emulator.params import is_number
 from smartdc.emulator.routes.machine_common import (
     fetch,
     fetch_live,
@@ -45,7 +46,7 @@ def _mib(call: Call, *, alternative: str = "") -> int:
     value: Any = call.params.get("size")
     if value is None or value == "":
         raise missing_parameter("size must be specified")
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and is_number(value):
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise invalid_argument(f"size must be a positive number of MiB{alternative}")

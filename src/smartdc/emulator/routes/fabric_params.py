@@ -9,6 +9,7 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from smartdc.emulator.context import EmulatorError, invalid_argument
+from smartdc.emulator.params import is_number
 from smartdc.emulator.store.fabrics import FabricNetworkSpec
 
 NAME_PATTERN = re.compile(r"^[a-zA-Z][a-zA-Z0-9_./-]{1,255}$")
@@ -89,7 +90,7 @@ def description_value(params: Mapping[str, Any]) -> str | None:
 
 def vlan_id_value(value: Any, name: str = "vlan_id") -> int:
     """A VLAN id (an integer, or its decimal text as query strings carry it) in 2..4095."""
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and is_number(value):
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise problem(name, f"{_js_type(value)} value found, but a integer is required")

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from smartdc.emulator.context import Call, Reply, cloudapi_route, invalid_argument
+from smartdc.emulator.params import is_number
 from smartdc.emulator.routes import fabric_params
 from smartdc.emulator.store import catalog, fabrics, machines
 
@@ -15,7 +16,7 @@ _VLAN_PROPERTIES = frozenset({"vlan_id", "name", "description"})
 def _vlan_id(call: Call) -> int:
     """The path's VLAN id; anything but a VLAN number is a VLAN the account does not have."""
     text = call.path_params["vlan_id"]
-    if not text.isdigit():
+    if not is_number(text):
         raise fabrics.vlan_not_found()
     return int(text)
 

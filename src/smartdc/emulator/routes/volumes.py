@@ -20,6 +20,7 @@ from smartdc.emulator.context import (
 )
 from smartdc.emulator.faults import FAIL_PROVISION
 from smartdc.emulator.paging import QUERY_LIMIT_HEADER, RESOURCE_COUNT_HEADER
+from smartdc.emulator.params import is_number
 from smartdc.emulator.store import catalog, fabrics, volumes
 from smartdc.emulator.store.catalog import NetworkRecord
 from smartdc.objects.refs import is_uuid
@@ -58,7 +59,7 @@ def _digits(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and is_number(value):
         return int(value)
     return None
 
