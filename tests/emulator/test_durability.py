@@ -34,7 +34,7 @@ PACKAGE = "g4-highcpu-128M"
 WRITERS = 3
 #: Writes CloudAPI acknowledges as a queued machine job, and how long to wait for them.
 JOB_KINDS = ("tag", "metadata", "snapshot")
-JOB_WAIT = 10.0
+JOB_WAIT = 30.0
 #: Every kind of write the writers make (a firewall rule is also deleted).
 KINDS = frozenset(JOB_KINDS) | {"key", "fwrule", "vlan", "network", "volume", "user", "policy"}
 KINDS |= {"role", "machine"}

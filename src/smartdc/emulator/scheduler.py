@@ -21,7 +21,7 @@ from collections.abc import Callable
 import anyio.to_thread
 
 from smartdc.emulator.db import Database
-from smartdc.emulator.store import images, machines
+from smartdc.emulator.store import jobs
 
 log = logging.getLogger("smartdc.emulator")
 
@@ -30,10 +30,10 @@ MAX_SLEEP = 1.0
 
 
 def settle_everything(db: Database, now: float) -> float | None:
-    """Apply every due machine job and image creation; the next due time in seconds (epoch),
-    or ``None`` when nothing is scheduled."""
-    due = [t for t in (machines.settle_due(db, now), images.settle(db, now)) if t is not None]
-    return min(due) / 1000 if due else None
+    """Apply every due job (image creations are machine jobs too); the next due time in
+    seconds (epoch), or ``None`` when nothing is scheduled."""
+    due = jobs.settle_due(db, now)
+    return None if due is None else due / 1000
 
 
 class Scheduler:

@@ -21,7 +21,7 @@ from smartdc.emulator.context import (
     validation_failed,
 )
 from smartdc.emulator.routes.machine_common import fetch, machine_id, owner, queue
-from smartdc.emulator.store import features, machines
+from smartdc.emulator.store import features, snapshots
 
 _SNAPSHOT_NAME = re.compile(r"^[a-zA-Z0-9_.:-]{1,64}$")
 
@@ -41,7 +41,7 @@ def create_snapshot(call: Call) -> Reply:
     machine = fetch(call)
     if machine["brand"] == "bhyve" and not features.enabled(call.db, features.BHYVE_SNAPSHOTS):
         raise invalid_argument("Snapshots of bhyve VMs are not allowed")  # lib/snapshots.js
-    body = machines.create_snapshot(
+    body = snapshots.create_snapshot(
         call.db,
         owner(call),
         machine_id(call),
@@ -55,13 +55,13 @@ def create_snapshot(call: Call) -> Reply:
 
 def list_snapshots(call: Call) -> Reply:
     """ListMachineSnapshots: the snapshots the machine has."""
-    return Reply(200, machines.list_snapshots(call.db, owner(call), machine_id(call), call.now))
+    return Reply(200, snapshots.list_snapshots(call.db, owner(call), machine_id(call), call.now))
 
 
 def get_snapshot(call: Call) -> Reply:
     """GetMachineSnapshot: one snapshot; 404 "Snapshot does not exist"."""
     name = call.path_params["name"]
-    snapshot = machines.get_snapshot(call.db, owner(call), machine_id(call), name, call.now)
+    snapshot = snapshots.get_snapshot(call.db, owner(call), machine_id(call), name, call.now)
     if snapshot is None:
         raise not_found("Snapshot does not exist")
     return Reply(200, snapshot)
@@ -70,7 +70,7 @@ def get_snapshot(call: Call) -> Reply:
 def _existing(call: Call) -> tuple[dict[str, Any], str]:
     name = call.path_params["name"]
     machine = fetch(call)
-    if not machines.snapshot_exists(call.db, owner(call), machine["id"], name, call.now):
+    if not snapshots.snapshot_exists(call.db, owner(call), machine["id"], name, call.now):
         raise not_found(f"{name} not found")
     return machine, name
 

@@ -13,7 +13,6 @@ VMAPI's on.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
@@ -253,36 +252,3 @@ def delete_disk(
             raise invalid_argument("the boot disk cannot be deleted")
         _require_flexible(disks, "delete")
         _queue(db, owner, machine_id, "delete_disk", {"id": wanted}, job)
-
-
-# --- job effects ---------------------------------------------------------------------------
-
-
-def _stored_disks(m: Any) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = m.doc.setdefault("disks", [])
-    return found
-
-
-def _disk_created(
-    conn: sqlite3.Connection, m: Any, params: dict[str, Any], _job: dict[str, Any]
-) -> None:
-    _stored_disks(m).append(dict(params["disk"]))
-
-
-def _disk_resized(
-    conn: sqlite3.Connection, m: Any, params: dict[str, Any], _job: dict[str, Any]
-) -> None:
-    for disk in _stored_disks(m):
-        if disk["id"] == params["id"]:
-            disk["size"] = int(params["size"])
-
-
-def _disk_deleted(
-    conn: sqlite3.Connection, m: Any, params: dict[str, Any], _job: dict[str, Any]
-) -> None:
-    m.doc["disks"] = [d for d in _stored_disks(m) if d["id"] != params["id"]]
-
-
-machines.register_effect("create_disk", _disk_created)
-machines.register_effect("resize_disk", _disk_resized)
-machines.register_effect("delete_disk", _disk_deleted)

@@ -2,8 +2,8 @@
 shared (``acl``), cloned, exported, imported from another datacenter, deleted.
 
 An image made from a machine starts ``creating`` and becomes ``active`` (or ``failed``) when
-the machine's ``create_image`` job ends; like machine jobs, creations settle lazily on the
-next read at the caller's clock. API-made
+the machine's ``create_image`` job ends: the job engine settles it like any machine job, and
+:mod:`smartdc.emulator.store.image_effects` is what its end does to the image. API-made
 images live in the datacenter they were made in (``image_locations``); the default catalog is
 in every datacenter.
 
@@ -13,7 +13,6 @@ IMGAPI's refusals are raised as :class:`EmulatorError` with IMGAPI's status and 
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 import uuid
 from collections.abc import Mapping
@@ -22,28 +21,24 @@ from typing import Any
 
 from smartdc.emulator import lifecycle
 from smartdc.emulator.context import EmulatorError, not_found
-from smartdc.emulator.db import Database, dumps, loads, register_schema
-from smartdc.emulator.store import catalog, ids, machines
+from smartdc.emulator.db import Database
+from smartdc.emulator.store import ids, machines
+from smartdc.emulator.store.image_catalog import (
+    find_image,
+    get_image,
+    image_visible,
+    list_images,
+    save_image,
+)
 from smartdc.emulator.store.timestamps import iso_ms, to_ms
 
-register_schema(
-    """
-    CREATE TABLE IF NOT EXISTS image_creations (
-        image TEXT PRIMARY KEY,
-        job TEXT NOT NULL,
-        machine TEXT NOT NULL,
-        finish_ms INTEGER NOT NULL,
-        settled INTEGER NOT NULL DEFAULT 0
-    );
-    CREATE INDEX IF NOT EXISTS image_creations_due ON image_creations (settled, finish_ms);
-    """
-)
+__all__ = ["find_image", "get_image", "image_visible", "list_images"]
+
 
 #: Manifest fields a caller may set at creation and with UpdateImage.
 MANIFEST_FIELDS = ("name", "version", "description", "homepage", "eula", "acl", "tags")
 #: Where ExportImage says the files went.
 MANTA_URL = "https://manta.smartdc-emulator.invalid"
-_MIN_CREATION_MS = 1
 #: The ``requirements`` keys IMGAPI defines (sdc-imgapi docs/index.md, "requirements").
 REQUIREMENT_FIELDS = (
     "networks",
@@ -111,6 +106,7 @@ def _check_tags(value: Any) -> dict[str, Any]:
 
 
 def is_uuid(text: str) -> bool:
+    """Whether ``text`` is a UUID in its canonical spelling (any case)."""
     try:
         return str(uuid.UUID(text)) == text.lower()
     except ValueError:
@@ -150,71 +146,11 @@ def image_requirements(origin: Mapping[str, Any], machine: Mapping[str, Any]) ->
 # --- storage -------------------------------------------------------------------------------
 
 
-def _save(conn: sqlite3.Connection, image: Mapping[str, Any], published_at: str) -> None:
-    conn.execute(
-        "INSERT OR REPLACE INTO images (id, name, version, owner, state, public, published_at,"
-        " doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            image["id"],
-            image["name"],
-            image["version"],
-            image["owner"],
-            image["state"],
-            int(bool(image["public"])),
-            published_at,
-            dumps(dict(image)),
-        ),
-    )
-
-
 def _place(conn: sqlite3.Connection, image_id: str, datacenter: str) -> None:
     conn.execute(
         "INSERT OR IGNORE INTO image_locations (image, datacenter) VALUES (?, ?)",
         (image_id, datacenter),
     )
-
-
-def _files(image_id: str, image_type: str) -> list[dict[str, Any]]:
-    digest = hashlib.sha1(image_id.encode(), usedforsecurity=False).hexdigest()
-    size = 1_073_741_824 if image_type == "zvol" else 186_924_351
-    return [{"compression": "gzip", "sha1": digest, "size": size}]
-
-
-def settle(db: Database, now: float) -> int | None:
-    """Finish every image creation due at ``now``: the image becomes ``active``. Returns when
-    the next creation is due (epoch milliseconds), or ``None``."""
-    now_ms = to_ms(now)
-    with db.transaction() as conn:
-        due = conn.execute(
-            "SELECT image, job, finish_ms FROM image_creations WHERE settled = 0"
-            " AND finish_ms <= ?",
-            (now_ms,),
-        ).fetchall()
-        for row in due:
-            job = machines.job_status(db, str(row["job"]), now)
-            if job is not None and job.phase not in (machines.SUCCEEDED, machines.FAILED_JOB):
-                continue  # the machine's job still runs
-            found = conn.execute("SELECT doc FROM images WHERE id = ?", (row["image"],)).fetchone()
-            if found is not None:
-                image: dict[str, Any] = loads(found["doc"])
-                if image["state"] == "creating":
-                    published = iso_ms(row["finish_ms"])
-                    if job is not None and job.phase == machines.FAILED_JOB:
-                        # IMGAPI keeps a failed creation as a ``failed`` image with its error
-                        message = f"image creation failed: {job.error or 'job failed'}"
-                        image.update(state="failed", error={"message": message})
-                    else:
-                        image.update(
-                            state="active",
-                            published_at=published,
-                            files=_files(image["id"], str(image.get("type", ""))),
-                        )
-                    _save(conn, image, published)
-            conn.execute("UPDATE image_creations SET settled = 1 WHERE image = ?", (row["image"],))
-        pending = conn.execute(
-            "SELECT MIN(finish_ms) FROM image_creations WHERE settled = 0"
-        ).fetchone()
-    return None if pending is None or pending[0] is None else int(pending[0])
 
 
 @dataclass(frozen=True)
@@ -227,15 +163,15 @@ class Viewer:
 
 
 def list_visible(db: Database, viewer: Viewer) -> list[dict[str, Any]]:
-    """Every image the account may see in its datacenter, creations settled first."""
-    settle(db, viewer.now)
-    return catalog.list_images(db, viewer.account, viewer.datacenter)
+    """Every image the account may see in its datacenter, due jobs (creations) settled first."""
+    machines.settle_due(db, viewer.now)
+    return list_images(db, viewer.account, viewer.datacenter)
 
 
 def get_visible(db: Database, viewer: Viewer, image_id: str) -> dict[str, Any] | None:
-    """The image if the account may see it in its datacenter, creations settled first."""
-    settle(db, viewer.now)
-    return catalog.get_image(db, viewer.account, image_id, viewer.datacenter)
+    """The image if the account may see it in its datacenter, due jobs settled first."""
+    machines.settle_due(db, viewer.now)
+    return get_image(db, viewer.account, image_id, viewer.datacenter)
 
 
 def _owned(db: Database, viewer: Viewer, image_id: str) -> dict[str, Any]:
@@ -300,19 +236,8 @@ def create_from_machine(
             f"VM {machine_id} must be stopped to create an image from it"
             f" (it is {machine['state']})",
         )
-    source = catalog.find_image(db, str(machine["image"])) or {}
+    source = find_image(db, str(machine["image"])) or {}
     image_id = ids.new_uuid(db)
-    job_id = machines.queue_job(
-        db,
-        owner,
-        machine_id,
-        "create_image",
-        {"image": image_id},
-        caller=caller or {},
-        now=viewer.now,
-        provision_delay=provision_delay,
-    )
-    job = machines.job_status(db, job_id, viewer.now)
     image: dict[str, Any] = {
         "id": image_id,
         "name": manifest["name"],
@@ -329,14 +254,19 @@ def create_from_machine(
     image.update(owner=viewer.account, public=False, state="creating")
     if source.get("id"):
         image["origin"] = source["id"]
-    now_ms = to_ms(viewer.now)
-    finish_ms = job.finish_ms if job is not None else now_ms + _MIN_CREATION_MS
     with db.transaction() as conn:
-        _save(conn, image, iso_ms(now_ms))
+        # the image row first: the job's end (even an immediate one) finds it to finish
+        save_image(conn, image, iso_ms(to_ms(viewer.now)))
         _place(conn, image_id, viewer.datacenter)
-        conn.execute(
-            "INSERT INTO image_creations (image, job, machine, finish_ms) VALUES (?, ?, ?, ?)",
-            (image_id, job_id, machine_id, finish_ms),
+        job_id = machines.queue_job(
+            db,
+            owner,
+            machine_id,
+            "create_image",
+            {"image": image_id},
+            caller=caller or {},
+            now=viewer.now,
+            provision_delay=provision_delay,
         )
     return Creation(image, job_id)
 
@@ -349,7 +279,7 @@ def update_image(
     image.update(changes)
     with db.transaction() as conn:
         row = conn.execute("SELECT published_at FROM images WHERE id = ?", (image_id,)).fetchone()
-        _save(conn, image, str(row["published_at"]))
+        save_image(conn, image, str(row["published_at"]))
     return image
 
 
@@ -367,7 +297,6 @@ def delete_image(db: Database, viewer: Viewer, image_id: str) -> None:
         ).fetchone()
         if left is None:
             conn.execute("DELETE FROM images WHERE id = ?", (image["id"],))
-            conn.execute("DELETE FROM image_creations WHERE image = ?", (image["id"],))
 
 
 def clone_image(db: Database, viewer: Viewer, image_id: str) -> dict[str, Any]:
@@ -392,7 +321,7 @@ def clone_image(db: Database, viewer: Viewer, image_id: str) -> dict[str, Any]:
     clone = {k: v for k, v in image.items() if k != "acl"}
     clone.update(id=ids.new_uuid(db), owner=viewer.account, public=False)
     with db.transaction() as conn:
-        _save(conn, clone, str(clone.get("published_at", iso_ms(to_ms(viewer.now)))))
+        save_image(conn, clone, str(clone.get("published_at", iso_ms(to_ms(viewer.now)))))
         _place(conn, clone["id"], viewer.datacenter)
     return clone
 
@@ -409,7 +338,7 @@ def import_from_datacenter(
     """
     source = Viewer(viewer.account, source_datacenter, viewer.now)
     image = _owned(db, source, image_id)
-    if catalog.find_image(db, image_id, viewer.datacenter) is not None:
+    if find_image(db, image_id, viewer.datacenter) is not None:
         raise EmulatorError(
             409, "ImageUuidAlreadyExists", f'image uuid "{image_id}" already exists'
         )

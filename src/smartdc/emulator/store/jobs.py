@@ -1,0 +1,441 @@
+"""The job engine: machine jobs queued, started, finished and audited, in one loop.
+
+Every change to a machine after its creation is a job (:func:`queue_job`).
+:mod:`smartdc.emulator.lifecycle` decides what a job does to the state;
+:data:`smartdc.emulator.store.job_effects.EFFECTS` what else its success does. Each state
+change is written to the change log in the transaction that makes it. Jobs advance when they
+are due: the server's scheduler calls :func:`settle_due`, and every read settles the jobs due
+at the caller's ``now`` first.
+
+HTTP-free: functions take a :class:`Database` and the caller's clock.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from smartdc.emulator import lifecycle
+from smartdc.emulator.db import Database, dumps, loads, register_schema
+from smartdc.emulator.store import ids
+from smartdc.emulator.store.job_effects import (
+    EFFECTS,
+    FAILURE_EFFECTS,
+    allocate,
+    precondition_error,
+)
+from smartdc.emulator.store.machine_record import (
+    Machine,
+    Owner,
+    check_alias,
+    load,
+    load_owned,
+    log_change,
+    watched,
+)
+from smartdc.emulator.store.timestamps import iso_ms, to_ms
+
+register_schema(
+    """
+    CREATE TABLE IF NOT EXISTS machine_jobs (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        machine TEXT NOT NULL,
+        action TEXT NOT NULL,
+        params TEXT NOT NULL,
+        caller TEXT NOT NULL,
+        start_ms INTEGER NOT NULL,
+        finish_ms INTEGER NOT NULL,
+        phase TEXT NOT NULL,
+        state_before TEXT,
+        error TEXT
+    );
+    CREATE INDEX IF NOT EXISTS machine_jobs_pending ON machine_jobs (phase, start_ms);
+    CREATE INDEX IF NOT EXISTS machine_jobs_running ON machine_jobs (phase, finish_ms);
+    CREATE INDEX IF NOT EXISTS machine_jobs_by_machine ON machine_jobs (machine, finish_ms);
+    """
+)
+
+#: Job phases, as the workflow API names a job's execution.
+QUEUED = "queued"
+RUNNING_JOB = "running"
+SUCCEEDED = "succeeded"
+FAILED_JOB = "failed"
+PENDING = (QUEUED, RUNNING_JOB)
+
+#: Share of the provision job after which the machine has a compute node (is *allocated*).
+_ALLOCATION_FRACTION = 5
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """Who asks for a machine job, when, and how long jobs take."""
+
+    caller: Mapping[str, Any]
+    now: float
+    provision_delay: float
+
+
+def _allocate_due(conn: sqlite3.Connection, now_ms: int, where: str, args: tuple[Any, ...]) -> None:
+    """Allocate the provisioning machines whose allocation time has come (a fifth of their
+    provision job); a machine no compute node fits has its provision job fail."""
+    rows = conn.execute(
+        "SELECT j.seq, j.params, j.start_ms, j.finish_ms, j.error, m.id AS machine_id"
+        " FROM machine_jobs j JOIN machines m ON m.id = j.machine"
+        " WHERE j.action = 'provision' AND j.phase IN ('queued', 'running')"
+        f" AND j.start_ms + (j.finish_ms - j.start_ms) / {_ALLOCATION_FRACTION} <= ?"
+        " AND json_extract(m.doc, '$.compute_node') IS NULL AND j.error IS NULL"
+        f" AND {where} ORDER BY j.seq",
+        (now_ms, *args),
+    ).fetchall()
+    for row in rows:
+        machine = load(conn, row["machine_id"])
+        if machine is None:
+            continue
+        at_ms = row["start_ms"] + (row["finish_ms"] - row["start_ms"]) // _ALLOCATION_FRACTION
+        if loads(row["params"]).get("fail"):  # no capacity: no compute node is found
+            error: str | None = "provision failed"
+        else:
+            error = allocate(conn, machine, at_ms)
+        if error is not None:
+            conn.execute("UPDATE machine_jobs SET error = ? WHERE seq = ?", (error, row["seq"]))
+        machine.save(conn)
+
+
+def _follows_a_failure(conn: sqlite3.Connection, params: dict[str, Any]) -> bool:
+    """Whether the job was queued to follow another (``params["after"]``, a job id) that
+    did not succeed or was dropped; such a job is dropped in turn when it would start."""
+    after = params.get("after")
+    if after is None:
+        return False
+    row = conn.execute("SELECT phase FROM machine_jobs WHERE id = ?", (after,)).fetchone()
+    return row is None or row["phase"] != SUCCEEDED
+
+
+# --- settling due jobs ---------------------------------------------------------------------
+
+#: A running job's midpoint, when a step's ``late`` state replaces its ``during`` one.
+_MIDPOINT_SQL = "(j.start_ms + (j.finish_ms - j.start_ms) / 2)"
+_LATE_ACTIONS_SQL = ", ".join(f"'{action}'" for action in sorted(lifecycle.LATE_ACTIONS))
+#: Running jobs that are due to enter their second half.
+_ENTERS_LATE_SQL = (
+    f"(j.phase = 'running' AND j.action IN ({_LATE_ACTIONS_SQL})"
+    f" AND m.state != '{lifecycle.READY}' AND {_MIDPOINT_SQL} <= ?)"
+)
+
+
+def _enter_second_half(
+    conn: sqlite3.Connection, m: Machine, job: dict[str, Any], now_ms: int
+) -> None:
+    """Show the step's ``late`` state once a succeeding job is half done."""
+    if job["phase"] != RUNNING_JOB or job["error"] is not None:
+        return
+    middle = lifecycle.midpoint_ms(job["start_ms"], job["finish_ms"])
+    late = lifecycle.late_state(job["action"], job["state_before"])
+    during = lifecycle.begin(job["action"], job["state_before"]).during
+    if late is None or middle > now_ms or m.state != during:
+        return
+    before = watched(m)
+    m.state = late
+    m.updated_ms = max(m.updated_ms, middle)
+    log_change(conn, m, before, job["action"], middle)
+
+
+def settle(conn: sqlite3.Connection, now_ms: int, where: str, args: tuple[Any, ...]) -> None:
+    """Start and finish every job due at ``now_ms`` among the machines ``where`` selects."""
+    _allocate_due(conn, now_ms, where, args)
+    jobs = conn.execute(
+        "SELECT j.* FROM machine_jobs j JOIN machines m ON m.id = j.machine"
+        " WHERE ((j.phase = 'queued' AND j.start_ms <= ?)"
+        f" OR (j.phase = 'running' AND j.finish_ms <= ?) OR {_ENTERS_LATE_SQL}) AND {where}"
+        " ORDER BY j.seq",
+        (now_ms, now_ms, now_ms, *args),
+    ).fetchall()
+    loaded: dict[str, Machine] = {}
+    for job_row in jobs:
+        job = dict(job_row)
+        machine = loaded.get(job["machine"]) or load(conn, job["machine"])
+        if machine is None:
+            continue
+        loaded[machine.id] = machine
+        params: dict[str, Any] = loads(job["params"])
+        action = job["action"]
+        if job["phase"] == QUEUED:
+            if _follows_a_failure(conn, params):
+                conn.execute("DELETE FROM machine_jobs WHERE seq = ?", (job["seq"],))
+                continue
+            decision = lifecycle.begin(action, machine.state)
+            error = (
+                decision.error
+                or job.get("error")
+                or precondition_error(conn, machine, action, params)
+            )
+            job["state_before"] = machine.state
+            job["error"] = error
+            if error is None and decision.during is not None:
+                before = watched(machine)
+                machine.state = decision.during
+                machine.updated_ms = job["start_ms"]
+                log_change(conn, machine, before, action, job["start_ms"])
+            job["phase"] = RUNNING_JOB
+        _enter_second_half(conn, machine, job, now_ms)
+        if job["finish_ms"] <= now_ms:
+            before = watched(machine)
+            ok = job["error"] is None
+            machine.state = lifecycle.finish(action, job["state_before"], ok)
+            effect = (EFFECTS if ok else FAILURE_EFFECTS).get(action)
+            if effect is not None:
+                effect(conn, machine, params, job)
+            machine.updated_ms = job["finish_ms"]
+            job["phase"] = SUCCEEDED if ok else FAILED_JOB
+            log_change(conn, machine, before, action if ok else "", job["finish_ms"])
+        conn.execute(
+            "UPDATE machine_jobs SET phase = ?, state_before = ?, error = ? WHERE seq = ?",
+            (job["phase"], job["state_before"], job["error"], job["seq"]),
+        )
+    for machine in loaded.values():
+        machine.save(conn)
+
+
+def settle_machine(conn: sqlite3.Connection, machine_id: str, now_ms: int) -> None:
+    """Settle the jobs due at ``now_ms`` on one machine (in the caller's transaction)."""
+    settle(conn, now_ms, "m.id = ?", (machine_id,))
+
+
+def settle_owner(conn: sqlite3.Connection, owner: Owner, now_ms: int) -> None:
+    """Settle the jobs due at ``now_ms`` on the owner's machines."""
+    settle(conn, now_ms, "m.account = ? AND m.datacenter = ?", (owner.account, owner.datacenter))
+
+
+def settle_due(db: Database, now: float) -> int | None:
+    """Apply every job due at ``now`` on every machine; return when the next job step is due
+    (epoch milliseconds), or ``None`` when no job is pending. The server's scheduler calls
+    this at each due time, so changes happen (and reach the changefeed) on time."""
+    now_ms = to_ms(now)
+    with db.transaction() as conn:
+        settle(conn, now_ms, "1 = 1", ())
+        row = conn.execute(
+            "SELECT MIN(CASE WHEN j.phase = ? THEN j.start_ms"
+            f" WHEN j.action IN ({_LATE_ACTIONS_SQL}) AND {_MIDPOINT_SQL} > ?"
+            f" THEN {_MIDPOINT_SQL} ELSE j.finish_ms END)"
+            " FROM machine_jobs j WHERE j.phase IN (?, ?)",
+            (QUEUED, now_ms, *PENDING),
+        ).fetchone()
+        allocation = conn.execute(
+            f"SELECT MIN(j.start_ms + (j.finish_ms - j.start_ms) / {_ALLOCATION_FRACTION})"
+            " FROM machine_jobs j JOIN machines m ON m.id = j.machine"
+            " WHERE j.action = 'provision' AND j.phase IN (?, ?) AND j.error IS NULL"
+            " AND json_extract(m.doc, '$.compute_node') IS NULL",
+            PENDING,
+        ).fetchone()
+    due = [int(r[0]) for r in (row, allocation) if r is not None and r[0] is not None]
+    return min(due) if due else None
+
+
+def settle_account(db: Database, account: str, now: float) -> None:
+    """Apply the jobs due at ``now`` on every machine of the account, in every datacenter."""
+    with db.transaction() as conn:
+        settle(conn, to_ms(now), "m.account = ?", (account,))
+
+
+@contextmanager
+def settled(
+    db: Database, owner: Owner, machine_id: str, now_ms: int
+) -> Iterator[tuple[sqlite3.Connection, Machine]]:
+    """A transaction, and the owner's machine in it with its due jobs applied (404 when the
+    owner has no such machine)."""
+    with db.transaction() as conn:
+        settle_machine(conn, machine_id, now_ms)
+        yield conn, load_owned(conn, owner, machine_id)
+
+
+#: What decides, for the request being handled, whether a job it queues must fail (the
+#: emulator's ``FaultPlan.take_job_failure``); unset, no job is made to fail.
+_JOB_FAILURES: ContextVar[Callable[[str], bool] | None] = ContextVar(
+    "machine_job_failures", default=None
+)
+
+
+def use_job_failures(decide: Callable[[str], bool] | None) -> None:
+    """Have the jobs queued from here on in this context ask ``decide(action)`` whether they
+    must fail (a job made to fail fails when it starts, leaving the state alone)."""
+    _JOB_FAILURES.set(decide)
+
+
+def take_job_failure(action: str) -> bool:
+    """Whether the job about to be queued must fail, as :func:`use_job_failures` decides."""
+    decide = _JOB_FAILURES.get()
+    return decide is not None and decide(action)
+
+
+def enqueue(
+    conn: sqlite3.Connection,
+    machine_id: str,
+    action: str,
+    params: Mapping[str, Any],
+    caller: Mapping[str, Any],
+    now_ms: int,
+    provision_delay: float,
+) -> str:
+    """Queue a job in the caller's transaction, after the machine's pending ones; its id."""
+    if action != "provision" and not params.get("fail") and take_job_failure(action):
+        params = {**params, "fail": True}
+    row = conn.execute(
+        "SELECT MAX(finish_ms) FROM machine_jobs WHERE machine = ? AND phase IN (?, ?)",
+        (machine_id, *PENDING),
+    ).fetchone()
+    busy_until = row[0] if row is not None and row[0] is not None else now_ms
+    start_ms = max(now_ms, int(busy_until))
+    job_id = ids.new_uuid(conn)
+    conn.execute(
+        "INSERT INTO machine_jobs (id, machine, action, params, caller, start_ms, finish_ms,"
+        " phase) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            job_id,
+            machine_id,
+            action,
+            dumps(dict(params)),
+            dumps(dict(caller)),
+            start_ms,
+            start_ms + lifecycle.duration_ms(action, provision_delay),
+            QUEUED,
+        ),
+    )
+    return job_id
+
+
+# --- queueing and reading jobs ------------------------------------------------------------
+
+
+def queue_job(
+    db: Database,
+    owner: Owner,
+    machine_id: str,
+    action: str,
+    params: Mapping[str, Any],
+    *,
+    caller: Mapping[str, Any],
+    now: float,
+    provision_delay: float,
+) -> str:
+    """Queue a job on the machine and return its id.
+
+    Raises 404 for a machine the owner does not have, and 409 ``UnallocatedVM`` for an action
+    on a machine still provisioning. Whether the job succeeds is decided when it starts.
+    """
+    if not lifecycle.known_action(action):
+        raise ValueError(f"unknown job action {action!r}")
+    now_ms = to_ms(now)
+    with settled(db, owner, machine_id, now_ms) as (conn, machine):
+        lifecycle.check_allocated(action, machine.state)
+        if action == "rename":
+            check_alias(
+                conn,
+                owner,
+                str(params["name"]),
+                exclude=machine.id,
+                prefix="Invalid VM update parameters",
+            )
+        return enqueue(conn, machine.id, action, params, caller, now_ms, provision_delay)
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    """Where a job stands: its workflow phase, schedule (ms) and failure reason."""
+
+    id: str
+    action: str
+    phase: str
+    start_ms: int
+    finish_ms: int
+    error: str | None
+
+
+def job_statuses(
+    db: Database, owner: Owner, machine_id: str, job_ids: Sequence[str], now: float
+) -> dict[str, JobStatus]:
+    """The machine's jobs among ``job_ids`` as of ``now`` (dropped jobs are absent)."""
+    with settled(db, owner, machine_id, to_ms(now)) as (conn, machine):
+        marks = ", ".join("?" for _ in job_ids)
+        rows = conn.execute(
+            f"SELECT * FROM machine_jobs WHERE machine = ? AND id IN ({marks})",
+            (machine.id, *job_ids),
+        ).fetchall()
+    return {
+        row["id"]: JobStatus(
+            row["id"], row["action"], row["phase"], row["start_ms"], row["finish_ms"], row["error"]
+        )
+        for row in rows
+    }
+
+
+def job_status(db: Database, job_id: str, now: float) -> JobStatus | None:
+    """Where one job stands as of ``now``, its machine's due jobs applied first (``None``
+    for a job that was dropped or never queued)."""
+    now_ms = to_ms(now)
+    with db.transaction() as conn:
+        found = conn.execute("SELECT machine FROM machine_jobs WHERE id = ?", (job_id,)).fetchone()
+        if found is None:
+            return None
+        settle_machine(conn, str(found["machine"]), now_ms)
+        row = conn.execute("SELECT * FROM machine_jobs WHERE id = ?", (job_id,)).fetchone()
+    if row is None:
+        return None
+    return JobStatus(
+        row["id"], row["action"], row["phase"], row["start_ms"], row["finish_ms"], row["error"]
+    )
+
+
+def end_jobs(
+    db: Database, owner: Owner, machine_id: str, job_ids: Sequence[str], now: float
+) -> None:
+    """Stop jobs early: a running one finishes (successfully) at ``now``, a queued one is
+    dropped, a finished one is left alone."""
+    now_ms = to_ms(now)
+    with settled(db, owner, machine_id, now_ms) as (conn, machine):
+        for job_id in job_ids:
+            conn.execute(
+                "UPDATE machine_jobs SET finish_ms = ? WHERE id = ? AND machine = ? AND phase = ?",
+                (now_ms, job_id, machine.id, RUNNING_JOB),
+            )
+            conn.execute(
+                "DELETE FROM machine_jobs WHERE id = ? AND machine = ? AND phase = ?",
+                (job_id, machine.id, QUEUED),
+            )
+        settle_machine(conn, machine.id, now_ms)
+
+
+def pending_jobs(
+    db: Database, owner: Owner, machine_id: str, now: float
+) -> list[tuple[str, dict[str, Any]]]:
+    """The machine's queued and running jobs as ``(action, params)``, oldest first."""
+    with settled(db, owner, machine_id, to_ms(now)) as (conn, machine):
+        rows = conn.execute(
+            "SELECT action, params FROM machine_jobs WHERE machine = ? AND phase IN (?, ?)"
+            " ORDER BY seq",
+            (machine.id, *PENDING),
+        ).fetchall()
+    return [(str(row["action"]), loads(row["params"])) for row in rows]
+
+
+def audit(db: Database, owner: Owner, machine_id: str, now: float) -> list[dict[str, Any]]:
+    """Finished jobs, newest first, as AuditEntry objects."""
+    with settled(db, owner, machine_id, to_ms(now)) as (conn, machine):
+        rows = conn.execute(
+            "SELECT * FROM machine_jobs WHERE machine = ? AND phase IN (?, ?)"
+            " ORDER BY finish_ms DESC, seq DESC",
+            (machine.id, SUCCEEDED, FAILED_JOB),
+        ).fetchall()
+    return [
+        {
+            "action": row["action"],
+            "success": "yes" if row["phase"] == SUCCEEDED else "no",
+            "time": iso_ms(row["finish_ms"]),
+            "caller": loads(row["caller"]),
+        }
+        for row in rows
+    ]
