@@ -12,7 +12,6 @@ import pytest
 
 from smartdc.emulator.app import CloudAPIApp, Incoming
 from smartdc.emulator.context import Call, Reply, Route
-from smartdc.emulator.openapi import build_openapi
 from smartdc.emulator.server import EmulatorServer
 from tests.emulator.checks import assert_early_error, assert_reduced_headers, error_of
 from tests.emulator.signing import SignedClient, Signer, signed_headers
@@ -209,22 +208,6 @@ def test_openapi_lists_every_route(plain: httpx.Client) -> None:
     get_key = document["paths"]["/{login}/keys/{key}"]["get"]
     assert [p["name"] for p in get_key["parameters"] if p["in"] == "path"] == ["login", "key"]
     assert get_key["x-cloudapi-versions"][-1] == "9.0.0"
-
-
-def test_openapi_action_operations_carry_the_action_in_the_path_key() -> None:
-    def handler(call: object) -> Reply:
-        return Reply(202)
-
-    routes = [
-        Route("StartMachine", "POST", "/{login}/machines/{id}", handler, query_action="start"),
-        Route("StopMachine", "POST", "/{login}/machines/{id}", handler, query_action="stop"),
-    ]
-    document = build_openapi(routes)
-    assert set(document["paths"]) == {
-        "/{login}/machines/{id}?action=start",
-        "/{login}/machines/{id}?action=stop",
-    }
-    assert "?action=" in document["info"]["description"]
 
 
 def test_state_dump_shows_accounts(plain: httpx.Client) -> None:

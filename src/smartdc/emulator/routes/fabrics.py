@@ -13,10 +13,14 @@ FABRIC_SINCE = "7.3.0"
 _VLAN_PROPERTIES = frozenset({"vlan_id", "name", "description"})
 
 
+#: The largest 802.1Q VLAN id; a larger number names no VLAN (and would not fit SQLite).
+MAX_VLAN_ID = 4095
+
+
 def _vlan_id(call: Call) -> int:
     """The path's VLAN id; anything but a VLAN number is a VLAN the account does not have."""
     text = call.path_params["vlan_id"]
-    if not is_number(text):
+    if not is_number(text) or int(text) > MAX_VLAN_ID:
         raise fabrics.vlan_not_found()
     return int(text)
 
