@@ -19,16 +19,15 @@ lib/do_changefeed.js):
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import json
 from collections.abc import Sequence
-from typing import Any
 
 import anyio.to_thread
 
 from smartdc.emulator.db import Database
 from smartdc.emulator.store import changes
-from smartdc.emulator.websockets import Channel
+from smartdc.emulator.websockets import Channel, Committed, events
 
 
 def parse_registration(text: str | bytes) -> tuple[frozenset[str], frozenset[str] | None] | None:
@@ -70,32 +69,12 @@ class ChangefeedSession:
 
     async def run(self, channel: Channel) -> None:
         """Read registrations and send matching changes until the client goes away."""
-        loop = asyncio.get_running_loop()
-        wake = asyncio.Event()
-
-        def poke() -> None:
-            if not loop.is_closed():
-                loop.call_soon_threadsafe(wake.set)
-
-        self._db.add_commit_listener(poke)
         registration: tuple[frozenset[str], frozenset[str] | None] | None = None
         last: str | None = None
-        reader: asyncio.Task[str | bytes | None] = asyncio.create_task(channel.receive())
-        waiter: asyncio.Task[Any] | None = None
-        try:
-            while True:
-                waiter = asyncio.create_task(wake.wait())
-                done, _ = await asyncio.wait({reader, waiter}, return_when=asyncio.FIRST_COMPLETED)
-                if reader in done:
-                    frame = reader.result()
-                    if frame is None:
-                        return
-                    registration = parse_registration(frame) or registration
-                    reader = asyncio.create_task(channel.receive())
-                if waiter in done:
-                    wake.clear()
-                else:
-                    waiter.cancel()
+        async with contextlib.aclosing(events(channel, self._db)) as stream:
+            async for event in stream:
+                if not isinstance(event, Committed):
+                    registration = parse_registration(event) or registration
                 if registration is None:
                     continue
                 found = await anyio.to_thread.run_sync(
@@ -109,11 +88,6 @@ class ChangefeedSession:
                     if text != last:
                         await channel.send_text(text)
                         last = text
-        finally:
-            self._db.remove_commit_listener(poke)
-            reader.cancel()
-            if waiter is not None:
-                waiter.cancel()
 
 
 def _matches(change: changes.Change, wanted: frozenset[str], vms: frozenset[str] | None) -> bool:

@@ -9,7 +9,7 @@ away and the socket is closed, as the hypervisor's VNC server would close.
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -18,7 +18,7 @@ import anyio.to_thread
 from smartdc.emulator.db import Database
 from smartdc.emulator.rfb import RfbServer, machine_lines
 from smartdc.emulator.store import changes
-from smartdc.emulator.websockets import Channel
+from smartdc.emulator.websockets import Channel, Committed, events
 
 #: The sub-protocols CloudAPI accepts for the console, in its order of preference.
 SUBPROTOCOLS = ("binary", "rfb")
@@ -45,42 +45,17 @@ class VncSession:
 
     async def run(self, channel: Channel) -> None:
         """Relay RFB between the client and the console until either side is done."""
-        loop = asyncio.get_running_loop()
-        wake = asyncio.Event()
-
-        def poke() -> None:
-            if not loop.is_closed():
-                loop.call_soon_threadsafe(wake.set)
-
-        self._db.add_commit_listener(poke)
         await channel.send_bytes(self._rfb.initial_bytes())
-        reader: asyncio.Task[str | bytes | None] = asyncio.create_task(channel.receive())
-        waiter: asyncio.Task[Any] | None = None
-        try:
-            while True:
-                waiter = asyncio.create_task(wake.wait())
-                done, _ = await asyncio.wait({reader, waiter}, return_when=asyncio.FIRST_COMPLETED)
-                if reader in done:
-                    frame = reader.result()
-                    if frame is None:
-                        return
-                    if isinstance(frame, bytes):
-                        await self._send(channel, self._rfb.receive(frame))
-                        if self._rfb.closed:
-                            await channel.close(reason=self._rfb.error or "")
-                            return
-                    reader = asyncio.create_task(channel.receive())
-                if waiter in done:
-                    wake.clear()
+        async with contextlib.aclosing(events(channel, self._db)) as stream:
+            async for event in stream:
+                if isinstance(event, Committed):
                     if not await self._follow_machine(channel):
                         return
-                else:
-                    waiter.cancel()
-        finally:
-            self._db.remove_commit_listener(poke)
-            reader.cancel()
-            if waiter is not None:
-                waiter.cancel()
+                elif isinstance(event, bytes):
+                    await self._send(channel, self._rfb.receive(event))
+                    if self._rfb.closed:
+                        await channel.close(reason=self._rfb.error or "")
+                        return
 
     async def _follow_machine(self, channel: Channel) -> bool:
         """Redraw on the machine's changes; ``False`` once it no longer runs (socket closed)."""

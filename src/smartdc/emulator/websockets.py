@@ -8,9 +8,13 @@ answers ``Reply(101, body=<Session>)``. The app then accepts the socket and hand
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Awaitable, Callable, MutableMapping, Sequence
-from typing import Any, Protocol
+from collections.abc import AsyncGenerator, Awaitable, Callable, MutableMapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from smartdc.emulator.db import Database
 
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -77,3 +81,46 @@ def offered_subprotocols(headers: MutableMapping[str, str] | dict[str, str]) -> 
     """The sub-protocols a client offers (``Sec-WebSocket-Protocol``, lower-case names)."""
     raw = headers.get("sec-websocket-protocol", "")
     return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+class Committed:
+    """What :func:`events` yields when a write has been committed to the database."""
+
+
+COMMITTED = Committed()
+
+
+async def events(channel: Channel, db: Database) -> AsyncGenerator[str | bytes | Committed, None]:
+    """The client's frames and the database's commits, in the order they happen, until the
+    client goes away; a session's whole input. Use it under ``contextlib.aclosing`` so that
+    leaving early stops listening at once."""
+    loop = asyncio.get_running_loop()
+    wake = asyncio.Event()
+
+    def poke() -> None:
+        if not loop.is_closed():
+            loop.call_soon_threadsafe(wake.set)
+
+    db.add_commit_listener(poke)
+    reader: asyncio.Task[str | bytes | None] = asyncio.create_task(channel.receive())
+    waiter: asyncio.Task[Any] | None = None
+    try:
+        while True:
+            waiter = asyncio.create_task(wake.wait())
+            done, _ = await asyncio.wait({reader, waiter}, return_when=asyncio.FIRST_COMPLETED)
+            if reader in done:
+                frame = reader.result()
+                if frame is None:
+                    return
+                yield frame
+                reader = asyncio.create_task(channel.receive())
+            if waiter in done:
+                wake.clear()
+                yield COMMITTED
+            else:
+                waiter.cancel()
+    finally:
+        db.remove_commit_listener(poke)
+        reader.cancel()
+        if waiter is not None:
+            waiter.cancel()
