@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import client
 import getmachine
 import listing
 import load
@@ -31,7 +32,7 @@ from sshkeys import client_environment, make_home
 import cli
 from smartdc import __version__ as smartdc_version
 
-BENCHMARKS = ("sign", "list", "get", "cli", "load")
+BENCHMARKS = ("sign", "list", "get", "cli", "load", "async", "presigned", "wait", "memory")
 ACCOUNT = "bench"
 
 
@@ -51,6 +52,11 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--cli-reps", type=int, default=9, help="timed CLI commands per side")
     parser.add_argument("--load-clients", type=int, default=50, help="concurrent load clients")
     parser.add_argument("--load-seconds", type=float, default=15.0, help="how long the load runs")
+    parser.add_argument("--async-calls", type=int, default=1000, help="calls per async round")
+    parser.add_argument("--wait-reps", type=int, default=5, help="machines per wait side")
+    parser.add_argument(
+        "--memory-machines", type=int, default=6000, help="machines in the memory listing"
+    )
     args = parser.parse_args(argv)
     if args.load_seconds <= 0:
         parser.error("--load-seconds must be more than 0")
@@ -58,7 +64,18 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     unknown = sorted(set(args.only) - set(BENCHMARKS))
     if unknown:
         parser.error(f"unknown benchmark(s) {', '.join(unknown)}; choose from {BENCHMARKS}")
-    for name in ("reps", "list_reps", "machines", "calls", "rounds", "cli_reps", "load_clients"):
+    for name in (
+        "reps",
+        "list_reps",
+        "machines",
+        "calls",
+        "rounds",
+        "cli_reps",
+        "load_clients",
+        "async_calls",
+        "wait_reps",
+        "memory_machines",
+    ):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.calls + getmachine.WARMUP_CALLS > args.machines and "get" in args.only:
@@ -112,6 +129,36 @@ def main(argv: list[str] | None = None) -> int:
                         "TCP connections opened during the timed GetMachine rounds: "
                         + ", ".join(f"{side} {count}" for side, count in connections.items())
                     )
+        if {"async", "presigned"} & set(args.only):
+            home, key = make_home(directory / "client-home", ed25519=True)
+            print(f"seeding an emulator with {args.calls:,} machines ...", flush=True)
+            with EmulatorProcess(ACCOUNT, key.pub_path, args.calls) as emulator:
+                env = client_environment(home, emulator.url, emulator.account, key)
+                if "async" in args.only:
+                    print(f"GetMachine, {client.INFLIGHT} in flight ...", flush=True)
+                    rows += client.run_async(
+                        emulator, key, home, env, args.async_calls, args.rounds
+                    )
+                if "presigned" in args.only:
+                    print("GetMachine against pre-signed httpx ...", flush=True)
+                    rows += client.run_sequential(emulator, key, args.calls, args.rounds)
+        if "wait" in args.only:
+            print(f"waits, {args.wait_reps} machines per side ...", flush=True)
+            home, key = make_home(directory / "wait-home", ed25519=True)
+            env = client_environment(home, "", ACCOUNT, key)
+            rows += client.run_waits(key, home, env, args.wait_reps)
+        if "memory" in args.only:
+            home, key = make_home(directory / "memory-home", ed25519=True)
+            print(f"seeding an emulator with {args.memory_machines:,} machines ...", flush=True)
+            with EmulatorProcess(ACCOUNT, key.pub_path, args.memory_machines) as emulator:
+                print("listing memory ...", flush=True)
+                memory = client.run_memory(emulator, key, 3)
+            context["listing memory"] = memory
+            notes.append(
+                f"listing memory: iter_machines() over {memory['machines']:,} machines peaked "
+                f"at {memory['listing_peak_bytes'] / 1e6:.1f} MB, one 1,000-machine page at "
+                f"{memory['page_peak_bytes'] / 1e6:.1f} MB: {memory['ratio']:.2f}x one page"
+            )
         if "cli" in args.only:
             print(f"CLI commands, {cli.INSTANCES} instances ...", flush=True)
             home, key = make_home(directory / "cli-home")

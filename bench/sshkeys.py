@@ -51,11 +51,13 @@ def generate(path: Path, key_type: KeyType) -> KeyFile:
     return KeyFile(path, md5_fingerprint(load_private_key(path)))
 
 
-def make_home(directory: Path) -> tuple[Path, KeyFile]:
-    """A HOME whose ``~/.ssh/id_rsa`` is a new RSA 2048 key, the one both CloudAPI clients
-    find by its fingerprint."""
+def make_home(directory: Path, *, ed25519: bool = False) -> tuple[Path, KeyFile]:
+    """A HOME whose ``~/.ssh/id_rsa`` is a new RSA 2048 key (or ``id_ed25519`` an Ed25519
+    key), the one both CloudAPI clients find by its fingerprint."""
     ssh = directory / ".ssh"
     ssh.mkdir(parents=True, mode=0o700)
+    if ed25519:
+        return directory, generate(ssh / "id_ed25519", SIGNING_KEY_TYPES[3])
     return directory, generate(ssh / "id_rsa", SIGNING_KEY_TYPES[0])
 
 

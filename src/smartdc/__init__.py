@@ -13,6 +13,7 @@ from smartdc._version import __version__
 
 if TYPE_CHECKING:
     from smartdc.api import CloudAPI, prompt_passphrase
+    from smartdc.api.async_client import AsyncCloudAPI
     from smartdc.errors import (
         CloudAPIError,
         ConfigError,
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
 #: Where each public name lives.
 _HOMES = {
     "CloudAPI": "smartdc.api",
+    "AsyncCloudAPI": "smartdc.api.async_client",
     "prompt_passphrase": "smartdc.api",
     "CloudAPIError": "smartdc.errors",
     "ConfigError": "smartdc.errors",
@@ -81,6 +83,7 @@ __all__ = [
     "DEFAULT_CONFIG",
     "DEFAULT_LOCATION",
     "KNOWN_LOCATIONS",
+    "AsyncCloudAPI",
     "CloudAPI",
     "CloudAPIError",
     "ConfigError",

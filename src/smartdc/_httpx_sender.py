@@ -50,24 +50,69 @@ class HttpxSender:
         try:
             raw = self._client.send(request)
         except httpx.TransportError as exc:
-            tls_failed = _tls_failure(exc) is not None
-            detail = str(exc) or type(exc).__name__
-            kind: FailureKind = (
-                "timeout"
-                if isinstance(exc, httpx.TimeoutException)
-                else "connect"
-                if isinstance(exc, httpx.ConnectError)
-                else "other"
-            )
-            retryable = isinstance(exc, _NO_RESPONSE_ERRORS) and not tls_failed
-            raise SendError(
-                failure(kind, method, url, detail, tls_failed=tls_failed), retryable=retryable
-            ) from exc
+            raise _send_error(exc, method, url) from exc
         return RawResponse(raw.status_code, Headers(raw.headers.multi_items()), raw.content)
 
     def close(self) -> None:
         """Close pooled connections."""
         self._client.close()
+
+
+class AsyncHttpxSender:
+    """Sends requests over a keep-alive ``httpx.AsyncClient`` (for :class:`smartdc.AsyncCloudAPI`);
+    redirects are never followed."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        verify: bool | ssl.SSLContext = True,
+        timeout: float = 30.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        max_connections: int = 100,
+    ) -> None:
+        parts = httpx.URL(base_url)
+        self._origin = f"{parts.scheme}://{parts.netloc.decode('ascii')}"
+        self._client = httpx.AsyncClient(
+            verify=verify,
+            timeout=timeout,
+            transport=transport,
+            follow_redirects=False,
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            ),
+        )
+
+    async def send(
+        self, method: str, target: str, headers: Mapping[str, str], body: bytes | None
+    ) -> RawResponse:
+        """Send one request; httpx failures are raised as :class:`SendError`."""
+        url = self._origin + target
+        request = self._client.build_request(method, url, headers=headers, content=body)
+        try:
+            raw = await self._client.send(request)
+        except httpx.TransportError as exc:
+            raise _send_error(exc, method, url) from exc
+        return RawResponse(raw.status_code, Headers(raw.headers.multi_items()), raw.content)
+
+    async def close(self) -> None:
+        """Close pooled connections."""
+        await self._client.aclose()
+
+
+def _send_error(exc: httpx.TransportError, method: str, url: str) -> SendError:
+    """The :class:`SendError` for an httpx failure, retryable when no response can have come."""
+    tls_failed = _tls_failure(exc) is not None
+    detail = str(exc) or type(exc).__name__
+    kind: FailureKind = (
+        "timeout"
+        if isinstance(exc, httpx.TimeoutException)
+        else "connect"
+        if isinstance(exc, httpx.ConnectError)
+        else "other"
+    )
+    retryable = isinstance(exc, _NO_RESPONSE_ERRORS) and not tls_failed
+    return SendError(failure(kind, method, url, detail, tls_failed=tls_failed), retryable=retryable)
 
 
 def _tls_failure(exc: BaseException) -> ssl.SSLError | None:

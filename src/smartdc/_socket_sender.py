@@ -5,7 +5,9 @@ importing httpx takes about 0.13 s and ``http.client`` (with its email parser) a
 a 2-core machine, while this module needs only ``socket`` (and ``ssl`` for https URLs). It
 speaks the HTTP/1.1 subset CloudAPI uses: one request at a time on a keep-alive connection,
 bodies framed by ``Content-Length`` or chunked transfer coding, no compression, no redirects
-followed. A kept connection the server has closed meanwhile is reopened once, transparently.
+followed. A kept connection the server has closed meanwhile is reopened, transparently: when
+the close is seen before sending, for any request; when it is seen only after sending, for
+idempotent methods only, since a POST may have been acted on.
 Each thread gets a connection of its own, so one client can send from several threads at once.
 """
 
@@ -17,22 +19,23 @@ from collections.abc import Mapping
 from typing import IO, TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from smartdc.transport import Headers, RawResponse, SendError, failure, tls_context
+from smartdc import _http11
+from smartdc._http11 import MAX_LINE, ProtocolError
+from smartdc.transport import (
+    IDEMPOTENT_METHODS,
+    Headers,
+    RawResponse,
+    SendError,
+    failure,
+    tls_context,
+)
 
 if TYPE_CHECKING:
     import ssl
 
-#: Longest status or header line accepted, and most header lines, before the answer is refused.
-_MAX_LINE = 65536
-_MAX_HEADERS = 200
-
 
 class _StaleConnection(Exception):
     """A reused connection was closed by the server before it answered."""
-
-
-class _ProtocolError(Exception):
-    """The server's answer is not HTTP/1.x."""
 
 
 class _Connection:
@@ -88,11 +91,7 @@ class SocketSender:
         self, method: str, target: str, headers: Mapping[str, str], body: bytes | None
     ) -> RawResponse:
         """Send one request and read the whole answer; failures raise :class:`SendError`."""
-        lines = [f"{method} {target} HTTP/1.1"]
-        lines.extend(f"{name}: {value}" for name, value in headers.items())
-        if body is not None or method in ("POST", "PUT", "PATCH"):
-            lines.append(f"Content-Length: {len(body or b'')}")
-        payload = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + (body or b"")
+        payload = _http11.request_bytes(method, target, headers, body)
         url = self._origin + target
         for reused in (self._sock is not None, False):
             try:
@@ -104,30 +103,34 @@ class SocketSender:
                 raise SendError(
                     failure("timeout", method, url, str(exc) or "timed out"), retryable=False
                 ) from exc
-            except _ProtocolError as exc:
+            except ProtocolError as exc:
                 self._drop()
                 raise SendError(failure("other", method, url, str(exc)), retryable=True) from exc
             except OSError as exc:
                 self._drop()
-                raise _send_error(exc, method, url) from exc
+                raise send_error(exc, method, url) from exc
         raise AssertionError("unreachable: a fresh connection is never stale")
 
     def _exchange(self, payload: bytes, method: str, reused: bool) -> RawResponse:
+        if self._sock is not None and _closed_by_peer(self._sock):
+            self._drop()  # the server closed the idle connection: nothing was sent on it
         if self._sock is None:
             self._connect(method)
         assert self._sock is not None and self._reader is not None
         try:
             self._sock.sendall(payload)
-            status_line = self._reader.readline(_MAX_LINE + 1)
+            status_line = self._reader.readline(MAX_LINE + 1)
         except (BrokenPipeError, ConnectionResetError):
             if not reused:
                 raise
             status_line = b""
         if not status_line:
             self._drop()
-            if reused:
+            # Sending again is safe only where the request may be repeated: a POST that
+            # reached the server may have been acted on (transport's retry table).
+            if reused and method in IDEMPOTENT_METHODS:
                 raise _StaleConnection()
-            raise _ProtocolError("the server closed the connection without answering")
+            raise ProtocolError("the server closed the connection without answering")
         status, headers = self._read_head(status_line)
         content = self._read_body(method, status, headers)
         if headers.get("connection", "").lower() == "close":
@@ -162,37 +165,23 @@ class SocketSender:
 
     def _read_head(self, status_line: bytes) -> tuple[int, Headers]:
         assert self._reader is not None
-        parts = status_line.decode("latin-1").rstrip("\r\n").split(" ", 2)
-        if (
-            len(parts) < 2
-            or not parts[0].startswith("HTTP/1.")
-            or not (parts[1].isascii() and parts[1].isdigit())
-        ):
-            raise _ProtocolError(f"not an HTTP/1.x status line: {status_line[:80]!r}")
+        status = _http11.status_of(status_line)
         items: list[tuple[str, str]] = []
         while True:
-            line = self._reader.readline(_MAX_LINE + 1)
-            if line in (b"\r\n", b"\n"):
-                break
-            if not line or len(line) > _MAX_LINE or len(items) >= _MAX_HEADERS:
-                raise _ProtocolError("the response headers are truncated or too large")
-            name, sep, value = line.decode("latin-1").partition(":")
-            if not sep:
-                raise _ProtocolError(f"malformed header line: {line[:80]!r}")
-            items.append((name.strip(), value.strip()))
-        return int(parts[1]), Headers(items)
+            line = self._reader.readline(MAX_LINE + 1)
+            if _http11.is_end_of_head(line):
+                return status, Headers(items)
+            items.append(_http11.header_of(line, len(items)))
 
     def _read_body(self, method: str, status: int, headers: Headers) -> bytes:
         assert self._reader is not None
-        if method == "HEAD" or status in (204, 304) or 100 <= status < 200:
+        framed, length = _http11.framing(method, status, headers)
+        if framed == "none":
             return b""
-        if "chunked" in headers.get("transfer-encoding", "").lower():
+        if framed == "length":
+            return _http11.check_length(self._reader.read(length), length)
+        if framed == "chunked":
             return self._read_chunked()
-        length = headers.get("content-length")
-        if length is not None:
-            if not (length.strip().isascii() and length.strip().isdigit()):
-                raise _ProtocolError(f"bad Content-Length {length!r}")
-            return self._read_exactly(int(length))
         content = self._reader.read()
         self._drop()
         return content
@@ -201,24 +190,13 @@ class SocketSender:
         assert self._reader is not None
         chunks: list[bytes] = []
         while True:
-            size_line = self._reader.readline(_MAX_LINE + 1)
-            try:
-                size = int(size_line.split(b";", 1)[0].strip(), 16)
-            except ValueError:
-                raise _ProtocolError(f"bad chunk size line {size_line[:40]!r}") from None
+            size = _http11.chunk_size(self._reader.readline(MAX_LINE + 1))
             if size == 0:
-                while self._reader.readline(_MAX_LINE + 1) not in (b"\r\n", b"\n", b""):
+                while self._reader.readline(MAX_LINE + 1) not in (b"\r\n", b"\n", b""):
                     pass  # trailers
                 return b"".join(chunks)
-            chunks.append(self._read_exactly(size))
-            self._reader.readline(_MAX_LINE + 1)
-
-    def _read_exactly(self, size: int) -> bytes:
-        assert self._reader is not None
-        data = self._reader.read(size)
-        if len(data) != size:
-            raise _ProtocolError(f"the body ended after {len(data)} of {size} bytes")
-        return data
+            chunks.append(_http11.check_length(self._reader.read(size), size))
+            self._reader.readline(MAX_LINE + 1)
 
     def _drop(self) -> None:
         """Close this thread's connection, if any."""
@@ -238,7 +216,19 @@ class SocketSender:
             connection.close()
 
 
-def _send_error(exc: OSError, method: str, url: str) -> SendError:
+def _closed_by_peer(sock: socket.socket) -> bool:
+    """Whether an idle kept connection was closed by the server (readable means EOF or a
+    stray byte; either way it cannot carry a request)."""
+    import select
+
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
+
+
+def send_error(exc: OSError, method: str, url: str) -> SendError:
     """A socket failure as the caller sees it; TLS handshake failures are never retried."""
     detail = str(exc) or type(exc).__name__
     tls_failed = type(exc).__module__ == "ssl"

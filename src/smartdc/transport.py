@@ -38,9 +38,9 @@ content type, instead of handing the page back as if it were data.
 
 from __future__ import annotations
 
+import contextvars
 import json
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
@@ -436,8 +436,9 @@ class Closeable:
         self.close()
 
 
-class HttpSession(Closeable):
-    """Signed, retried requests to one CloudAPI endpoint over a :class:`Sender`.
+class SessionCore:
+    """What the sync and the async session share: the endpoint, the signer, the headers
+    every request carries, the retry policy, the debug echo and the last response.
 
     ``always_params`` go at the end of every request's query (CloudAPI's ``as-role``).
     """
@@ -446,40 +447,40 @@ class HttpSession(Closeable):
         self,
         base_url: str,
         *,
-        sender: Sender,
         signer: RequestSigner,
         headers: Mapping[str, str],
         always_params: Mapping[str, str] | None = None,
         debug: bool | TextIO = False,
         retry_policy: RetryPolicy | None = None,
-        sleep: Callable[[float], None] = time.sleep,
         unauthorized_hint: str | None = None,
     ) -> None:
         parts = urlsplit(base_url)
         self._base_url = base_url.rstrip("/")
         self._prefix = parts.path.rstrip("/")
         self._host = parts.netloc
-        self._sender = sender
         self._signer = signer
         self._headers = dict(headers)
         self._always_params = dict(always_params or {})
         self.retry_policy = retry_policy or RetryPolicy()
         self.debug = debug
-        self._sleep = sleep
         self._unauthorized_hint = unauthorized_hint
-        self._local = threading.local()
+        # Per thread and per asyncio task: each sees the responses it received.
+        self._last: contextvars.ContextVar[Response | None] = contextvars.ContextVar(
+            f"smartdc-last-response-{id(self):x}", default=None
+        )
 
     @property
     def last_response(self) -> Response | None:
-        """The last response this thread received (error responses included)."""
-        last: Response | None = getattr(self._local, "last", None)
-        return last
+        """The response to the last request this thread (or asyncio task) sent, error
+        responses too; ``None`` while it is under way, or when it got no response."""
+        return self._last.get()
 
-    def close(self) -> None:
-        """Close pooled connections."""
-        self._sender.close()
+    @property
+    def signer(self) -> RequestSigner:
+        """What signs every request."""
+        return self._signer
 
-    def request(
+    def exchange(
         self,
         method: str,
         path: str,
@@ -488,11 +489,11 @@ class HttpSession(Closeable):
         json: Any = None,
         headers: Mapping[str, str] | None = None,
         accept_redirect: bool = False,
-    ) -> Response:
-        """Send one request, retrying as the module table says; raise on error statuses.
-
-        A 3xx answer is returned rather than raised only when ``accept_redirect`` is true.
-        """
+    ) -> Exchange:
+        """The attempts of one request, decided without I/O (see :class:`Exchange`)."""
+        # The previous answer is not this request's: dropping it also means a paged listing
+        # never holds the last page (through here) while the next one arrives.
+        self._last.set(None)
         method = method.upper()
         query = encode_query({**(params or {}), **self._always_params})
         target = self._prefix + path + (f"?{query}" if query else "")
@@ -501,74 +502,7 @@ class HttpSession(Closeable):
         if body is not None:
             base["Content-Type"] = "application/json"
         base.update(headers or {})
-        attempt = 0
-        while True:
-            sent = dict(base)
-            sent.update(self._signer.headers_for(method, target, extra=sent))
-            started = time.monotonic()
-            try:
-                raw = self._sender.send(method, target, sent, body)
-            except SendError as failure:
-                error = failure.build(f" after {attempt + 1} attempts" if attempt else "")
-                self._echo(method, target, type(error).__name__, started)
-                if (
-                    failure.retryable
-                    and attempt < self.retry_policy.retries
-                    and method in IDEMPOTENT_METHODS
-                ):
-                    self._sleep(self.retry_policy.backoff(attempt))
-                    attempt += 1
-                    continue
-                if method not in IDEMPOTENT_METHODS and _may_have_arrived(error, failure):
-                    error = type(error)(f"{str(error).rstrip('.')}; {_not_replayed(method)}")
-                raise error from failure.__cause__
-            url = self._base_url + target[len(self._prefix) :]
-            self._echo(method, target, str(raw.status), started, raw.headers.get("request-id"))
-            success = 200 <= raw.status < 300
-            if method == "HEAD":
-                decoded = None
-            elif success:
-                try:
-                    decoded = decode_success(
-                        raw.status,
-                        raw.content,
-                        raw.headers,
-                        method=method,
-                        url=url,
-                        accept=sent.get("Accept"),
-                    )
-                except errors.UnexpectedResponseError:
-                    text = raw.content.decode("utf-8", "replace")
-                    self._local.last = Response(method, url, raw.status, raw.headers, text)
-                    raise
-            else:
-                decoded = decode_body(raw.content)
-            response = Response(method, url, raw.status, raw.headers, decoded)
-            self._local.last = response
-            if raw.status in RETRY_STATUSES and attempt < self.retry_policy.retries:
-                retry_after = raw.headers.get("retry-after")
-                wanted = parse_retry_after(retry_after)
-                if wanted is not None and wanted > self.retry_policy.max_delay:
-                    self._note(
-                        f"Retry-After {wanted:g} s is longer than the retry cap "
-                        f"(max_delay {self.retry_policy.max_delay:g} s): not retrying"
-                    )
-                    raise error_for(
-                        response,
-                        unauthorized_hint=self._unauthorized_hint,
-                        extra_hint=(
-                            f"the server asked to wait {wanted:g} s before retrying "
-                            "(Retry-After), longer than the retry cap of "
-                            f"{self.retry_policy.max_delay:g} s (RetryPolicy.max_delay); "
-                            "try again later, or raise the cap"
-                        ),
-                    )
-                self._sleep(self.retry_policy.delay(attempt, retry_after))
-                attempt += 1
-                continue
-            if success or (accept_redirect and 300 <= raw.status < 400):
-                return response
-            raise error_for(response, unauthorized_hint=self._unauthorized_hint)
+        return Exchange(self, method, target, body, base, accept_redirect)
 
     def _echo(
         self,
@@ -594,6 +528,187 @@ class HttpSession(Closeable):
         stream: TextIO = sys.stderr if self.debug is True else self.debug
         stream.write(f"smartdc: {text}\n")
         stream.flush()
+
+
+class Exchange:
+    """One request and its attempts: what to send each time, and what each outcome means
+    (retry after a delay, return, or raise), following the module's retry table.
+
+    The sessions do the I/O around it: sign (:meth:`signed_headers`), send, then hand the
+    outcome to :meth:`failed` or :meth:`answered`.
+    """
+
+    __slots__ = ("_accept_redirect", "_base", "_session", "attempt", "body", "method", "target")
+
+    def __init__(
+        self,
+        session: SessionCore,
+        method: str,
+        target: str,
+        body: bytes | None,
+        base: dict[str, str],
+        accept_redirect: bool,
+    ) -> None:
+        self._session = session
+        self.method = method
+        self.target = target
+        self.body = body
+        self._base = base
+        self._accept_redirect = accept_redirect
+        #: Attempts made so far, less one (0 during the first).
+        self.attempt = 0
+
+    def signed_headers(self) -> dict[str, str]:
+        """The headers of the next attempt, freshly signed (may block on ssh-agent)."""
+        sent = dict(self._base)
+        sent.update(self._session._signer.headers_for(self.method, self.target, extra=sent))
+        return sent
+
+    def failed(self, failure: SendError, started: float) -> float:
+        """The delay before the next attempt after ``failure`` (no response came back).
+
+        Raises:
+            TransportError: not retried; the message says whether the server may have acted.
+        """
+        session = self._session
+        attempt = self.attempt
+        method = self.method
+        error = failure.build(f" after {attempt + 1} attempts" if attempt else "")
+        session._echo(method, self.target, type(error).__name__, started)
+        if (
+            failure.retryable
+            and attempt < session.retry_policy.retries
+            and method in IDEMPOTENT_METHODS
+        ):
+            self.attempt += 1
+            return session.retry_policy.backoff(attempt)
+        if method not in IDEMPOTENT_METHODS and _may_have_arrived(error, failure):
+            error = type(error)(f"{str(error).rstrip('.')}; {_not_replayed(method)}")
+        raise error from failure.__cause__
+
+    def answered(
+        self, raw: RawResponse, sent: Mapping[str, str], started: float
+    ) -> Response | float:
+        """The response, or the delay before retrying a throttled one.
+
+        Raises:
+            CloudAPIError: an error status (3xx too unless redirects were accepted).
+            UnexpectedResponseError: a 2xx answer that is not CloudAPI's.
+        """
+        session = self._session
+        method = self.method
+        url = session._base_url + self.target[len(session._prefix) :]
+        session._echo(method, self.target, str(raw.status), started, raw.headers.get("request-id"))
+        success = 200 <= raw.status < 300
+        if method == "HEAD":
+            decoded = None
+        elif success:
+            try:
+                decoded = decode_success(
+                    raw.status,
+                    raw.content,
+                    raw.headers,
+                    method=method,
+                    url=url,
+                    accept=sent.get("Accept"),
+                )
+            except errors.UnexpectedResponseError:
+                text = raw.content.decode("utf-8", "replace")
+                session._last.set(Response(method, url, raw.status, raw.headers, text))
+                raise
+        else:
+            decoded = decode_body(raw.content)
+        response = Response(method, url, raw.status, raw.headers, decoded)
+        session._last.set(response)
+        policy = session.retry_policy
+        if raw.status in RETRY_STATUSES and self.attempt < policy.retries:
+            retry_after = raw.headers.get("retry-after")
+            wanted = parse_retry_after(retry_after)
+            if wanted is not None and wanted > policy.max_delay:
+                session._note(
+                    f"Retry-After {wanted:g} s is longer than the retry cap "
+                    f"(max_delay {policy.max_delay:g} s): not retrying"
+                )
+                raise error_for(
+                    response,
+                    unauthorized_hint=session._unauthorized_hint,
+                    extra_hint=(
+                        f"the server asked to wait {wanted:g} s before retrying "
+                        "(Retry-After), longer than the retry cap of "
+                        f"{policy.max_delay:g} s (RetryPolicy.max_delay); "
+                        "try again later, or raise the cap"
+                    ),
+                )
+            delay = policy.delay(self.attempt, retry_after)
+            self.attempt += 1
+            return delay
+        if success or (self._accept_redirect and 300 <= raw.status < 400):
+            return response
+        raise error_for(response, unauthorized_hint=session._unauthorized_hint)
+
+
+class HttpSession(SessionCore, Closeable):
+    """Signed, retried requests to one CloudAPI endpoint over a :class:`Sender`."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        sender: Sender,
+        signer: RequestSigner,
+        headers: Mapping[str, str],
+        always_params: Mapping[str, str] | None = None,
+        debug: bool | TextIO = False,
+        retry_policy: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        unauthorized_hint: str | None = None,
+    ) -> None:
+        super().__init__(
+            base_url,
+            signer=signer,
+            headers=headers,
+            always_params=always_params,
+            debug=debug,
+            retry_policy=retry_policy,
+            unauthorized_hint=unauthorized_hint,
+        )
+        self._sender = sender
+        self._sleep = sleep
+
+    def close(self) -> None:
+        """Close pooled connections."""
+        self._sender.close()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        accept_redirect: bool = False,
+    ) -> Response:
+        """Send one request, retrying as the module table says; raise on error statuses.
+
+        A 3xx answer is returned rather than raised only when ``accept_redirect`` is true.
+        """
+        exchange = self.exchange(
+            method, path, params=params, json=json, headers=headers, accept_redirect=accept_redirect
+        )
+        while True:
+            sent = exchange.signed_headers()
+            started = time.monotonic()
+            try:
+                raw = self._sender.send(exchange.method, exchange.target, sent, exchange.body)
+            except SendError as failure:
+                delay = exchange.failed(failure, started)
+            else:
+                outcome = exchange.answered(raw, sent, started)
+                if isinstance(outcome, Response):
+                    return outcome
+                delay = outcome
+            self._sleep(delay)
 
 
 def _may_have_arrived(error: errors.TransportError, failure: SendError) -> bool:

@@ -15,14 +15,21 @@ path), not the whole deadline: a wrong URL or a lost network then fails in secon
 the connection error, instead of ten minutes later with a timeout.
 
 There is no "wait forever": ``timeout`` must be a finite number of seconds.
+
+Given ``changes`` (a :data:`ChangeSource`), a wait that is not over at the first poll
+follows the server's changes instead of sleeping: it opens the source (for a machine, a
+changefeed subscription to it), polls once more, then polls again as soon as a change is
+signalled, and otherwise only every :data:`FEED_SAFETY_INTERVAL` seconds as a safety net.
+Where the source cannot be opened, or breaks, the wait goes back to polling every
+``interval``. :func:`async_wait_for` is the same wait for asyncio.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
-from typing import Final, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Final, Generic, Protocol, TypeVar
 
 from smartdc.errors import (
     ServerUnreachableError,
@@ -37,7 +44,11 @@ __all__ = [
     "DEFAULT_INTERVAL",
     "DEFAULT_MAX_UNANSWERED",
     "DEFAULT_TIMEOUT",
+    "FEED_SAFETY_INTERVAL",
     "TRANSIENT_ERRORS",
+    "AsyncChangeSignal",
+    "ChangeSignal",
+    "async_wait_for",
     "wait_for",
 ]
 
@@ -59,7 +70,41 @@ TRANSIENT_ERRORS: Final[tuple[type[BaseException], ...]] = (
 )
 """Errors that mean "ask again later" rather than "this will never happen"."""
 
+FEED_SAFETY_INTERVAL: Final = 10.0
+"""Seconds between polls while changes are followed (a change wakes the wait sooner)."""
+
 FailCheck = Callable[[T], "str | BaseException | None"]
+
+
+class ChangeSignal(Protocol):
+    """Tells a wait when what it waits for may have changed (see the module docstring)."""
+
+    def wait(self, seconds: float) -> bool:
+        """Return when a change comes, or after ``seconds``; ``False`` (at once) when the
+        signal broke and can no longer tell."""
+        ...
+
+    def close(self) -> None:
+        """Stop following changes."""
+        ...
+
+
+class AsyncChangeSignal(Protocol):
+    """:class:`ChangeSignal` for :func:`async_wait_for`."""
+
+    async def wait(self, seconds: float) -> bool:
+        """As :meth:`ChangeSignal.wait`, without blocking the event loop."""
+        ...
+
+    async def close(self) -> None:
+        """Stop following changes."""
+        ...
+
+
+#: Opens a :class:`ChangeSignal`, or gives ``None`` where changes cannot be followed.
+ChangeSource = Callable[[], ChangeSignal | None]
+#: Opens an :class:`AsyncChangeSignal`, or gives ``None``.
+AsyncChangeSource = Callable[[], Awaitable[AsyncChangeSignal | None]]
 
 
 def check_wait_limits(interval: float, timeout: float | None) -> float:
@@ -81,6 +126,78 @@ def check_wait_limits(interval: float, timeout: float | None) -> float:
     return float(timeout)
 
 
+class _Waiting(Generic[T]):
+    """The decisions of one wait, shared by :func:`wait_for` and :func:`async_wait_for`:
+    what a value or a failure means, and how long until the next poll."""
+
+    def __init__(
+        self,
+        done: Callable[[T], bool],
+        *,
+        interval: float,
+        timeout: float,
+        fail: FailCheck[T] | None,
+        describe: str,
+        summarize: Callable[[T], str] | None,
+        clock: Callable[[], float],
+        max_unanswered: int | None,
+    ) -> None:
+        self.limit = check_wait_limits(interval, timeout)
+        if max_unanswered is not None and max_unanswered < 1:
+            raise ValueError(f"max_unanswered must be 1 or more (or None), not {max_unanswered!r}")
+        self.interval = interval
+        self._done = done
+        self._fail = fail
+        self._describe = describe
+        self._summarize = summarize
+        self._clock = clock
+        self._max_unanswered = max_unanswered
+        self._deadline = clock() + self.limit
+        self.last: T | None = None
+        self._last_error: BaseException | None = None
+        self._unanswered = 0
+        #: Whether the change source was tried (it is opened at most once).
+        self.followed = False
+
+    def answered(self, value: T) -> bool:
+        """Whether ``value`` ends the wait; raises what ``fail`` names."""
+        self.last, self._last_error, self._unanswered = value, None, 0
+        if self._fail is not None:
+            reason = self._fail(value)
+            if isinstance(reason, BaseException):
+                raise reason
+            if reason:
+                raise WaitError(f"stopped waiting for {self._describe}: {reason}")
+        return self._done(value)
+
+    def unanswered(self, exc: BaseException) -> None:
+        """A transient failure of a poll; raises once too many in a row got no response."""
+        self._last_error = exc
+        self._unanswered = self._unanswered + 1 if isinstance(exc, TransportError) else 0
+        if self._max_unanswered is not None and self._unanswered >= self._max_unanswered:
+            raise ServerUnreachableError(
+                f"stopped waiting for {self._describe}: the server did not answer "
+                f"{self._unanswered} polls in a row; the last one failed: {exc}",
+                last=self.last,
+            ) from exc
+
+    def remaining(self) -> float:
+        """Seconds left before the deadline; raises :class:`WaitTimeoutError` at it."""
+        remaining = self._deadline - self._clock()
+        if remaining > 0:
+            return remaining
+        message = f"gave up waiting for {self._describe} after {self.limit:g}s"
+        if self._last_error is not None:
+            message += f"; the last poll failed: {self._last_error}"
+        elif self._summarize is not None and self.last is not None:
+            message += f"; last seen: {self._summarize(self.last)}"
+        raise WaitTimeoutError(message, last=self.last)
+
+    def follow_interval(self, remaining: float) -> float:
+        """How long to wait for a change before polling anyway."""
+        return min(max(self.interval, FEED_SAFETY_INTERVAL), remaining)
+
+
 def wait_for(
     fetch: Callable[[], T],
     done: Callable[[T], bool],
@@ -94,6 +211,7 @@ def wait_for(
     sleep: Callable[[float], object] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
     max_unanswered: int | None = DEFAULT_MAX_UNANSWERED,
+    changes: ChangeSource | None = None,
 ) -> T:
     """Poll ``fetch()`` until ``done(value)`` is true and return that value.
 
@@ -112,6 +230,8 @@ def wait_for(
         max_unanswered: how many polls in a row may fail with
             :class:`~smartdc.errors.TransportError` (no response at all) before the wait
             gives up; ``None`` polls through them until the deadline.
+        changes: follow changes rather than sleep (see the module docstring), e.g.
+            :func:`smartdc.change_waits.machine_changes`.
 
     Raises:
         WaitTimeoutError: the deadline passed; ``.last`` is the last value fetched (or
@@ -121,41 +241,101 @@ def wait_for(
         WaitError: ``fail`` gave a reason.
         ValueError: bad ``interval`` or ``timeout``.
     """
-    limit = check_wait_limits(interval, timeout)
-    if max_unanswered is not None and max_unanswered < 1:
-        raise ValueError(f"max_unanswered must be 1 or more (or None), not {max_unanswered!r}")
-    deadline = clock() + limit
-    last: T | None = None
-    last_error: BaseException | None = None
-    unanswered = 0
-    while True:
-        try:
-            value = fetch()
-        except transient as exc:
-            last_error = exc
-            unanswered = unanswered + 1 if isinstance(exc, TransportError) else 0
-            if max_unanswered is not None and unanswered >= max_unanswered:
-                raise ServerUnreachableError(
-                    f"stopped waiting for {describe}: the server did not answer "
-                    f"{unanswered} polls in a row; the last one failed: {exc}",
-                    last=last,
-                ) from exc
-        else:
-            last, last_error, unanswered = value, None, 0
-            if fail is not None:
-                reason = fail(value)
-                if isinstance(reason, BaseException):
-                    raise reason
-                if reason:
-                    raise WaitError(f"stopped waiting for {describe}: {reason}")
-            if done(value):
-                return value
-        remaining = deadline - clock()
-        if remaining <= 0:
-            message = f"gave up waiting for {describe} after {limit:g}s"
-            if last_error is not None:
-                message += f"; the last poll failed: {last_error}"
-            elif summarize is not None and last is not None:
-                message += f"; last seen: {summarize(last)}"
-            raise WaitTimeoutError(message, last=last)
-        sleep(min(interval, remaining))
+    waiting = _Waiting(
+        done,
+        interval=interval,
+        timeout=timeout,
+        fail=fail,
+        describe=describe,
+        summarize=summarize,
+        clock=clock,
+        max_unanswered=max_unanswered,
+    )
+    signal: ChangeSignal | None = None
+    try:
+        while True:
+            try:
+                value = fetch()
+            except transient as exc:
+                waiting.unanswered(exc)
+            else:
+                if waiting.answered(value):
+                    return value
+                if changes is not None and not waiting.followed:
+                    waiting.followed = True
+                    signal = changes()
+                    if signal is not None:
+                        continue  # changes made before the subscription: poll once more
+            remaining = waiting.remaining()
+            if signal is not None:
+                if signal.wait(waiting.follow_interval(remaining)):
+                    continue
+                signal.close()
+                signal = None
+            sleep(min(interval, remaining))
+    finally:
+        if signal is not None:
+            signal.close()
+
+
+async def async_wait_for(
+    fetch: Callable[[], Awaitable[T]],
+    done: Callable[[T], bool],
+    *,
+    interval: float = DEFAULT_INTERVAL,
+    timeout: float = DEFAULT_TIMEOUT,
+    fail: FailCheck[T] | None = None,
+    transient: tuple[type[BaseException], ...] = TRANSIENT_ERRORS,
+    describe: str = "the condition",
+    summarize: Callable[[T], str] | None = None,
+    sleep: Callable[[float], Awaitable[object]] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    max_unanswered: int | None = DEFAULT_MAX_UNANSWERED,
+    changes: AsyncChangeSource | None = None,
+) -> T:
+    """:func:`wait_for` for asyncio: ``fetch`` is a coroutine function (such as
+    ``lambda: api.get_machine(id)`` on an :class:`smartdc.AsyncCloudAPI`), and the waits
+    between polls never block the event loop. Arguments and errors are those of
+    :func:`wait_for`; ``changes`` opens an :class:`AsyncChangeSignal`, e.g.
+    :func:`smartdc.change_waits.async_machine_changes`. ``sleep`` defaults to
+    ``asyncio.sleep``.
+    """
+    waiting = _Waiting(
+        done,
+        interval=interval,
+        timeout=timeout,
+        fail=fail,
+        describe=describe,
+        summarize=summarize,
+        clock=clock,
+        max_unanswered=max_unanswered,
+    )
+    if sleep is None:
+        import asyncio  # not at the top: the command line never needs it
+
+        sleep = asyncio.sleep
+    signal: AsyncChangeSignal | None = None
+    try:
+        while True:
+            try:
+                value = await fetch()
+            except transient as exc:
+                waiting.unanswered(exc)
+            else:
+                if waiting.answered(value):
+                    return value
+                if changes is not None and not waiting.followed:
+                    waiting.followed = True
+                    signal = await changes()
+                    if signal is not None:
+                        continue
+            remaining = waiting.remaining()
+            if signal is not None:
+                if await signal.wait(waiting.follow_interval(remaining)):
+                    continue
+                await signal.close()
+                signal = None
+            await sleep(min(interval, remaining))
+    finally:
+        if signal is not None:
+            await signal.close()

@@ -49,7 +49,7 @@ class Request:
 
 
 class Sent:
-    """Requests sent through :class:`SocketSender` (the CLI's sender, not the library's)."""
+    """Requests the CLI sent through its :class:`SocketSender`."""
 
     def __init__(self) -> None:
         self.requests: list[Request] = []
@@ -78,15 +78,17 @@ def clean(cli_emulator: EmulatorServer) -> None:
 
 
 @pytest.fixture()
-def sent(monkeypatch: pytest.MonkeyPatch) -> Sent:
-    """What in-process ``smartdc`` runs send from now on."""
+def sent(monkeypatch: pytest.MonkeyPatch, api: CloudAPI) -> Sent:
+    """What in-process ``smartdc`` runs send from now on (not the test's own ``api``)."""
     recorder = Sent()
     original = SocketSender.send
+    own = api._session._sender
 
     def send(
         self: SocketSender, method: str, target: str, headers: Any, body: bytes | None
     ) -> RawResponse:
-        recorder.record(method, target, body)
+        if self is not own:
+            recorder.record(method, target, body)
         return original(self, method, target, headers, body)
 
     monkeypatch.setattr(SocketSender, "send", send)

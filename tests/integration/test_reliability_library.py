@@ -18,6 +18,7 @@ import pytest
 
 from smartdc import CloudAPI
 from smartdc._httpx_sender import HttpxSender
+from smartdc._socket_sender import SocketSender
 from smartdc.auth import HTTPSignatureAuth, RequestSigner, parse_authorization, parse_key_id
 from smartdc.auth.agent import AgentClient
 from smartdc.emulator.server import EmulatorServer
@@ -181,19 +182,20 @@ def test_no_secret_appears_in_reprs_errors_or_the_debug_echo(
         for thing in things:
             shown.extend((repr(thing), str(thing)))
 
-    original_send = HttpxSender.send
+    def recording(sender: type[Any]) -> Any:
+        original_send = sender.send
 
-    def recording_send(
-        self: HttpxSender,
-        method: str,
-        target: str,
-        headers: Mapping[str, str],
-        body: bytes | None,
-    ) -> RawResponse:
-        sent.append(headers["Authorization"])
-        return original_send(self, method, target, headers, body)
+        def recording_send(
+            self: Any, method: str, target: str, headers: Mapping[str, str], body: bytes | None
+        ) -> RawResponse:
+            sent.append(headers["Authorization"])
+            result: RawResponse = original_send(self, method, target, headers, body)
+            return result
 
-    monkeypatch.setattr(HttpxSender, "send", recording_send)
+        return recording_send
+
+    for sender in (HttpxSender, SocketSender):
+        monkeypatch.setattr(sender, "send", recording(sender))
     password = f"Pw-{uuid.uuid4().hex}"
     access_secret = ""
 

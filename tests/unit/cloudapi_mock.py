@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from smartdc import CloudAPI
+from smartdc import AsyncCloudAPI, CloudAPI
 from smartdc.auth.signers import Signer, make_signer
 
 if TYPE_CHECKING:
@@ -86,20 +86,28 @@ def signer_for(key: TestKey) -> Signer:
     return make_signer(None, key_file=key.path, passphrase=key.passphrase)
 
 
+def _settings(key: TestKey, options: dict[str, Any]) -> dict[str, Any]:
+    settings: dict[str, Any] = {"key_id": sha256_of(key), "allow_agent": False}
+    if "key_file" in options:
+        settings["passphrase"] = key.passphrase
+    elif "signer" not in options:
+        settings["signer"] = signer_for(key)
+    settings.update(options)
+    return settings
+
+
+def make_async_api(key: TestKey, recorder: Recorder, **options: Any) -> AsyncCloudAPI:
+    """:func:`make_api`'s twin: an :class:`AsyncCloudAPI` over the same recording transport."""
+    url = options.pop("url", URL)
+    options.setdefault("transport", httpx.MockTransport(recorder))
+    return AsyncCloudAPI(url, ACCOUNT, **_settings(key, options))
+
+
 def make_api(key: TestKey, recorder: Recorder, **options: Any) -> CloudAPI:
     """A client for account ``test`` signing with ``key``, named by its SHA256 fingerprint.
 
     Unless ``key_file`` or ``signer`` is among ``options``, an already loaded signer is used.
     """
     url = options.pop("url", URL)
-    settings: dict[str, Any] = {
-        "key_id": sha256_of(key),
-        "allow_agent": False,
-        "transport": httpx.MockTransport(recorder),
-    }
-    if "key_file" in options:
-        settings["passphrase"] = key.passphrase
-    elif "signer" not in options:
-        settings["signer"] = signer_for(key)
-    settings.update(options)
-    return CloudAPI(url, ACCOUNT, **settings)
+    options.setdefault("transport", httpx.MockTransport(recorder))
+    return CloudAPI(url, ACCOUNT, **_settings(key, options))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,7 +14,7 @@ import pytest
 from smartdc import CloudAPI
 from smartdc.errors import CloudAPIError, ResourceNotFoundError
 from tests.conftest import TestKey
-from tests.unit.cloudapi_mock import Recorder, body_of, make_api, query_of, reply
+from tests.unit.cloudapi_mock import Recorder, body_of, make_api, make_async_api, query_of, reply
 
 MID = "3f8c9a8e-6c0b-4a5e-9d7c-1a2b3c4d5e6f"
 IMG = "2b683a82-a066-11e3-97ab-2faa44701c5a"
@@ -27,7 +29,7 @@ MACHINE = {"id": MID, "name": "web", "state": "running"}
 class Case:
     """One call, the request it must send, the answer it gets and what it must return."""
 
-    call: Callable[[CloudAPI], Any]
+    call: Callable[[Any], Any]
     method: str
     path: str
     query: list[tuple[str, str]] = field(default_factory=list)
@@ -383,10 +385,35 @@ for _method, _action in SIMPLE_ACTIONS.items():
 
 
 def check_case(key: TestKey, case: Case) -> None:
-    """Make the call against a recording transport and compare request and result."""
-    recorder = Recorder().add(case.answer)
+    """Make the call with both clients against a recording transport; each must send the
+    documented request and return the documented result."""
+    recorder = Recorder().add(_fresh(case.answer))
     with make_api(key, recorder) as api:
         result = case.call(api)
+    _check_request(recorder, case)
+    assert result == case.returns
+
+    recorder = Recorder().add(_fresh(case.answer))
+    assert asyncio.run(_async_result(key, recorder, case)) == case.returns
+    _check_request(recorder, case)
+
+
+def _fresh(answer: httpx.Response) -> httpx.Response:
+    """An unread copy of ``answer``: a response object is read once, by one client."""
+    return httpx.Response(answer.status_code, headers=answer.headers, content=answer.content)
+
+
+async def _async_result(key: TestKey, recorder: Recorder, case: Case) -> Any:
+    async with make_async_api(key, recorder) as api:
+        result = case.call(api)
+        if inspect.isawaitable(result):
+            return await result
+        if hasattr(result, "__aiter__"):
+            return [item async for item in result]
+        return result
+
+
+def _check_request(recorder: Recorder, case: Case) -> None:
     assert len(recorder.requests) == 1
     request = recorder.last
     assert request.method == case.method
@@ -395,7 +422,6 @@ def check_case(key: TestKey, case: Case) -> None:
     assert body_of(request) == case.body
     if case.body is not None:
         assert request.headers["content-type"] == "application/json"
-    assert result == case.returns
 
 
 @pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())

@@ -34,6 +34,7 @@ def test_importing_smartdc_loads_neither_httpx_nor_the_client_until_asked() -> N
 
 def test_public_names_are_exactly_the_documented_surface() -> None:
     assert set(smartdc.__all__) == {
+        "AsyncCloudAPI",
         "CloudAPI",
         "CloudAPIError",
         "ConfigError",

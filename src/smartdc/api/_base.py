@@ -6,7 +6,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Unpack, cast
 from urllib.parse import quote
 
-from smartdc.transport import Closeable, HttpSession, RequestContent, RequestOptions, Response
+from smartdc.api._operation import Call, operation
+from smartdc.transport import RequestContent, Response
 
 #: A decoded JSON object as CloudAPI returns it.
 JSONObject = dict[str, Any]
@@ -65,20 +66,44 @@ def _check_names(operation: str, given: Mapping[str, Any], known: frozenset[str]
         )
 
 
-class ApiBase(Closeable):
-    """The request path shared by the area mixins; :class:`smartdc.CloudAPI` sets it up."""
+def as_object(response: Response) -> JSONObject:
+    """The decoded body, a JSON object."""
+    return cast(JSONObject, response.body)
 
-    _session: HttpSession
+
+def as_objects(response: Response) -> list[JSONObject]:
+    """The decoded body, a JSON array of objects (``[]`` when empty)."""
+    return cast(list[JSONObject], response.body if response.body is not None else [])
+
+
+def as_none(response: Response) -> None:
+    """Nothing: the operation's answer has no content worth returning."""
+    return None
+
+
+def whole_response(response: Response) -> Response:
+    """The response itself, for operations that read its status or headers."""
+    return response
+
+
+class ApiBase:
+    """What the area mixins build on: request descriptions, and the generic :meth:`request`.
+
+    Nothing here does I/O; :class:`smartdc.CloudAPI` and :class:`smartdc.AsyncCloudAPI`
+    send what the operations describe (see :mod:`smartdc.api._operation`).
+    """
+
     _account: str
 
-    def _request(self, method: str, path: str, **options: Unpack[RequestOptions]) -> Response:
-        """Send a request; ``path`` is relative to ``/<account>`` unless it starts with ``/``."""
-        if not path.startswith("/"):
-            account = quote(self._account, safe="")
-            path = f"/{account}/{path}" if path else f"/{account}"
-        return self._session.request(method, path, **options)
+    def _full_path(self, path: str) -> str:
+        """``path`` under ``/<account>`` unless it starts with ``/``."""
+        if path.startswith("/"):
+            return path
+        account = quote(self._account, safe="")
+        return f"/{account}/{path}" if path else f"/{account}"
 
-    def request(self, method: str, path: str, **content: Unpack[RequestContent]) -> Any:
+    @operation
+    def request(self, method: str, path: str, **content: Unpack[RequestContent]) -> Call[Any]:
         """Send any CloudAPI request and return its decoded JSON body (``None`` if empty).
 
         ``path`` is relative to ``/<account>`` (``"machines"``) unless it starts with ``/``
@@ -86,28 +111,47 @@ class ApiBase(Closeable):
         (extra request headers) are optional. Error statuses raise
         :class:`smartdc.errors.CloudAPIError`.
         """
-        return self._request(method, path, **content).body
+        return Call(
+            method,
+            path,
+            params=content.get("params"),
+            json=content.get("json"),
+            headers=content.get("headers"),
+        )
 
+    @staticmethod
+    def _call(
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        accept_redirect: bool = False,
+    ) -> Call[Response]:
+        """A request whose result is the whole response (status, headers, body)."""
+        return Call(
+            method,
+            path,
+            params=params,
+            json=json,
+            accept_redirect=accept_redirect,
+            decode=whole_response,
+        )
+
+    @staticmethod
     def _object(
-        self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None
-    ) -> JSONObject:
-        return cast(JSONObject, self._request(method, path, params=params, json=json).body)
+        method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None
+    ) -> Call[JSONObject]:
+        return Call(method, path, params=params, json=json, decode=as_object)
 
+    @staticmethod
     def _objects(
-        self, method: str, path: str, *, params: Mapping[str, Any] | None = None
-    ) -> list[JSONObject]:
-        return cast(list[JSONObject], self._request(method, path, params=params).body)
+        method: str, path: str, *, params: Mapping[str, Any] | None = None
+    ) -> Call[list[JSONObject]]:
+        return Call(method, path, params=params, decode=as_objects)
 
+    @staticmethod
     def _none(
-        self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None
-    ) -> None:
-        self._request(method, path, params=params, json=json)
-
-    @property
-    def last_response(self) -> Response | None:
-        """The last response received on this thread: status, headers, decoded body."""
-        return self._session.last_response
-
-    def close(self) -> None:
-        """Close the connection pool. The client cannot be used afterwards."""
-        self._session.close()
+        method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None
+    ) -> Call[None]:
+        return Call(method, path, params=params, json=json, decode=as_none)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from smartdc.api._base import ApiBase, JSONObject, Ref, _fields, _id_of, _path
+from smartdc.api._operation import Call, operation
 from smartdc.api.users import user_ref
 
 
@@ -25,17 +26,20 @@ class AccessKeysMixin(ApiBase):
     non-empty ones), so a description cannot be cleared once set.
     """
 
-    def list_access_keys(self) -> list[JSONObject]:
+    @operation
+    def list_access_keys(self) -> Call[list[JSONObject]]:
         """ListAccessKeys: ``GET /:account/accesskeys``."""
         return self._objects("GET", "accesskeys")
 
-    def get_access_key(self, accesskeyid: Ref) -> JSONObject:
+    @operation
+    def get_access_key(self, accesskeyid: Ref) -> Call[JSONObject]:
         """GetAccessKey: ``GET /:account/accesskeys/:accesskeyid``."""
         return self._object("GET", _path("accesskeys", _key_id(accesskeyid)))
 
+    @operation
     def create_access_key(
         self, *, status: str | None = None, description: str | None = None
-    ) -> JSONObject:
+    ) -> Call[JSONObject]:
         """CreateAccessKey: ``POST /:account/accesskeys``, optionally with ``status`` and
         ``description`` (as ``triton accesskey create -s/-d`` sends them).
 
@@ -45,9 +49,10 @@ class AccessKeysMixin(ApiBase):
         body = _fields(status=status, description=description) or None
         return self._object("POST", "accesskeys", json=body)
 
+    @operation
     def update_access_key(
         self, accesskeyid: Ref, *, status: str | None = None, description: str | None = None
-    ) -> JSONObject:
+    ) -> Call[JSONObject]:
         """UpdateAccessKey: ``POST /:account/accesskeys/:accesskeyid`` with ``status`` and/or
         ``description``, as ``triton accesskey update`` sends them.
 
@@ -57,22 +62,26 @@ class AccessKeysMixin(ApiBase):
         body = _update_body("update_access_key", status, description)
         return self._object("POST", _path("accesskeys", _key_id(accesskeyid)), json=body)
 
-    def delete_access_key(self, accesskeyid: Ref) -> None:
+    @operation
+    def delete_access_key(self, accesskeyid: Ref) -> Call[None]:
         """DeleteAccessKey: ``DELETE /:account/accesskeys/:accesskeyid``."""
-        self._none("DELETE", _path("accesskeys", _key_id(accesskeyid)))
+        return self._none("DELETE", _path("accesskeys", _key_id(accesskeyid)))
 
-    def list_user_access_keys(self, user: Ref) -> list[JSONObject]:
+    @operation
+    def list_user_access_keys(self, user: Ref) -> Call[list[JSONObject]]:
         """ListUserAccessKeys: ``GET /:account/users/:user/accesskeys``."""
         return self._objects("GET", _path("users", user_ref(user), "accesskeys"))
 
-    def get_user_access_key(self, user: Ref, accesskeyid: Ref) -> JSONObject:
+    @operation
+    def get_user_access_key(self, user: Ref, accesskeyid: Ref) -> Call[JSONObject]:
         """GetUserAccessKey: ``GET /:account/users/:user/accesskeys/:accesskeyid``."""
         path = _path("users", user_ref(user), "accesskeys", _key_id(accesskeyid))
         return self._object("GET", path)
 
+    @operation
     def create_user_access_key(
         self, user: Ref, *, status: str | None = None, description: str | None = None
-    ) -> JSONObject:
+    ) -> Call[JSONObject]:
         """CreateUserAccessKey: ``POST /:account/users/:user/accesskeys``, optionally with
         ``status`` and ``description``.
 
@@ -81,6 +90,7 @@ class AccessKeysMixin(ApiBase):
         body = _fields(status=status, description=description) or None
         return self._object("POST", _path("users", user_ref(user), "accesskeys"), json=body)
 
+    @operation
     def update_user_access_key(
         self,
         user: Ref,
@@ -88,7 +98,7 @@ class AccessKeysMixin(ApiBase):
         *,
         status: str | None = None,
         description: str | None = None,
-    ) -> JSONObject:
+    ) -> Call[JSONObject]:
         """UpdateUserAccessKey: ``POST /:account/users/:user/accesskeys/:accesskeyid`` with
         ``status`` and/or ``description``.
 
@@ -98,6 +108,9 @@ class AccessKeysMixin(ApiBase):
         path = _path("users", user_ref(user), "accesskeys", _key_id(accesskeyid))
         return self._object("POST", path, json=body)
 
-    def delete_user_access_key(self, user: Ref, accesskeyid: Ref) -> None:
+    @operation
+    def delete_user_access_key(self, user: Ref, accesskeyid: Ref) -> Call[None]:
         """DeleteUserAccessKey: ``DELETE /:account/users/:user/accesskeys/:accesskeyid``."""
-        self._none("DELETE", _path("users", user_ref(user), "accesskeys", _key_id(accesskeyid)))
+        return self._none(
+            "DELETE", _path("users", user_ref(user), "accesskeys", _key_id(accesskeyid))
+        )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from smartdc.api._base import ApiBase, JSONObject, _check_names
+from smartdc.api._operation import Call, operation
 
 #: Fields UpdateAccount accepts.
 ACCOUNT_FIELDS = frozenset(
@@ -27,18 +28,21 @@ ACCOUNT_FIELDS = frozenset(
 class AccountMixin(ApiBase):
     """The account itself and its provisioning limits."""
 
-    def ping(self) -> JSONObject:
+    @operation
+    def ping(self) -> Call[JSONObject]:
         """Ping: ``GET /--ping``; needs no authentication.
 
         Returns ``{"ping": "pong", "cloudapi": {"versions": [...]}}``.
         """
         return self._object("GET", "/--ping")
 
-    def get_account(self) -> JSONObject:
+    @operation
+    def get_account(self) -> Call[JSONObject]:
         """GetAccount: ``GET /:login``. Returns the account (``id``, ``login``, ``email`` ...)."""
         return self._object("GET", "")
 
-    def update_account(self, **fields: Any) -> JSONObject:
+    @operation
+    def update_account(self, /, **fields: Any) -> Call[JSONObject]:
         """UpdateAccount: ``POST /:login``. Returns the updated account.
 
         Fields: ``email``, ``companyName``, ``firstName``, ``lastName``, ``address``,
@@ -48,7 +52,8 @@ class AccountMixin(ApiBase):
         _check_names("update_account", fields, ACCOUNT_FIELDS)
         return self._object("POST", "", json={k: v for k, v in fields.items() if v is not None})
 
-    def get_account_limits(self) -> list[JSONObject]:
+    @operation
+    def get_account_limits(self) -> Call[list[JSONObject]]:
         """GetAccountLimits: ``GET /:login/limits``.
 
         Returns the provisioning limits (``[]`` when the datacenter enforces none); each has

@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any
 from smartdc import _websocket, errors
 from smartdc.api._base import JSONObject, Ref
 from smartdc.api.websockets import (
-    CHANGEFEED_SUB_RESOURCES,
     WebSocketRequest,
     WebSocketsMixin,
     changefeed_subscription,
@@ -384,29 +383,16 @@ def _as_websocket_error(exc: BaseException) -> _websocket.WebSocketError:
     return _websocket.WebSocketError(f"the changefeed connection failed: {exc}")
 
 
-class ChangefeedMixin(WebSocketsMixin):
-    """:meth:`changefeed`: GetChangefeed as an iterator of changes."""
-
-    #: TLS verification for the feed's ``wss://`` socket when ``verify`` is not given.
-    _websocket_verify: bool | str | ssl.SSLContext = True
-
-    def changefeed(
-        self,
-        sub_resources: str | Sequence[str] = CHANGEFEED_SUB_RESOURCES,
-        vms: Sequence[Ref] | None = None,
-        *,
-        timeout: float | None = None,
-        reconnect: bool = False,
-        verify: bool | str | ssl.SSLContext | None = None,
-    ) -> Changefeed:
-        """Follow the account's machine changes as they happen (GetChangefeed).
+#: What :meth:`smartdc.CloudAPI.changefeed` and :meth:`smartdc.AsyncCloudAPI.changefeed` say.
+CHANGEFEED_DOC = """Follow the account's machine changes as they happen (GetChangefeed).
 
         Opens the feed's WebSocket now and registers for changes to ``sub_resources``
         (some of :data:`~smartdc.api.websockets.CHANGEFEED_SUB_RESOURCES`; all by default)
         of the machines ``vms`` (ids or machine dicts; all of the account's by default), so
         every change made after this returns is delivered. Returns a :class:`Changefeed`:
         an iterator of change dicts, and a context manager that closes the socket with a
-        normal close frame.
+        normal close frame (on :class:`smartdc.AsyncCloudAPI`, an awaitable of an
+        :class:`AsyncChangefeed`: ``async for`` and ``async with``).
 
         Args:
             timeout: seconds connecting may take, and each ``next()`` may wait for a change
@@ -433,10 +419,76 @@ class ChangefeedMixin(WebSocketsMixin):
                     if change["resourceState"] == "running":
                         break
         """
+
+
+class AsyncChangefeed:
+    """A :class:`Changefeed` for asyncio: ``async for change in feed``, ``async with``.
+
+    The socket is read by a worker thread, so waiting for a change never blocks the event
+    loop; :meth:`aclose` stops a wait in progress.
+    """
+
+    def __init__(self, feed: Changefeed) -> None:
+        self._feed = feed
+
+    @property
+    def feed(self) -> Changefeed:
+        """The underlying feed (``reconnects``, ``close_code``, ``timeout`` ...)."""
+        return self._feed
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`aclose` was called or the feed ended."""
+        return self._feed.closed
+
+    def __aiter__(self) -> AsyncChangefeed:
+        return self
+
+    async def __anext__(self) -> JSONObject:
+        import asyncio
+
+        change = await asyncio.to_thread(next, self._feed, None)
+        if change is None:
+            raise StopAsyncIteration
+        return change
+
+    async def aclose(self, wait: float = 2.0) -> None:
+        """Close the socket with a normal close frame (see :meth:`Changefeed.close`)."""
+        import asyncio
+
+        await asyncio.to_thread(self._feed.close, wait)
+
+    async def __aenter__(self) -> AsyncChangefeed:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+class ChangefeedMixin(WebSocketsMixin):
+    """Opening GetChangefeed as an iterator of changes (the clients' ``changefeed()``)."""
+
+    #: TLS verification for the feed's ``wss://`` socket when ``verify`` is not given.
+    _websocket_verify: bool | str | ssl.SSLContext = True
+
+    def _open_changefeed(
+        self,
+        sub_resources: str | Sequence[str],
+        vms: Sequence[Ref] | None,
+        timeout: float | None,
+        reconnect: bool,
+        verify: bool | str | ssl.SSLContext | None,
+    ) -> Changefeed:
+        """Connect and register now (blocking); see :data:`CHANGEFEED_DOC`."""
         wanted = (sub_resources,) if isinstance(sub_resources, str) else tuple(sub_resources)
         subscription = changefeed_subscription(wanted, None if vms is None else list(vms))
         return Changefeed(
-            self.get_changefeed,
+            lambda: self._websocket("changefeed"),
             subscription,
             timeout=timeout,
             reconnect=reconnect,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from smartdc.api._base import ApiBase, JSONObject, Ref, _fields, _id_of, _path
+from smartdc.api._operation import Call, operation
 
 #: A VLAN as CloudAPI names it: its number, or a VLAN dict with ``vlan_id``.
 VlanRef = int | Mapping[str, object]
@@ -29,16 +30,18 @@ class FabricsMixin(ApiBase):
 
     # --- VLANs -------------------------------------------------------------------------------
 
-    def list_fabric_vlans(self) -> list[JSONObject]:
+    @operation
+    def list_fabric_vlans(self) -> Call[list[JSONObject]]:
         """ListFabricVLANs: ``GET /:login/fabrics/default/vlans``.
 
         Returns ``[{"vlan_id", "name", "description"?}, ...]``.
         """
         return self._objects("GET", self._vlans_path())
 
+    @operation
     def create_fabric_vlan(
         self, *, vlan_id: int, name: str, description: str | None = None
-    ) -> JSONObject:
+    ) -> Call[JSONObject]:
         """CreateFabricVLAN: ``POST /:login/fabrics/default/vlans``.
 
         ``vlan_id`` is the VLAN number (2-4095), ``name`` its name. Returns the new VLAN.
@@ -46,13 +49,15 @@ class FabricsMixin(ApiBase):
         body = _fields(vlan_id=int(_vlan_id(vlan_id)), name=name, description=description)
         return self._object("POST", self._vlans_path(), json=body)
 
-    def get_fabric_vlan(self, vlan_id: VlanRef) -> JSONObject:
+    @operation
+    def get_fabric_vlan(self, vlan_id: VlanRef) -> Call[JSONObject]:
         """GetFabricVLAN: ``GET /:login/fabrics/default/vlans/:vlan_id``."""
         return self._object("GET", self._vlans_path(_vlan_id(vlan_id)))
 
+    @operation
     def update_fabric_vlan(
         self, vlan_id: VlanRef, *, name: str | None = None, description: str | None = None
-    ) -> JSONObject:
+    ) -> Call[JSONObject]:
         """UpdateFabricVLAN: ``PUT /:login/fabrics/default/vlans/:vlan_id``.
 
         Changes ``name`` and/or ``description``. CloudAPI answers 202 with the updated VLAN,
@@ -63,19 +68,22 @@ class FabricsMixin(ApiBase):
             raise ValueError("update_fabric_vlan() needs name or description")
         return self._object("PUT", self._vlans_path(_vlan_id(vlan_id)), json=body)
 
-    def delete_fabric_vlan(self, vlan_id: VlanRef) -> None:
+    @operation
+    def delete_fabric_vlan(self, vlan_id: VlanRef) -> Call[None]:
         """DeleteFabricVLAN: ``DELETE /:login/fabrics/default/vlans/:vlan_id``.
 
         CloudAPI refuses (409) while networks remain on the VLAN.
         """
-        self._none("DELETE", self._vlans_path(_vlan_id(vlan_id)))
+        return self._none("DELETE", self._vlans_path(_vlan_id(vlan_id)))
 
     # --- networks on a VLAN ------------------------------------------------------------------
 
-    def list_fabric_networks(self, vlan_id: VlanRef) -> list[JSONObject]:
+    @operation
+    def list_fabric_networks(self, vlan_id: VlanRef) -> Call[list[JSONObject]]:
         """ListFabricNetworks: ``GET /:login/fabrics/default/vlans/:vlan_id/networks``."""
         return self._objects("GET", self._fabric_networks_path(vlan_id))
 
+    @operation
     def create_fabric_network(
         self,
         vlan_id: VlanRef,
@@ -89,7 +97,7 @@ class FabricsMixin(ApiBase):
         routes: Mapping[str, str] | None = None,
         description: str | None = None,
         internet_nat: bool | None = None,
-    ) -> JSONObject:
+    ) -> Call[JSONObject]:
         """CreateFabricNetwork: ``POST /:login/fabrics/default/vlans/:vlan_id/networks``.
 
         ``subnet`` is a CIDR; addresses are handed out from ``provision_start_ip`` to
@@ -111,10 +119,12 @@ class FabricsMixin(ApiBase):
         )
         return self._object("POST", self._fabric_networks_path(vlan_id), json=body)
 
-    def get_fabric_network(self, vlan_id: VlanRef, id: Ref) -> JSONObject:
+    @operation
+    def get_fabric_network(self, vlan_id: VlanRef, id: Ref) -> Call[JSONObject]:
         """GetFabricNetwork: ``GET /:login/fabrics/default/vlans/:vlan_id/networks/:id``."""
         return self._object("GET", self._fabric_networks_path(vlan_id, _id_of(id, "id")))
 
+    @operation
     def update_fabric_network(
         self,
         vlan_id: VlanRef,
@@ -126,7 +136,7 @@ class FabricsMixin(ApiBase):
         provision_end_ip: str | None = None,
         resolvers: Sequence[str] | None = None,
         routes: Mapping[str, str] | None = None,
-    ) -> JSONObject:
+    ) -> Call[JSONObject]:
         """UpdateFabricNetwork: ``PUT /:login/fabrics/default/vlans/:vlan_id/networks/:id``.
 
         Changes the given fields (``name``, ``description``, ``provision_start_ip``,
@@ -145,9 +155,10 @@ class FabricsMixin(ApiBase):
         path = self._fabric_networks_path(vlan_id, _id_of(id, "id"))
         return self._object("PUT", path, json=body)
 
-    def delete_fabric_network(self, vlan_id: VlanRef, id: Ref) -> None:
+    @operation
+    def delete_fabric_network(self, vlan_id: VlanRef, id: Ref) -> Call[None]:
         """DeleteFabricNetwork: ``DELETE /:login/fabrics/default/vlans/:vlan_id/networks/:id``.
 
         CloudAPI refuses (409) for the account's default network or one still in use.
         """
-        self._none("DELETE", self._fabric_networks_path(vlan_id, _id_of(id, "id")))
+        return self._none("DELETE", self._fabric_networks_path(vlan_id, _id_of(id, "id")))

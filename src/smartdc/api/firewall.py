@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from smartdc.api._base import ApiBase, JSONObject, Ref, _fields, _id_of, _path
+from smartdc.api._operation import Call, operation
 
 
 class FirewallMixin(ApiBase):
@@ -15,17 +16,20 @@ class FirewallMixin(ApiBase):
     def _rule_path(self, id: Ref, *rest: str) -> str:
         return _path("fwrules", _id_of(id, "id"), *rest)
 
-    def list_firewall_rules(self) -> list[JSONObject]:
+    @operation
+    def list_firewall_rules(self) -> Call[list[JSONObject]]:
         """ListFirewallRules: ``GET /:login/fwrules``.
 
         Returns ``[{"id", "rule", "enabled", "log", "global"?, "description"?}, ...]``.
         """
         return self._objects("GET", "fwrules")
 
-    def get_firewall_rule(self, id: Ref) -> JSONObject:
+    @operation
+    def get_firewall_rule(self, id: Ref) -> Call[JSONObject]:
         """GetFirewallRule: ``GET /:login/fwrules/:id``."""
         return self._object("GET", self._rule_path(id))
 
+    @operation
     def create_firewall_rule(
         self,
         rule: str,
@@ -33,7 +37,7 @@ class FirewallMixin(ApiBase):
         enabled: bool | None = None,
         log: bool | None = None,
         description: str | None = None,
-    ) -> JSONObject:
+    ) -> Call[JSONObject]:
         """CreateFirewallRule: ``POST /:login/fwrules``.
 
         ``rule`` is the rule text; ``enabled`` and ``log`` default to false on the server.
@@ -44,6 +48,7 @@ class FirewallMixin(ApiBase):
         body = _fields(rule=rule, enabled=enabled, log=log, description=description)
         return self._object("POST", "fwrules", json=body)
 
+    @operation
     def update_firewall_rule(
         self,
         id: Ref,
@@ -52,7 +57,7 @@ class FirewallMixin(ApiBase):
         enabled: bool | None = None,
         log: bool | None = None,
         description: str | None = None,
-    ) -> JSONObject:
+    ) -> Call[JSONObject]:
         """UpdateFirewallRule: ``POST /:login/fwrules/:id``.
 
         Changes the given fields (``rule``, ``enabled``, ``log``, ``description``). Global
@@ -63,26 +68,31 @@ class FirewallMixin(ApiBase):
             raise ValueError("update_firewall_rule() needs at least one field to change")
         return self._object("POST", self._rule_path(id), json=body)
 
-    def enable_firewall_rule(self, id: Ref) -> JSONObject:
+    @operation
+    def enable_firewall_rule(self, id: Ref) -> Call[JSONObject]:
         """EnableFirewallRule: ``POST /:login/fwrules/:id/enable``. Returns the rule."""
         return self._object("POST", self._rule_path(id, "enable"))
 
-    def disable_firewall_rule(self, id: Ref) -> JSONObject:
+    @operation
+    def disable_firewall_rule(self, id: Ref) -> Call[JSONObject]:
         """DisableFirewallRule: ``POST /:login/fwrules/:id/disable``. Returns the rule."""
         return self._object("POST", self._rule_path(id, "disable"))
 
-    def delete_firewall_rule(self, id: Ref) -> None:
+    @operation
+    def delete_firewall_rule(self, id: Ref) -> Call[None]:
         """DeleteFirewallRule: ``DELETE /:login/fwrules/:id``."""
-        self._none("DELETE", self._rule_path(id))
+        return self._none("DELETE", self._rule_path(id))
 
-    def list_firewall_rule_machines(self, id: Ref) -> list[JSONObject]:
+    @operation
+    def list_firewall_rule_machines(self, id: Ref) -> Call[list[JSONObject]]:
         """ListFirewallRuleMachines: ``GET /:login/fwrules/:id/machines``.
 
         Returns the machines the rule applies to.
         """
         return self._objects("GET", self._rule_path(id, "machines"))
 
-    def list_machine_firewall_rules(self, id: Ref) -> list[JSONObject]:
+    @operation
+    def list_machine_firewall_rules(self, id: Ref) -> Call[list[JSONObject]]:
         """ListMachineFirewallRules: ``GET /:login/machines/:instance_id/fwrules``.
 
         Returns the rules that apply to the machine ``id`` (id or machine dict).

@@ -15,6 +15,7 @@ from smartdc.api._base import (
     _ids,
     _path,
 )
+from smartdc.api._operation import Call, operation
 
 #: Filters ListImages documents.
 IMAGE_FILTERS = frozenset({"name", "os", "version", "public", "state", "owner", "type", "account"})
@@ -23,7 +24,8 @@ IMAGE_FILTERS = frozenset({"name", "os", "version", "public", "state", "owner", 
 class ImagesMixin(ApiBase):
     """Machine images."""
 
-    def list_images(self, **filters: Any) -> list[JSONObject]:
+    @operation
+    def list_images(self, /, **filters: Any) -> Call[list[JSONObject]]:
         """ListImages: ``GET /:login/images``.
 
         Filters (exact matches): ``name``, ``os``, ``version``, ``public`` (bool), ``state``
@@ -33,14 +35,17 @@ class ImagesMixin(ApiBase):
         _check_names("list_images", filters, IMAGE_FILTERS)
         return self._objects("GET", "images", params=filters)
 
-    def get_image(self, id: Ref) -> JSONObject:
+    @operation
+    def get_image(self, id: Ref) -> Call[JSONObject]:
         """GetImage: ``GET /:login/images/:id``."""
         return self._object("GET", _path("images", _id_of(id, "id")))
 
-    def delete_image(self, id: Ref) -> None:
+    @operation
+    def delete_image(self, id: Ref) -> Call[None]:
         """DeleteImage: ``DELETE /:login/images/:id``. Only the image's owner may delete it."""
-        self._none("DELETE", _path("images", _id_of(id, "id")))
+        return self._none("DELETE", _path("images", _id_of(id, "id")))
 
+    @operation
     def create_image_from_machine(
         self,
         *,
@@ -52,7 +57,7 @@ class ImagesMixin(ApiBase):
         eula: str | None = None,
         acl: Sequence[Ref] | None = None,
         tags: Mapping[str, Any] | None = None,
-    ) -> JSONObject:
+    ) -> Call[JSONObject]:
         """CreateImageFromMachine: ``POST /:login/images``.
 
         ``machine`` (id or dict) must be a prepared, stopped machine; ``name`` and ``version``
@@ -71,7 +76,8 @@ class ImagesMixin(ApiBase):
         )
         return self._object("POST", "images", json=body)
 
-    def import_image_from_datacenter(self, *, datacenter: str, id: Ref) -> JSONObject:
+    @operation
+    def import_image_from_datacenter(self, *, datacenter: str, id: Ref) -> Call[JSONObject]:
         """ImportImageFromDatacenter:
         ``POST /:login/images?action=import-from-datacenter&datacenter=...&id=...``.
 
@@ -86,6 +92,7 @@ class ImagesMixin(ApiBase):
         }
         return self._object("POST", "images", params=params, json={})
 
+    @operation
     def update_image(
         self,
         id: Ref,
@@ -97,7 +104,7 @@ class ImagesMixin(ApiBase):
         eula: str | None = None,
         acl: Sequence[Ref] | None = None,
         tags: Mapping[str, Any] | None = None,
-    ) -> JSONObject:
+    ) -> Call[JSONObject]:
         """UpdateImage: ``POST /:login/images/:id?action=update``.
 
         Changes the given fields (``name``, ``version``, ``description``, ``homepage``,
@@ -116,7 +123,8 @@ class ImagesMixin(ApiBase):
             raise ValueError("update_image() needs at least one field to change")
         return self._image_action(id, "update", body)
 
-    def export_image(self, id: Ref, manta_path: str) -> JSONObject:
+    @operation
+    def export_image(self, id: Ref, manta_path: str) -> Call[JSONObject]:
         """ExportImage: ``POST /:login/images/:id?action=export`` with ``manta_path``.
 
         Writes the image file and manifest under ``manta_path`` in Manta. Returns
@@ -126,14 +134,15 @@ class ImagesMixin(ApiBase):
             raise ValueError("export_image() needs a manta_path such as '/<login>/stor/images'")
         return self._image_action(id, "export", {"manta_path": manta_path})
 
-    def clone_image(self, id: Ref) -> JSONObject:
+    @operation
+    def clone_image(self, id: Ref) -> Call[JSONObject]:
         """CloneImage: ``POST /:login/images/:id?action=clone``.
 
         Copies an image shared with the account into an image it owns. Returns the new image.
         """
         return self._image_action(id, "clone", None)
 
-    def _image_action(self, id: Ref, action: str, body: JSONObject | None) -> JSONObject:
+    def _image_action(self, id: Ref, action: str, body: JSONObject | None) -> Call[JSONObject]:
         return self._object(
             "POST", _path("images", _id_of(id, "id")), params={"action": action}, json=body
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from smartdc.api._base import ApiBase, JSONObject, Ref, _id_of, _path
+from smartdc.api._operation import Call, operation
 
 
 def key_name(key: Ref) -> str:
@@ -23,18 +24,21 @@ def key_body(key: str, name: str | None) -> dict[str, str]:
 class KeysMixin(ApiBase):
     """The account's public SSH keys."""
 
-    def list_keys(self) -> list[JSONObject]:
+    @operation
+    def list_keys(self) -> Call[list[JSONObject]]:
         """ListKeys: ``GET /:login/keys``. Returns ``[{"name", "fingerprint", "key"}, ...]``."""
         return self._objects("GET", "keys")
 
-    def get_key(self, name_or_fp: Ref) -> JSONObject:
+    @operation
+    def get_key(self, name_or_fp: Ref) -> Call[JSONObject]:
         """GetKey: ``GET /:login/keys/:key``.
 
         ``name_or_fp`` is the key's name or MD5 fingerprint (``aa:bb:...``), or a key dict.
         """
         return self._object("GET", _path("keys", key_name(name_or_fp)))
 
-    def create_key(self, key: str, name: str | None = None) -> JSONObject:
+    @operation
+    def create_key(self, key: str, name: str | None = None) -> Call[JSONObject]:
         """CreateKey: ``POST /:login/keys`` with ``key`` and optional ``name``.
 
         ``key`` is the public key in OpenSSH form (``ssh-ed25519 AAAA... comment``). Without a
@@ -42,6 +46,7 @@ class KeysMixin(ApiBase):
         """
         return self._object("POST", "keys", json=key_body(key, name))
 
-    def delete_key(self, name_or_fp: Ref) -> None:
+    @operation
+    def delete_key(self, name_or_fp: Ref) -> Call[None]:
         """DeleteKey: ``DELETE /:login/keys/:key`` by name or MD5 fingerprint (or a key dict)."""
-        self._none("DELETE", _path("keys", key_name(name_or_fp)))
+        return self._none("DELETE", _path("keys", key_name(name_or_fp)))

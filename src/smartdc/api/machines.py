@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from smartdc import errors
-from smartdc.api._base import ApiBase, JSONObject, Ref, _id_of, _path
+from smartdc.api._base import ApiBase, JSONObject, Ref, _id_of, _path, as_objects
+from smartdc.api._operation import Call, Flow, Pages, collect, listing, operation
+from smartdc.transport import Response
 
 #: ListMachines filters besides ``tag.<name>`` (see :meth:`MachinesMixin.list_machines`).
 MACHINE_FILTERS = frozenset(
@@ -119,6 +121,15 @@ def _flatten(
     return {f"{prefix}.{key}": convert(value) for key, value in (values or {}).items()}
 
 
+def _page_count(response: Response) -> tuple[int, int]:
+    count = response.header_int(RESOURCE_COUNT_HEADER)
+    if count is None:
+        raise errors.SmartDCError(
+            f"HEAD {response.url} answered without an {RESOURCE_COUNT_HEADER} header"
+        )
+    return count, response.header_int(QUERY_LIMIT_HEADER) or PAGE_SIZE
+
+
 def metadata_value(value: Any) -> Any:
     """A metadata value CloudAPI stores: objects and arrays are sent as JSON text."""
     if isinstance(value, Mapping | list | tuple):
@@ -131,7 +142,8 @@ class MachinesMixin(ApiBase):
 
     # --- listing -----------------------------------------------------------------------------
 
-    def list_machines(self, **filters: Any) -> list[JSONObject]:
+    @operation
+    def list_machines(self, /, **filters: Any) -> Flow[list[JSONObject]]:
         """ListMachines: ``GET /:login/machines``, every page.
 
         Filters (exact matches, combined with AND):
@@ -146,32 +158,36 @@ class MachinesMixin(ApiBase):
         fewer than ``x-query-limit`` machines. With ``limit`` only that one page is fetched.
         Results come in CloudAPI's order (uuid descending).
         """
-        return list(self.iter_machines(**filters))
+        return collect(self._machine_pages(machine_query(filters)))
 
-    def iter_machines(self, **filters: Any) -> Iterator[JSONObject]:
-        """ListMachines page by page: like :meth:`list_machines` but yields as pages arrive.
+    @listing
+    def iter_machines(self, /, **filters: Any) -> Pages[JSONObject]:
+        """ListMachines page by page: like :meth:`list_machines` but yields as pages arrive,
+        holding one page at a time.
 
         Filters are checked at once; requests are sent as the iterator is consumed.
         """
-        query = machine_query(filters)
-        if "limit" in query or query.get("tags") == "*":
-            return iter(self._objects("GET", "machines", params=query))
-        return self._machine_pages(query)
+        return self._machine_pages(machine_query(filters))
 
-    def _machine_pages(self, query: dict[str, Any]) -> Iterator[JSONObject]:
+    @staticmethod
+    def _machine_pages(query: dict[str, Any]) -> Pages[JSONObject]:
+        if "limit" in query or query.get("tags") == "*":
+            yield Call("GET", "machines", params=query, decode=as_objects)
+            return
         offset = int(query.pop("offset", 0))
         while True:
             params = {"limit": PAGE_SIZE, "offset": offset, **query}
-            response = self._request("GET", "machines", params=params)
-            page: list[JSONObject] = response.body or []
-            yield from page
+            response = yield Call("GET", "machines", params=params, decode=as_objects)
+            page_length = len(response.body or ())
             limit = response.header_int(QUERY_LIMIT_HEADER) or PAGE_SIZE
             count = response.header_int(RESOURCE_COUNT_HEADER)
-            if not page or (len(page) if count is None else count) < limit:
+            del response  # not kept while the next page is fetched
+            if not page_length or (page_length if count is None else count) < limit:
                 return
-            offset += len(page)
+            offset += page_length
 
-    def count_machines(self, **filters: Any) -> int:
+    @operation
+    def count_machines(self, /, **filters: Any) -> Flow[int]:
         """How many machines match: ``HEAD /:login/machines``, reading ``x-resource-count``.
 
         CloudAPI counts only the page a HEAD selects (at most 1000), so without ``limit``
@@ -179,31 +195,30 @@ class MachinesMixin(ApiBase):
         With ``limit``/``offset`` it returns the count of that one page. Filters are those of
         :meth:`list_machines`.
         """
-        query = machine_query(filters)
+        return self._count(machine_query(filters))
+
+    def _count(self, query: dict[str, Any]) -> Flow[int]:
         if "limit" in query or query.get("tags") == "*":
-            return self._head_count(query)[0]
+            only: int = (yield self._head_count(query))[0]
+            return only
         offset = int(query.pop("offset", 0))
-        total = 0
+        total: int = 0
         while True:
-            count, limit = self._head_count({"limit": PAGE_SIZE, "offset": offset, **query})
+            count, limit = yield self._head_count({"limit": PAGE_SIZE, "offset": offset, **query})
             total += count
             if count == 0 or count < limit:
                 return total
             offset += count
 
-    def _head_count(self, params: Mapping[str, Any]) -> tuple[int, int]:
+    @staticmethod
+    def _head_count(params: Mapping[str, Any]) -> Call[tuple[int, int]]:
         """``x-resource-count`` and ``x-query-limit`` of one HEAD ListMachines."""
-        response = self._request("HEAD", "machines", params=params)
-        count = response.header_int(RESOURCE_COUNT_HEADER)
-        if count is None:
-            raise errors.SmartDCError(
-                f"HEAD {response.url} answered without an {RESOURCE_COUNT_HEADER} header"
-            )
-        return count, response.header_int(QUERY_LIMIT_HEADER) or PAGE_SIZE
+        return Call("HEAD", "machines", params=params, decode=_page_count)
 
     # --- one machine ---------------------------------------------------------------------------
 
-    def get_machine(self, id: Ref, credentials: bool = False) -> JSONObject:
+    @operation
+    def get_machine(self, id: Ref, credentials: bool = False) -> Call[JSONObject]:
         """GetMachine: ``GET /:login/machines/:id``.
 
         ``credentials=True`` adds ``metadata.credentials``. A deleted machine raises
@@ -212,8 +227,10 @@ class MachinesMixin(ApiBase):
         params = {"credentials": True} if credentials else None
         return self._object("GET", _path("machines", _id_of(id, "id")), params=params)
 
+    @operation
     def create_machine(
         self,
+        /,
         *,
         image: Ref,
         package: Ref,
@@ -226,7 +243,7 @@ class MachinesMixin(ApiBase):
         affinity: str | Sequence[str] | None = None,
         brand: str | None = None,
         **extra: Any,
-    ) -> JSONObject:
+    ) -> Call[JSONObject]:
         """CreateMachine: ``POST /:login/machines``. Returns the new machine (``provisioning``).
 
         ``image`` is an image id; ``package`` a package id or name (dicts work too).
@@ -275,15 +292,17 @@ class MachinesMixin(ApiBase):
                 body[key] = value
         return self._object("POST", "machines", json=body)
 
-    def delete_machine(self, id: Ref) -> None:
+    @operation
+    def delete_machine(self, id: Ref) -> Call[None]:
         """DeleteMachine: ``DELETE /:login/machines/:id``.
 
         Raises ``CannotDestroyMachineError`` while deletion protection is on, and
         :class:`smartdc.errors.MachineGoneError` if the machine is already deleted.
         """
-        self._none("DELETE", _path("machines", _id_of(id, "id")))
+        return self._none("DELETE", _path("machines", _id_of(id, "id")))
 
-    def machine_audit(self, id: Ref) -> list[JSONObject]:
+    @operation
+    def machine_audit(self, id: Ref) -> Call[list[JSONObject]]:
         """MachineAudit: ``GET /:login/machines/:id/audit``.
 
         Returns the finished jobs, newest first: ``[{"action", "success", "time", "caller"}]``.
@@ -292,53 +311,62 @@ class MachinesMixin(ApiBase):
 
     # --- actions: POST /:login/machines/:id?action=... -> 202, no body -------------------------
 
-    def _machine_action(self, id: Ref, action: str, **inputs: str) -> None:
-        self._none(
+    def _machine_action(self, id: Ref, action: str, **inputs: str) -> Call[None]:
+        return self._none(
             "POST",
             _path("machines", _id_of(id, "id")),
             params={"action": action},
             json=inputs or None,
         )
 
-    def stop_machine(self, id: Ref) -> None:
+    @operation
+    def stop_machine(self, id: Ref) -> Call[None]:
         """StopMachine: ``POST /:login/machines/:id?action=stop``. Asynchronous."""
-        self._machine_action(id, "stop")
+        return self._machine_action(id, "stop")
 
-    def start_machine(self, id: Ref) -> None:
+    @operation
+    def start_machine(self, id: Ref) -> Call[None]:
         """StartMachine: ``POST /:login/machines/:id?action=start``. Asynchronous."""
-        self._machine_action(id, "start")
+        return self._machine_action(id, "start")
 
-    def reboot_machine(self, id: Ref) -> None:
+    @operation
+    def reboot_machine(self, id: Ref) -> Call[None]:
         """RebootMachine: ``POST /:login/machines/:id?action=reboot``. Asynchronous."""
-        self._machine_action(id, "reboot")
+        return self._machine_action(id, "reboot")
 
-    def resize_machine(self, id: Ref, package: Ref) -> None:
+    @operation
+    def resize_machine(self, id: Ref, package: Ref) -> Call[None]:
         """ResizeMachine: ``POST /:login/machines/:id?action=resize`` with ``package``.
 
         ``package`` is a package id or name (or dict). Asynchronous.
         """
-        self._machine_action(id, "resize", package=_id_of(package, "id", "name"))
+        return self._machine_action(id, "resize", package=_id_of(package, "id", "name"))
 
-    def rename_machine(self, id: Ref, name: str) -> None:
+    @operation
+    def rename_machine(self, id: Ref, name: str) -> Call[None]:
         """RenameMachine: ``POST /:login/machines/:id?action=rename`` with ``name``."""
         if not name:
             raise ValueError("rename_machine() needs a non-empty name")
-        self._machine_action(id, "rename", name=name)
+        return self._machine_action(id, "rename", name=name)
 
-    def enable_machine_firewall(self, id: Ref) -> None:
+    @operation
+    def enable_machine_firewall(self, id: Ref) -> Call[None]:
         """EnableMachineFirewall: ``POST /:login/machines/:id?action=enable_firewall``."""
-        self._machine_action(id, "enable_firewall")
+        return self._machine_action(id, "enable_firewall")
 
-    def disable_machine_firewall(self, id: Ref) -> None:
+    @operation
+    def disable_machine_firewall(self, id: Ref) -> Call[None]:
         """DisableMachineFirewall: ``POST /:login/machines/:id?action=disable_firewall``."""
-        self._machine_action(id, "disable_firewall")
+        return self._machine_action(id, "disable_firewall")
 
-    def enable_machine_deletion_protection(self, id: Ref) -> None:
+    @operation
+    def enable_machine_deletion_protection(self, id: Ref) -> Call[None]:
         """EnableMachineDeletionProtection:
         ``POST /:login/machines/:id?action=enable_deletion_protection``."""
-        self._machine_action(id, "enable_deletion_protection")
+        return self._machine_action(id, "enable_deletion_protection")
 
-    def disable_machine_deletion_protection(self, id: Ref) -> None:
+    @operation
+    def disable_machine_deletion_protection(self, id: Ref) -> Call[None]:
         """DisableMachineDeletionProtection:
         ``POST /:login/machines/:id?action=disable_deletion_protection``."""
-        self._machine_action(id, "disable_deletion_protection")
+        return self._machine_action(id, "disable_deletion_protection")

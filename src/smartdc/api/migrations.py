@@ -8,6 +8,7 @@ from typing import Any
 
 from smartdc import errors
 from smartdc.api._base import ApiBase, JSONObject, Ref, _id_of, _path, _str_list
+from smartdc.api._operation import Call, operation
 
 #: The Migrate actions that answer with the migration object.
 MIGRATE_ACTIONS = frozenset({"begin", "sync", "switch", "automatic", "pause", "abort", "finalize"})
@@ -39,9 +40,10 @@ def _events(body: Any) -> list[JSONObject]:
 class MigrationsMixin(ApiBase):
     """Moving a machine to another server in the same datacenter."""
 
+    @operation
     def migrate(
         self, id: Ref, action: str, *, affinity: str | Sequence[str] | None = None
-    ) -> JSONObject | None:
+    ) -> Call[JSONObject | None]:
         """Migrate: ``POST /:login/machines/:id/migrate`` with ``action``.
 
         ``action`` is ``begin``, ``sync``, ``switch``, ``automatic`` (all phases in turn),
@@ -61,24 +63,25 @@ class MigrationsMixin(ApiBase):
             if action not in AFFINITY_ACTIONS:
                 raise ValueError(f"affinity is only allowed with begin or automatic, not {action}")
             body["affinity"] = _str_list(affinity)
-        result: JSONObject | None = self._request("POST", self._migrate_path(id), json=body).body
-        return result
+        return Call("POST", self._migrate_path(id), json=body)
 
-    def watch_migration(self, id: Ref) -> list[JSONObject]:
+    @operation
+    def watch_migration(self, id: Ref) -> Call[list[JSONObject]]:
         """Migrate with ``action=watch``: ``POST /:login/machines/:id/migrate``.
 
         Waits for the running migration phase to end (subject to the client's read timeout)
         and returns its events: ``{"type": "progress", ...}`` entries, then
         ``{"type": "end", "phase", "state"}``.
         """
-        response = self._request("POST", self._migrate_path(id), json={"action": "watch"})
-        return _events(response.body)
+        return Call("POST", self._migrate_path(id), json={"action": "watch"}).then(_events)
 
-    def list_migrations(self) -> list[JSONObject]:
+    @operation
+    def list_migrations(self) -> Call[list[JSONObject]]:
         """ListMigrations: ``GET /:login/migrations``. Finalized migrations are not listed."""
         return self._objects("GET", "migrations")
 
-    def get_migration(self, id: Ref) -> JSONObject:
+    @operation
+    def get_migration(self, id: Ref) -> Call[JSONObject]:
         """GetMigration: ``GET /:login/migrations/:id``; ``id`` is the machine's id."""
         return self._object("GET", _path("migrations", _id_of(id, "id", "machine")))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from smartdc.api._base import ApiBase, JSONObject, Ref, _check_names, _fields, _id_of, _path
+from smartdc.api._operation import Call, operation
 
 #: Filters ListNetworks documents.
 NETWORK_FILTERS = frozenset({"fabric"})
@@ -13,7 +14,8 @@ NETWORK_FILTERS = frozenset({"fabric"})
 class NetworksMixin(ApiBase):
     """Networks the account may provision on, and its default network."""
 
-    def list_networks(self, **filters: Any) -> list[JSONObject]:
+    @operation
+    def list_networks(self, /, **filters: Any) -> Call[list[JSONObject]]:
         """ListNetworks: ``GET /:login/networks``.
 
         Filter: ``fabric=True`` lists only the account's fabric networks. Network pools are
@@ -22,13 +24,15 @@ class NetworksMixin(ApiBase):
         _check_names("list_networks", filters, NETWORK_FILTERS)
         return self._objects("GET", "networks", params=filters)
 
-    def get_network(self, id: Ref) -> JSONObject:
+    @operation
+    def get_network(self, id: Ref) -> Call[JSONObject]:
         """GetNetwork: ``GET /:login/networks/:id``."""
         return self._object("GET", _path("networks", _id_of(id, "id")))
 
+    @operation
     def list_network_ips(
         self, id: Ref, *, limit: int | None = None, offset: int | None = None
-    ) -> list[JSONObject]:
+    ) -> Call[list[JSONObject]]:
         """ListNetworkIPs: ``GET /:login/networks/:id/ips``.
 
         Lists the reserved or assigned addresses (on public networks only the account's own),
@@ -38,14 +42,16 @@ class NetworksMixin(ApiBase):
         params = _fields(limit=limit, offset=offset)
         return self._objects("GET", _path("networks", _id_of(id, "id"), "ips"), params=params)
 
-    def get_network_ip(self, id: Ref, ip_address: Ref) -> JSONObject:
+    @operation
+    def get_network_ip(self, id: Ref, ip_address: Ref) -> Call[JSONObject]:
         """GetNetworkIP: ``GET /:login/networks/:id/ips/:ip_address``.
 
         ``ip_address`` is the address, or an IP dict (``{"ip": ...}``). Returns the IP.
         """
         return self._object("GET", self._ip_path(id, ip_address))
 
-    def update_network_ip(self, id: Ref, ip_address: Ref, *, reserved: bool) -> JSONObject:
+    @operation
+    def update_network_ip(self, id: Ref, ip_address: Ref, *, reserved: bool) -> Call[JSONObject]:
         """UpdateNetworkIP: ``PUT /:login/networks/:id/ips/:ip_address`` with ``reserved``.
 
         Reserves (``True``) or releases (``False``) the address. Returns the IP.
@@ -57,11 +63,13 @@ class NetworksMixin(ApiBase):
     def _ip_path(self, network: Ref, ip_address: Ref) -> str:
         return _path("networks", _id_of(network, "id"), "ips", _id_of(ip_address, "ip"))
 
-    def get_config(self) -> JSONObject:
+    @operation
+    def get_config(self) -> Call[JSONObject]:
         """GetConfig: ``GET /:login/config``. Returns ``{"default_network": uuid}`` or ``{}``."""
         return self._object("GET", "config")
 
-    def update_config(self, *, default_network: Ref) -> JSONObject:
+    @operation
+    def update_config(self, *, default_network: Ref) -> Call[JSONObject]:
         """UpdateConfig: ``PUT /:login/config`` with ``default_network`` (a network UUID).
 
         Returns the new config.

@@ -8,6 +8,7 @@ from typing import Any
 
 from smartdc import errors
 from smartdc.api._base import ApiBase, JSONObject, Ref, _fields, _id_of, _path
+from smartdc.api._operation import Call, Flow, operation
 
 _MAC = re.compile(r"[0-9a-f]{12}")
 
@@ -34,14 +35,16 @@ class NicsMixin(ApiBase):
     def _nics_path(self, machine: Ref, *rest: str) -> str:
         return _path("machines", _id_of(machine, "id"), "nics", *rest)
 
-    def list_nics(self, id: Ref) -> list[JSONObject]:
+    @operation
+    def list_nics(self, id: Ref) -> Call[list[JSONObject]]:
         """ListNics: ``GET /:login/machines/:id/nics``.
 
         Returns ``[{"mac", "ip", "primary", "netmask", "gateway", "state", "network"}, ...]``.
         """
         return self._objects("GET", self._nics_path(id))
 
-    def get_nic(self, id: Ref, mac: Ref) -> JSONObject:
+    @operation
+    def get_nic(self, id: Ref, mac: Ref) -> Call[JSONObject]:
         """GetNic: ``GET /:login/machines/:id/nics/:mac``.
 
         ``mac`` may have colons (``90:b8:d0:...``), or be a NIC dict; it is sent as 12 hex
@@ -49,7 +52,8 @@ class NicsMixin(ApiBase):
         """
         return self._object("GET", self._nics_path(id, _mac_segment(mac)))
 
-    def add_nic(self, id: Ref, network: Ref, *, primary: bool | None = None) -> JSONObject:
+    @operation
+    def add_nic(self, id: Ref, network: Ref, *, primary: bool | None = None) -> Flow[JSONObject]:
         """AddNic: ``POST /:login/machines/:id/nics``.
 
         ``network`` is a network id (or dict), or ``{"ipv4_uuid", "ipv4_ips": [ip]}``;
@@ -60,7 +64,10 @@ class NicsMixin(ApiBase):
         ``Location``; that existing NIC is then fetched and returned.
         """
         body = _fields(network=_network_input(network), primary=primary)
-        response = self._request("POST", self._nics_path(id), json=body, accept_redirect=True)
+        return self._add_nic(self._nics_path(id), body)
+
+    def _add_nic(self, path: str, body: JSONObject) -> Flow[JSONObject]:
+        response = yield self._call("POST", path, json=body, accept_redirect=True)
         if response.status < 300:
             nic: JSONObject = response.body
             return nic
@@ -72,8 +79,10 @@ class NicsMixin(ApiBase):
                 request_id=response.request_id,
                 body=response.body,
             )
-        return self._object("GET", location)
+        existing: JSONObject = yield self._object("GET", location)
+        return existing
 
-    def remove_nic(self, id: Ref, mac: Ref) -> None:
+    @operation
+    def remove_nic(self, id: Ref, mac: Ref) -> Call[None]:
         """RemoveNic: ``DELETE /:login/machines/:id/nics/:mac``. The machine reboots."""
-        self._none("DELETE", self._nics_path(id, _mac_segment(mac)))
+        return self._none("DELETE", self._nics_path(id, _mac_segment(mac)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from smartdc.api._base import ApiBase, JSONObject, Ref, _check_names, _id_of, _path
+from smartdc.api._operation import Call, operation
 
 #: Filters ListPackages documents.
 PACKAGE_FILTERS = frozenset(
@@ -26,7 +27,8 @@ PACKAGE_FILTERS = frozenset(
 class PackagesMixin(ApiBase):
     """Packages: the sizes (memory, disk, CPU) a machine can have."""
 
-    def list_packages(self, **filters: Any) -> list[JSONObject]:
+    @operation
+    def list_packages(self, /, **filters: Any) -> Call[list[JSONObject]]:
         """ListPackages: ``GET /:login/packages``.
 
         Filters (all must match; string filters accept ``*`` wildcards): ``name``, ``memory``,
@@ -36,7 +38,8 @@ class PackagesMixin(ApiBase):
         _check_names("list_packages", filters, PACKAGE_FILTERS)
         return self._objects("GET", "packages", params=filters)
 
-    def get_package(self, id_or_name: Ref) -> JSONObject:
+    @operation
+    def get_package(self, id_or_name: Ref) -> Call[JSONObject]:
         """GetPackage: ``GET /:login/packages/:id``.
 
         ``id_or_name`` is a UUID, or a name (CloudAPI picks the highest active version).

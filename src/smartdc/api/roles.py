@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from smartdc.api._base import ApiBase, JSONObject, Ref, _fields, _id_of, _path, _str_list
+from smartdc.api._operation import Call, operation
 
 #: A role member: a sub-user login, or ``{"type": "subuser"|"account", "id"|"login",
 #: "default"?}``.
@@ -91,21 +92,24 @@ class RolesMixin(ApiBase):
 
     # --- roles -------------------------------------------------------------------------------
 
-    def list_roles(self) -> list[JSONObject]:
+    @operation
+    def list_roles(self) -> Call[list[JSONObject]]:
         """ListRoles: ``GET /:account/roles``."""
         return self._objects("GET", "roles")
 
-    def get_role(self, role: Ref) -> JSONObject:
+    @operation
+    def get_role(self, role: Ref) -> Call[JSONObject]:
         """GetRole: ``GET /:account/roles/:role`` (``role`` is an id, a name or a role dict)."""
         return self._object("GET", _path("roles", _id_of(role, "id", "name")))
 
+    @operation
     def create_role(
         self,
         *,
         name: str,
         policies: Sequence[Ref] | None = None,
         members: Sequence[Member] | None = None,
-    ) -> JSONObject:
+    ) -> Call[JSONObject]:
         """CreateRole: ``POST /:account/roles``.
 
         ``policies`` are policy names or policy dicts (sent as ``{"id"}`` or ``{"name"}``);
@@ -117,6 +121,7 @@ class RolesMixin(ApiBase):
             raise ValueError("create_role() needs a non-empty name")
         return self._object("POST", "roles", json=_role_fields(name, policies, members))
 
+    @operation
     def update_role(
         self,
         role: Ref,
@@ -124,7 +129,7 @@ class RolesMixin(ApiBase):
         name: str | None = None,
         policies: Sequence[Ref] | None = None,
         members: Sequence[Member] | None = None,
-    ) -> JSONObject:
+    ) -> Call[JSONObject]:
         """UpdateRole: ``POST /:account/roles/:role``.
 
         Each field given (``name``, ``policies``, ``members``, as in :meth:`create_role`)
@@ -135,23 +140,27 @@ class RolesMixin(ApiBase):
             raise ValueError("update_role() needs name, policies or members")
         return self._object("POST", _path("roles", _id_of(role, "id", "name")), json=body)
 
-    def delete_role(self, role: Ref) -> None:
+    @operation
+    def delete_role(self, role: Ref) -> Call[None]:
         """DeleteRole: ``DELETE /:account/roles/:role``."""
-        self._none("DELETE", _path("roles", _id_of(role, "id", "name")))
+        return self._none("DELETE", _path("roles", _id_of(role, "id", "name")))
 
     # --- policies ----------------------------------------------------------------------------
 
-    def list_policies(self) -> list[JSONObject]:
+    @operation
+    def list_policies(self) -> Call[list[JSONObject]]:
         """ListPolicies: ``GET /:account/policies``."""
         return self._objects("GET", "policies")
 
-    def get_policy(self, policy: Ref) -> JSONObject:
+    @operation
+    def get_policy(self, policy: Ref) -> Call[JSONObject]:
         """GetPolicy: ``GET /:account/policies/:policy`` (an id, a name or a policy dict)."""
         return self._object("GET", _path("policies", _id_of(policy, "id", "name")))
 
+    @operation
     def create_policy(
         self, *, name: str, rules: str | Sequence[str], description: str | None = None
-    ) -> JSONObject:
+    ) -> Call[JSONObject]:
         """CreatePolicy: ``POST /:account/policies``.
 
         ``rules`` are Aperture sentences, such as ``"CAN listmachines and getmachine"``.
@@ -160,6 +169,7 @@ class RolesMixin(ApiBase):
         body = _fields(name=name, rules=_str_list(rules), description=description)
         return self._object("POST", "policies", json=body)
 
+    @operation
     def update_policy(
         self,
         policy: Ref,
@@ -167,7 +177,7 @@ class RolesMixin(ApiBase):
         name: str | None = None,
         rules: str | Sequence[str] | None = None,
         description: str | None = None,
-    ) -> JSONObject:
+    ) -> Call[JSONObject]:
         """UpdatePolicy: ``POST /:account/policies/:policy``.
 
         Changes the given ``name``, ``rules`` (replacing them all) or ``description``
@@ -178,13 +188,15 @@ class RolesMixin(ApiBase):
             raise ValueError("update_policy() needs name, rules or description")
         return self._object("POST", _path("policies", _id_of(policy, "id", "name")), json=body)
 
-    def delete_policy(self, policy: Ref) -> None:
+    @operation
+    def delete_policy(self, policy: Ref) -> Call[None]:
         """DeletePolicy: ``DELETE /:account/policies/:policy``."""
-        self._none("DELETE", _path("policies", _id_of(policy, "id", "name")))
+        return self._none("DELETE", _path("policies", _id_of(policy, "id", "name")))
 
     # --- role tags ---------------------------------------------------------------------------
 
-    def get_role_tags(self, resource: str) -> list[str]:
+    @operation
+    def get_role_tags(self, resource: str) -> Call[list[str]]:
         """The role names ``resource`` is tagged with: ``GET /:account/<resource>``, read from
         the ``role-tag`` response header.
 
@@ -194,9 +206,12 @@ class RolesMixin(ApiBase):
         separately (``getmachine`` vs ``headmachine``).
         """
         path = role_tag_path(resource, self._account)
-        return parse_role_tags(self._request("GET", path).headers.get("role-tag"))
+        return self._call("GET", path).then(
+            lambda response: parse_role_tags(response.headers.get("role-tag"))
+        )
 
-    def set_role_tags(self, resource: str, role_tags: Sequence[str]) -> JSONObject:
+    @operation
+    def set_role_tags(self, resource: str, role_tags: Sequence[str]) -> Call[JSONObject]:
         """SetRoleTags: ``PUT /:account/<resource>`` with ``{"role-tag": [role names]}``.
 
         ``resource`` names what to tag, relative to the account: ``""`` (the account),

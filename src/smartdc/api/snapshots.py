@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from smartdc.api._base import ApiBase, JSONObject, Ref, _id_of, _path
+from smartdc.api._operation import Call, operation
 
 
 class SnapshotsMixin(ApiBase):
@@ -11,7 +12,8 @@ class SnapshotsMixin(ApiBase):
     def _snapshots_path(self, machine: Ref, *rest: str) -> str:
         return _path("machines", _id_of(machine, "id"), "snapshots", *rest)
 
-    def create_machine_snapshot(self, id: Ref, name: str | None = None) -> JSONObject:
+    @operation
+    def create_machine_snapshot(self, id: Ref, name: str | None = None) -> Call[JSONObject]:
         """CreateMachineSnapshot: ``POST /:login/machines/:id/snapshots`` with optional ``name``.
 
         Without a name CloudAPI uses the UTC time (``YYYYMMDDTHHMMSSZ``). Returns
@@ -27,21 +29,25 @@ class SnapshotsMixin(ApiBase):
         body = {"name": name} if name is not None else None
         return self._object("POST", self._snapshots_path(id), json=body)
 
-    def list_machine_snapshots(self, id: Ref) -> list[JSONObject]:
+    @operation
+    def list_machine_snapshots(self, id: Ref) -> Call[list[JSONObject]]:
         """ListMachineSnapshots: ``GET /:login/machines/:id/snapshots``."""
         return self._objects("GET", self._snapshots_path(id))
 
-    def get_machine_snapshot(self, id: Ref, name: Ref) -> JSONObject:
+    @operation
+    def get_machine_snapshot(self, id: Ref, name: Ref) -> Call[JSONObject]:
         """GetMachineSnapshot: ``GET /:login/machines/:id/snapshots/:name``."""
         return self._object("GET", self._snapshots_path(id, _id_of(name, "name")))
 
-    def delete_machine_snapshot(self, id: Ref, name: Ref) -> None:
+    @operation
+    def delete_machine_snapshot(self, id: Ref, name: Ref) -> Call[None]:
         """DeleteMachineSnapshot: ``DELETE /:login/machines/:id/snapshots/:name``."""
-        self._none("DELETE", self._snapshots_path(id, _id_of(name, "name")))
+        return self._none("DELETE", self._snapshots_path(id, _id_of(name, "name")))
 
-    def start_machine_from_snapshot(self, id: Ref, name: Ref) -> None:
+    @operation
+    def start_machine_from_snapshot(self, id: Ref, name: Ref) -> Call[None]:
         """StartMachineFromSnapshot: ``POST /:login/machines/:id/snapshots/:name``.
 
         Rolls the (stopped) machine back to the snapshot and boots it. Asynchronous.
         """
-        self._none("POST", self._snapshots_path(id, _id_of(name, "name")))
+        return self._none("POST", self._snapshots_path(id, _id_of(name, "name")))

@@ -6,9 +6,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from smartdc.api._base import ApiBase, JSONObject, Ref, _id_of, _path
+from smartdc.api._operation import Call, operation
 
 #: A tag value CloudAPI stores.
 TagValue = str | int | float | bool
+
+
+def _tag_text(value: Any) -> str:
+    return "" if value is None else str(value)
 
 
 class TagsMixin(ApiBase):
@@ -17,30 +22,35 @@ class TagsMixin(ApiBase):
     def _tags_path(self, machine: Ref, *rest: str) -> str:
         return _path("machines", _id_of(machine, "id"), "tags", *rest)
 
-    def add_machine_tags(self, id: Ref, tags: Mapping[str, TagValue]) -> JSONObject:
+    @operation
+    def add_machine_tags(self, id: Ref, tags: Mapping[str, TagValue]) -> Call[JSONObject]:
         """AddMachineTags: ``POST /:login/machines/:id/tags``. Returns the merged tags."""
         return self._object("POST", self._tags_path(id), json=dict(tags))
 
-    def replace_machine_tags(self, id: Ref, tags: Mapping[str, TagValue]) -> JSONObject:
+    @operation
+    def replace_machine_tags(self, id: Ref, tags: Mapping[str, TagValue]) -> Call[JSONObject]:
         """ReplaceMachineTags: ``PUT /:login/machines/:id/tags``. Returns exactly ``tags``."""
         return self._object("PUT", self._tags_path(id), json=dict(tags))
 
-    def list_machine_tags(self, id: Ref) -> dict[str, Any]:
+    @operation
+    def list_machine_tags(self, id: Ref) -> Call[dict[str, Any]]:
         """ListMachineTags: ``GET /:login/machines/:id/tags``. Returns ``{name: value}``."""
         return self._object("GET", self._tags_path(id))
 
-    def get_machine_tag(self, id: Ref, tag: str) -> str:
+    @operation
+    def get_machine_tag(self, id: Ref, tag: str) -> Call[str]:
         """GetMachineTag: ``GET /:login/machines/:id/tags/:tag``.
 
         Returns the value as text (CloudAPI answers ``""`` for non-string values).
         """
-        value = self._request("GET", self._tags_path(id, tag)).body
-        return "" if value is None else str(value)
+        return Call("GET", self._tags_path(id, tag)).then(_tag_text)
 
-    def delete_machine_tag(self, id: Ref, tag: str) -> None:
+    @operation
+    def delete_machine_tag(self, id: Ref, tag: str) -> Call[None]:
         """DeleteMachineTag: ``DELETE /:login/machines/:id/tags/:tag``."""
-        self._none("DELETE", self._tags_path(id, tag))
+        return self._none("DELETE", self._tags_path(id, tag))
 
-    def delete_machine_tags(self, id: Ref) -> None:
+    @operation
+    def delete_machine_tags(self, id: Ref) -> Call[None]:
         """DeleteMachineTags: ``DELETE /:login/machines/:id/tags``."""
-        self._none("DELETE", self._tags_path(id))
+        return self._none("DELETE", self._tags_path(id))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TypedDict, Unpack
 
 from smartdc.api._base import ApiBase, JSONObject, Ref, _check_names, _fields, _id_of, _path
+from smartdc.api._operation import Call, operation
 from smartdc.api.keys import key_body, key_name
 
 
@@ -38,11 +39,13 @@ class UsersMixin(ApiBase):
 
     # --- users -------------------------------------------------------------------------------
 
-    def list_users(self) -> list[JSONObject]:
+    @operation
+    def list_users(self) -> Call[list[JSONObject]]:
         """ListUsers: ``GET /:account/users``."""
         return self._objects("GET", self._users_path())
 
-    def get_user(self, user: Ref, *, membership: bool = False) -> JSONObject:
+    @operation
+    def get_user(self, user: Ref, *, membership: bool = False) -> Call[JSONObject]:
         """GetUser: ``GET /:account/users/:user`` (``user`` is a login, UUID or user dict).
 
         ``membership=True`` adds ``roles`` and ``default_roles`` (role names).
@@ -50,9 +53,10 @@ class UsersMixin(ApiBase):
         params = {"membership": True} if membership else None
         return self._object("GET", self._users_path(user_ref(user)), params=params)
 
+    @operation
     def create_user(
         self, *, login: str, email: str, password: str, **profile: Unpack[UserProfile]
-    ) -> JSONObject:
+    ) -> Call[JSONObject]:
         """CreateUser: ``POST /:account/users``.
 
         Required: ``login``, ``email``, ``password``. Profile fields: ``companyName``,
@@ -63,6 +67,7 @@ class UsersMixin(ApiBase):
         body = _fields(login=login, email=email, password=password, **profile)
         return self._object("POST", self._users_path(), json=body)
 
+    @operation
     def update_user(
         self,
         id: Ref,
@@ -70,7 +75,7 @@ class UsersMixin(ApiBase):
         login: str | None = None,
         email: str | None = None,
         **profile: Unpack[UserProfile],
-    ) -> JSONObject:
+    ) -> Call[JSONObject]:
         """UpdateUser: ``POST /:account/users/:id``.
 
         ``id`` should be the user's UUID (or a user dict): CloudAPI looks the user up by
@@ -84,9 +89,10 @@ class UsersMixin(ApiBase):
             raise ValueError("update_user() needs at least one field to change")
         return self._object("POST", self._users_path(_id_of(id, "id")), json=body)
 
+    @operation
     def change_user_password(
         self, user: Ref, password: str, password_confirmation: str | None = None
-    ) -> JSONObject:
+    ) -> Call[JSONObject]:
         """ChangeUserPassword: ``POST /:account/users/:user/change_password``.
 
         Sends ``password`` and ``password_confirmation`` (the same password unless given).
@@ -98,21 +104,25 @@ class UsersMixin(ApiBase):
         body = {"password": password, "password_confirmation": confirmation}
         return self._object("POST", self._users_path(user_ref(user), "change_password"), json=body)
 
-    def delete_user(self, user: Ref) -> None:
+    @operation
+    def delete_user(self, user: Ref) -> Call[None]:
         """DeleteUser: ``DELETE /:account/users/:user``."""
-        self._none("DELETE", self._users_path(user_ref(user)))
+        return self._none("DELETE", self._users_path(user_ref(user)))
 
     # --- a user's SSH keys --------------------------------------------------------------------
 
-    def list_user_keys(self, user: Ref) -> list[JSONObject]:
+    @operation
+    def list_user_keys(self, user: Ref) -> Call[list[JSONObject]]:
         """ListUserKeys: ``GET /:account/users/:user/keys``."""
         return self._objects("GET", self._users_path(user_ref(user), "keys"))
 
-    def get_user_key(self, user: Ref, key: Ref) -> JSONObject:
+    @operation
+    def get_user_key(self, user: Ref, key: Ref) -> Call[JSONObject]:
         """GetUserKey: ``GET /:account/users/:user/keys/:key`` (key name or MD5 fingerprint)."""
         return self._object("GET", self._users_path(user_ref(user), "keys", key_name(key)))
 
-    def create_user_key(self, user: Ref, key: str, name: str | None = None) -> JSONObject:
+    @operation
+    def create_user_key(self, user: Ref, key: str, name: str | None = None) -> Call[JSONObject]:
         """CreateUserKey: ``POST /:account/users/:user/keys`` with ``key`` and optional ``name``.
 
         ``key`` is an OpenSSH public key line. Returns the new key.
@@ -120,6 +130,7 @@ class UsersMixin(ApiBase):
         path = self._users_path(user_ref(user), "keys")
         return self._object("POST", path, json=key_body(key, name))
 
-    def delete_user_key(self, user: Ref, key: Ref) -> None:
+    @operation
+    def delete_user_key(self, user: Ref, key: Ref) -> Call[None]:
         """DeleteUserKey: ``DELETE /:account/users/:user/keys/:key``."""
-        self._none("DELETE", self._users_path(user_ref(user), "keys", key_name(key)))
+        return self._none("DELETE", self._users_path(user_ref(user), "keys", key_name(key)))

@@ -17,6 +17,7 @@ from smartdc.api._base import (
     _path,
     _str_list,
 )
+from smartdc.api._operation import Call, operation
 
 #: Filters ListVolumes documents.
 VOLUME_FILTERS = frozenset({"name", "predicate", "size", "state", "type"})
@@ -34,7 +35,8 @@ def volume_query(filters: Mapping[str, Any]) -> dict[str, Any]:
 class VolumesMixin(ApiBase):
     """Shared ``tritonnfs`` volumes that machines can mount."""
 
-    def list_volumes(self, **filters: Any) -> list[JSONObject]:
+    @operation
+    def list_volumes(self, /, **filters: Any) -> Call[list[JSONObject]]:
         """ListVolumes: ``GET /:login/volumes``.
 
         Filters: ``name`` (exact, or with a leading or trailing ``*``), ``size`` (MiB),
@@ -44,6 +46,7 @@ class VolumesMixin(ApiBase):
         """
         return self._objects("GET", "volumes", params=volume_query(filters))
 
+    @operation
     def create_volume(
         self,
         *,
@@ -53,7 +56,7 @@ class VolumesMixin(ApiBase):
         affinity: str | Sequence[str] | None = None,
         tags: Mapping[str, str] | None = None,
         type: str = "tritonnfs",
-    ) -> JSONObject:
+    ) -> Call[JSONObject]:
         """CreateVolume: ``POST /:login/volumes``.
 
         All optional: ``name`` (generated if absent), ``size`` in MiB (default 10240; see
@@ -71,11 +74,13 @@ class VolumesMixin(ApiBase):
         )
         return self._object("POST", "volumes", json=body)
 
-    def get_volume(self, id: Ref) -> JSONObject:
+    @operation
+    def get_volume(self, id: Ref) -> Call[JSONObject]:
         """GetVolume: ``GET /:login/volumes/:id``. A deleted volume raises ``VolumeNotFound``."""
         return self._object("GET", _path("volumes", _id_of(id, "id")))
 
-    def update_volume(self, id: Ref, *, name: str) -> JSONObject:
+    @operation
+    def update_volume(self, id: Ref, *, name: str) -> Call[JSONObject]:
         """UpdateVolume: ``POST /:login/volumes/:id`` with ``name`` (the only changeable field).
 
         Returns the renamed volume (CloudAPI answers 200 with it, not the documented 204).
@@ -84,14 +89,16 @@ class VolumesMixin(ApiBase):
             raise ValueError("update_volume() needs a non-empty name")
         return self._object("POST", _path("volumes", _id_of(id, "id")), json={"name": name})
 
-    def delete_volume(self, id: Ref) -> None:
+    @operation
+    def delete_volume(self, id: Ref) -> Call[None]:
         """DeleteVolume: ``DELETE /:login/volumes/:id``.
 
         Asynchronous: the volume is gone when :meth:`get_volume` raises ``VolumeNotFound``.
         A volume still used by machines cannot be deleted (``VolumeInUse``).
         """
-        self._none("DELETE", _path("volumes", _id_of(id, "id")))
+        return self._none("DELETE", _path("volumes", _id_of(id, "id")))
 
-    def list_volume_sizes(self, type: str | None = None) -> list[JSONObject]:
+    @operation
+    def list_volume_sizes(self, type: str | None = None) -> Call[list[JSONObject]]:
         """ListVolumeSizes: ``GET /:login/volumesizes``. Returns ``[{"size", "type"}, ...]``."""
         return self._objects("GET", "volumesizes", params=_fields(type=type))

@@ -16,8 +16,9 @@ from urllib.parse import urlsplit
 
 from smartdc._record import Record
 from smartdc.api._base import ApiBase, Ref, _id_of, _path
+from smartdc.api._operation import Local, operation
 from smartdc.auth.httpsig import redact_headers
-from smartdc.auth.signers import RequestSigner
+from smartdc.auth.signers import PrivateKeySigner, RequestSigner
 
 #: What a changefeed subscription may ask for (its ``subResources``).
 CHANGEFEED_SUB_RESOURCES = (
@@ -103,7 +104,15 @@ class WebSocketsMixin(ApiBase):
         )
         return WebSocketRequest(f"{scheme}://{host}{target}", headers, subprotocols)
 
-    def connect_machine_vnc(self, id: Ref) -> WebSocketRequest:
+    def _signed_upgrade(
+        self, relative: str, subprotocols: tuple[str, ...] = ()
+    ) -> Local[WebSocketRequest]:
+        # Signing through ssh-agent waits on a socket: an async client does it in a thread.
+        blocking = not isinstance(self._request_signer.signer, PrivateKeySigner)
+        return Local(lambda: self._websocket(relative, subprotocols), blocking=blocking)
+
+    @operation
+    def connect_machine_vnc(self, id: Ref) -> Local[WebSocketRequest]:
         """ConnectMachineVNC: ``GET /:login/machines/:id/vnc`` (WebSocket upgrade).
 
         Returns the URL and signed headers for the socket; this method does not connect.
@@ -112,9 +121,10 @@ class WebSocketsMixin(ApiBase):
         machines have a console.
         """
         path = _path("machines", _id_of(id, "id"), "vnc")
-        return self._websocket(path, ("binary", "rfb"))
+        return self._signed_upgrade(path, ("binary", "rfb"))
 
-    def get_changefeed(self) -> WebSocketRequest:
+    @operation
+    def get_changefeed(self) -> Local[WebSocketRequest]:
         """GetChangefeed: ``GET /:login/changefeed`` (WebSocket upgrade; CloudAPI 9.14+).
 
         Returns the URL and signed headers for the socket; this method does not connect.
@@ -123,4 +133,4 @@ class WebSocketsMixin(ApiBase):
         (``changeKind``, ``changedResourceId``, ``published``, ``resourceState``,
         ``resourceObject``).
         """
-        return self._websocket("changefeed")
+        return self._signed_upgrade("changefeed")

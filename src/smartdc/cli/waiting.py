@@ -17,6 +17,7 @@ from smartdc.cli.command import ArgParser, UsageError
 
 if TYPE_CHECKING:
     from smartdc.cli.context import Context
+    from smartdc.wait import ChangeSource
 
 T = TypeVar("T")
 
@@ -73,11 +74,14 @@ def poll(
     interval: float = 1.0,
     fail: Callable[[T], str | BaseException | None] | None = None,
     first_delay: float = 0.0,
+    machine: str | None = None,
 ) -> T:
     """Poll ``fetch`` until ``done``; ``status`` renders a value for the progress line.
 
     Raises :class:`smartdc.errors.WaitTimeoutError` at the deadline (the CLI reports it as a
-    ``Timeout`` error) and what ``fail`` names at once.
+    ``Timeout`` error) and what ``fail`` names at once. Given the id of the ``machine``
+    waited on, the wait follows its changes on the changefeed and polls the moment one
+    comes (see :mod:`smartdc.change_waits`), where triton polls every second.
     """
     from smartdc.wait import wait_for
 
@@ -107,8 +111,15 @@ def poll(
             fail=fail,
             describe=describe,
             summarize=status,
+            changes=None if machine is None else _machine_changes(context, machine),
         )
     finally:
         if drawn:
             context.streams.stderr.write("\r\x1b[K")
             context.streams.stderr.flush()
+
+
+def _machine_changes(context: Context, machine: str) -> ChangeSource:
+    from smartdc.change_waits import machine_changes
+
+    return machine_changes(context.api, machine)

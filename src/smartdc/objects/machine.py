@@ -58,6 +58,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, Literal, Self, TypeVar, overload
 
+from smartdc.change_waits import machine_changes
 from smartdc.errors import (
     MachineFailedError,
     MachineGoneError,
@@ -75,7 +76,7 @@ from smartdc.objects.pending import PendingWrites
 from smartdc.objects.polling import PolledResource
 from smartdc.objects.refs import ref_value
 from smartdc.objects.snapshot import Snapshot
-from smartdc.wait import wait_for
+from smartdc.wait import ChangeSource, wait_for
 
 if TYPE_CHECKING:
     from smartdc.api import CloudAPI
@@ -353,6 +354,7 @@ class Machine(PolledResource):
             interval=interval,
             timeout=timeout,
             describe=f"{self._label} {goal}",
+            changes=self._changes(),
         )
         self._merge(**{field: self._seen(field, found)})
         return found
@@ -391,6 +393,9 @@ class Machine(PolledResource):
         return self
 
     # --- state ------------------------------------------------------------------------------
+
+    def _changes(self) -> ChangeSource:
+        return machine_changes(self.api, self.id)
 
     def refresh(self, credentials: bool = False) -> Self:
         """Fetch the machine again (``GetMachine``); a 410 Gone records state ``deleted``."""
@@ -520,6 +525,7 @@ class Machine(PolledResource):
             interval=METADATA_POLL_INTERVAL,
             timeout=METADATA_POLL_TIMEOUT,
             describe=f"{self._label} its metadata to be cleared",
+            changes=self._changes(),
         )
         self._merge(metadata=found)
         return found

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, Self
 
 from smartdc.errors import ResourceNotFoundError, WaitError
-from smartdc.wait import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, wait_for
+from smartdc.wait import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, ChangeSource, wait_for
 
 __all__ = ["DEFAULT_INTERVAL", "DEFAULT_TIMEOUT", "PolledResource", "parse_time", "poll_state"]
 
@@ -24,6 +24,7 @@ def poll_state(
     failure: StateFailure,
     interval: float,
     timeout: float,
+    changes: ChangeSource | None = None,
 ) -> None:
     """Poll ``fetch_state`` until it equals ``state`` (``until``) or differs from it.
 
@@ -45,6 +46,7 @@ def poll_state(
         timeout=timeout,
         describe=f"{what} to {goal}",
         summarize=lambda current: f"state {current!r}",
+        changes=changes,
     )
 
 
@@ -146,6 +148,10 @@ class PolledResource:
         self._poll(state, until=False, interval=interval, timeout=timeout)
         return self
 
+    def _changes(self) -> ChangeSource | None:
+        """What tells a wait on this object that it changed (``None``: polling only)."""
+        return None
+
     def _failed_error(self, current: str, goal: str, until: bool) -> BaseException | None:
         """The error ending a wait for ``goal`` now that the state is ``current``, if any."""
         if current == "failed" and goal != "failed":
@@ -183,4 +189,5 @@ class PolledResource:
             failure=failure,
             interval=interval,
             timeout=timeout,
+            changes=self._changes(),
         )

@@ -106,8 +106,10 @@ def do_cloudapi(context: Context, options: argparse.Namespace) -> None:
     body = _request_body(context, options.data) if options.data else None
     path, params = _split_path(options.paths[0])
     # the raw request path: a 3xx answer (GetDatacenter's 302) is printed, not raised
-    response = context.api._request(
-        method, path, params=params, json=body, headers=headers, accept_redirect=True
+    from smartdc.api._operation import Call
+
+    response = context.api._send(
+        Call(method, path, params=params, json=body, headers=headers, accept_redirect=True)
     )
     if options.show_headers or method == "HEAD":
         from http import HTTPStatus

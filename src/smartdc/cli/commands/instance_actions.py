@@ -230,6 +230,7 @@ def _act_and_wait(
         status=lambda machine: str(machine.get("state")),
         timeout=waiting.wait_timeout(options, waiting.DEFAULT_WAIT_TIMEOUT),
         interval=1.0,
+        machine=target.id,
     )
     took = humanize.human_duration(_elapsed_ms(started))
     if target.alias:
@@ -588,6 +589,7 @@ def do_wait(context: Context, options: argparse.Namespace) -> int | None:
             status=lambda machine: str(machine.get("state")),
             timeout=waiting.UNBOUNDED_WAIT_TIMEOUT,
             interval=1.0,
+            machine=uuid,
         )
         report(
             lambda n: (

@@ -521,6 +521,7 @@ def _wait_until_settled(
         status=lambda current: str(current.get("state")),
         timeout=waiting.wait_timeout(options),
         interval=1.0,
+        machine=machine_id,
     )
 
 

@@ -143,6 +143,7 @@ def wait_for_tags(
         status=lambda tags: f"{len(tags)} tags",
         timeout=wait_timeout(options),
         interval=2.0,
+        machine=machine,
     )
 
 

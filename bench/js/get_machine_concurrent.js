@@ -1,0 +1,100 @@
+#!/usr/bin/env node
+/*
+ * GetMachine with many calls in flight through node-triton's library client.
+ *
+ * The first stdin line configures: {"url", "account", "keyId", "configDir", "ids",
+ * "inflight", "calls"}. The client is made with require('triton').createClient from an
+ * in-memory profile and makes one untimed round first. Every further stdin line "round"
+ * makes `calls` GetMachine calls over the ids, `inflight` at a time, and prints
+ * {"wall": seconds, "cpu": seconds of this process's CPU (user + system), "calls": N}.
+ * The client closes when stdin ends.
+ */
+'use strict';
+
+var readline = require('readline');
+
+var bench = require('./measure');
+var triton = bench.peer('triton');
+
+function round(cloudapi, ids, calls, inflight, callback) {
+    var started = 0;
+    var finished = 0;
+    var failed = null;
+    var wallBegin = bench.now();
+    var cpuBegin = process.cpuUsage();
+    function launch() {
+        if (started === calls || failed) {
+            return;
+        }
+        var id = ids[started % ids.length];
+        started += 1;
+        cloudapi.getMachine(id, function (err, machine) {
+            if (!err && machine.id !== id) {
+                err = new Error('asked for machine ' + id + ', got ' + machine.id);
+            }
+            if (err && !failed) {
+                failed = err;
+                callback(err);
+                return;
+            }
+            finished += 1;
+            if (finished === calls) {
+                var cpu = process.cpuUsage(cpuBegin);
+                callback(null, {
+                    wall: bench.now() - wallBegin,
+                    cpu: (cpu.user + cpu.system) / 1e6,
+                    calls: calls
+                });
+                return;
+            }
+            launch();
+        });
+    }
+    for (var i = 0; i < inflight; i++) {
+        launch();
+    }
+}
+
+function fail(err) {
+    process.stderr.write('get_machine_concurrent.js: ' + (err.stack || err) + '\n');
+    process.exit(1);
+}
+
+var lines = readline.createInterface({input: process.stdin});
+var config = null;
+var client = null;
+
+lines.on('line', function (line) {
+    if (config === null) {
+        config = JSON.parse(line);
+        triton.createClient({
+            profile: {url: config.url, account: config.account, keyId: config.keyId},
+            configDir: config.configDir
+        }, function (err, made) {
+            if (err) {
+                fail(err);
+            }
+            client = made;
+            var warm = Math.min(config.calls, config.inflight * 2);
+            round(client.cloudapi, config.ids, warm, config.inflight, function (wErr) {
+                if (wErr) {
+                    fail(wErr);
+                }
+                process.stdout.write(JSON.stringify({ready: true}) + '\n');
+            });
+        });
+        return;
+    }
+    round(client.cloudapi, config.ids, config.calls, config.inflight, function (err, result) {
+        if (err) {
+            fail(err);
+        }
+        process.stdout.write(JSON.stringify(result) + '\n');
+    });
+});
+
+lines.on('close', function () {
+    if (client !== null) {
+        client.close();
+    }
+});
