@@ -20,10 +20,9 @@ from smartdc.emulator.context import (
 )
 from smartdc.emulator.faults import FAIL_PROVISION
 from smartdc.emulator.paging import QUERY_LIMIT_HEADER, RESOURCE_COUNT_HEADER
-from smartdc.emulator.params import is_number
+from smartdc.emulator.params import is_number, is_uuid
 from smartdc.emulator.store import catalog, fabrics, volume_jobs, volumes
 from smartdc.emulator.store.catalog import NetworkRecord
-from smartdc.objects.refs import is_uuid
 
 NAME_PATTERN = re.compile(r"^[a-z0-9][\w.-]+$", re.IGNORECASE)
 MAX_NAME_LENGTH = 256
