@@ -39,7 +39,8 @@ Kinds:
     closed instead of answering.
 ``fail_job``
     The job the request queues fails. ``job`` (a glob, default ``*``) names the kind of job;
-    provisions (CreateMachine, CreateVolume) are ``provision``.
+    provisions (CreateMachine, CreateVolume) are ``provision``, and DeleteVolume's job is
+    matched as its storage VM's ``destroy``: the volume is ``deleting``, then as it was.
 
 When several rules of a kind match a request, the first one that fires wins and the later
 ones are not consulted for it.

@@ -141,6 +141,9 @@ DELAY_FRACTIONS: dict[str, float] = {
     "migrate-begin": 0.5,
     "migrate-sync": 0.5,
     "migrate-switch": 0.5,
+    # Volume jobs: their storage VM's provision and destroy.
+    "create_volume": 1.0,
+    "delete_volume": 0.5,
 }
 DEFAULT_FRACTION = 0.2
 

@@ -10,6 +10,7 @@ recursion safe).
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from collections.abc import Mapping
@@ -45,6 +46,55 @@ def is_number(text: str) -> bool:
     other scripts' digits (``"³"``, ``"٣"``), which ``int()`` refuses or reads differently:
     every number the emulator takes from a path, query or body goes through this."""
     return text.isascii() and text.isdigit()
+
+
+#: A UUID in its 8-4-4-4-12 spelling, ASCII hex digits of either case.
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I | re.A)
+
+
+def is_uuid(value: object) -> bool:
+    """Whether ``value`` is a UUID string in its 8-4-4-4-12 spelling, nothing before or after
+    it (a trailing newline included, which ``re``'s ``$`` lets through): every UUID the
+    emulator takes from a path, query, header or body goes through this."""
+    return isinstance(value, str) and _UUID.fullmatch(value) is not None
+
+
+def parse_bool(value: object) -> bool | None:
+    """A boolean as CloudAPI takes one: JSON ``true``/``false`` or the strings ``"true"`` and
+    ``"false"``; ``None`` for anything else (``1``, ``0``, ``"True"``, ``"1"``), which callers
+    refuse or, where CloudAPI only asks "is it true", read as not true. ``1 in (True,
+    "true")`` holds in Python, so membership tests are not enough."""
+    if value is True or value == "true":
+        return True
+    if value is False or value == "false":
+        return False
+    return None
+
+
+def parse_ipv4(value: object) -> ipaddress.IPv4Address | None:
+    """A dotted-quad IPv4 address string (ASCII digits, no leading zeros, nothing around
+    it), else ``None``: ``ipaddress`` on its own also takes integers."""
+    if not isinstance(value, str) or not value.isascii():
+        return None
+    try:
+        return ipaddress.IPv4Address(value)
+    except ValueError:
+        return None
+
+
+def parse_ipv4_network(value: object) -> ipaddress.IPv4Network | None:
+    """An IPv4 subnet in CIDR form (``address/prefix``, the prefix 0-32 in ASCII digits
+    without a leading zero, no host bits set), else ``None``: ``ipaddress`` on its own also
+    takes integers, netmasks and ``/024``."""
+    if not isinstance(value, str) or value.count("/") != 1:
+        return None
+    address, prefix = value.split("/")
+    if parse_ipv4(address) is None or not is_number(prefix) or prefix != str(int(prefix)):
+        return None
+    try:
+        return ipaddress.IPv4Network(value)
+    except ValueError:
+        return None
 
 
 def media_type(content_type: str | None) -> str:

@@ -1,14 +1,15 @@
 """The server's scheduler: applies every due job step at its due time, with nobody asking.
 
-Stores still settle due work whenever they are read, so a request always sees the state as of
-its own clock; the scheduler adds the other half, so that a machine that finishes provisioning
-while nobody is looking changes at that moment, and the change reaches the changefeed then.
+Machine stores still settle due work whenever they are read, so a request always sees a
+machine as of its own clock; the scheduler adds the other half, so that a machine that finishes
+provisioning while nobody is looking changes at that moment, and the change reaches the
+changefeed then. Volume jobs are applied by the scheduler alone.
 
 One asyncio task per server. It settles what is due, asks when the next step is due, and sleeps
 until then, or until a committed write (a new job, most often) wakes it, whichever comes first;
-it never sleeps longer than :data:`MAX_SLEEP`, so work with no precise due time (volume
-deletions) is picked up too. The database is used from a worker thread, as by the request
-handlers. The clock is the emulator's (:class:`~smartdc.emulator.context.EmulatorConfig`).
+it never sleeps longer than :data:`MAX_SLEEP`. The database is used from a worker thread, as
+by the request handlers. The clock is the emulator's (see
+:class:`~smartdc.emulator.context.EmulatorConfig`).
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ MAX_SLEEP = 1.0
 
 
 def settle_everything(db: Database, now: float) -> float | None:
-    """Apply every due job (image creations are machine jobs too); the next due time in
+    """Apply every due job (image creations are machine jobs too, volume creations and
+    deletions volume jobs of the same engine); the next due time in
     seconds (epoch), or ``None`` when nothing is scheduled."""
     due = jobs.settle_due(db, now)
     return None if due is None else due / 1000

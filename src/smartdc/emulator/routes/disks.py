@@ -17,7 +17,7 @@ from smartdc.emulator.context import (
     missing_parameter,
 )
 from smartdc.emulator.paging import RESOURCE_COUNT_HEADER
-from smartdc.emulator.params import is_number
+from smartdc.emulator.params import is_number, is_uuid
 from smartdc.emulator.routes.machine_common import (
     fetch,
     fetch_live,
@@ -26,10 +26,9 @@ from smartdc.emulator.routes.machine_common import (
     owner,
 )
 from smartdc.emulator.store import disks
-from smartdc.objects.refs import is_uuid
 
 DISK_SINCE = "7.2.0"
-PCI_SLOT_PATTERN = re.compile(r"^\d{1,3}:\d{1,2}:[0-7]$")
+PCI_SLOT_PATTERN = re.compile(r"^\d{1,3}:\d{1,2}:[0-7]$", re.ASCII)
 
 
 def _disk_id(call: Call) -> str:
@@ -76,7 +75,7 @@ def create_disk(call: Call) -> Reply:
         size = _mib(call, alternative=' or "remaining"')
     pci_slot = call.params.get("pci_slot")
     if pci_slot is not None and not (
-        isinstance(pci_slot, str) and PCI_SLOT_PATTERN.match(pci_slot)
+        isinstance(pci_slot, str) and PCI_SLOT_PATTERN.fullmatch(pci_slot)
     ):
         raise invalid_argument(f"pci_slot must match {PCI_SLOT_PATTERN.pattern}")
     disk = disks.create_disk(call.db, owner(call), machine, size, pci_slot, job=job_context(call))

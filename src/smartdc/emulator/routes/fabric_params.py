@@ -9,7 +9,7 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from smartdc.emulator.context import EmulatorError, invalid_argument
-from smartdc.emulator.params import is_number
+from smartdc.emulator.params import is_number, parse_ipv4, parse_ipv4_network
 from smartdc.emulator.store.fabrics import FabricNetworkSpec
 
 NAME_PATTERN = re.compile(r"^[a-zA-Z][a-zA-Z0-9_./-]{1,255}$")
@@ -102,20 +102,15 @@ def vlan_id_value(value: Any, name: str = "vlan_id") -> int:
 
 
 def _ipv4(params: Mapping[str, Any], name: str) -> ipaddress.IPv4Address:
-    text = _typed(params, name, "string")
-    try:
-        return ipaddress.IPv4Address(text)
-    except ValueError:
-        raise problem(name, "must be an IPv4 address") from None
+    address = parse_ipv4(_typed(params, name, "string"))
+    if address is None:
+        raise problem(name, "must be an IPv4 address")
+    return address
 
 
 def _subnet(params: Mapping[str, Any]) -> ipaddress.IPv4Network:
-    text = str(_typed(params, "subnet", "string"))
-    try:
-        subnet = ipaddress.IPv4Network(text)
-    except ValueError:
-        raise problem("subnet", "Subnet must be in CIDR form") from None
-    if "/" not in text:
+    subnet = parse_ipv4_network(_typed(params, "subnet", "string"))
+    if subnet is None:
         raise problem("subnet", "Subnet must be in CIDR form")
     if not subnet.is_private or subnet.prefixlen > 30:
         raise problem("subnet", "Subnet must be a private range of /30 or larger")
@@ -134,10 +129,8 @@ def _resolvers(params: Mapping[str, Any]) -> tuple[str, ...]:
     if len(value) > MAX_RESOLVERS:
         raise problem("resolvers", f"maximum of {MAX_RESOLVERS} resolvers")
     for item in value:
-        try:
-            ipaddress.IPv4Address(item)
-        except ValueError:
-            raise problem("resolvers", "must be an array of IPv4 addresses") from None
+        if parse_ipv4(item) is None:
+            raise problem("resolvers", "must be an array of IPv4 addresses")
     return tuple(str(item) for item in value)
 
 
@@ -146,11 +139,9 @@ def _routes(params: Mapping[str, Any]) -> dict[str, str]:
         return {}
     value = _typed(params, "routes", "object")
     for destination, gateway in value.items():
-        try:
-            ipaddress.IPv4Network(destination)
-            ipaddress.IPv4Address(gateway)
-        except ValueError:
-            raise problem("routes", "invalid route") from None
+        reachable = parse_ipv4(destination) or parse_ipv4_network(destination)
+        if reachable is None or parse_ipv4(gateway) is None:
+            raise problem("routes", "invalid route")
     return {str(k): str(v) for k, v in value.items()}
 
 

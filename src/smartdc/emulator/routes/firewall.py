@@ -14,9 +14,9 @@ from smartdc.emulator.context import (
     validation_failed,
 )
 from smartdc.emulator.paging import RESOURCE_COUNT_HEADER
+from smartdc.emulator.params import is_uuid
 from smartdc.emulator.routes.machine_common import owner, present
 from smartdc.emulator.store import firewall, machines
-from smartdc.objects.refs import is_uuid
 
 
 def _scope(call: Call) -> firewall.Scope:

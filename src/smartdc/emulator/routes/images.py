@@ -17,6 +17,7 @@ from smartdc.emulator.context import (
     invalid_argument,
     missing_parameter,
 )
+from smartdc.emulator.params import parse_bool
 from smartdc.emulator.routes.machine_common import arm_job_failures
 from smartdc.emulator.store import images
 from smartdc.emulator.versions import entirely_below, reaches
@@ -44,11 +45,10 @@ def present_image(call: Call, image: dict[str, Any]) -> dict[str, Any]:
 
 
 def _flag(name: str, value: Any) -> bool:
-    if value in (True, "true"):
-        return True
-    if value in (False, "false"):
-        return False
-    raise invalid_argument(f"{name} must be true or false")
+    flag = parse_bool(value)
+    if flag is None:
+        raise invalid_argument(f"{name} must be true or false")
+    return flag
 
 
 def _matches(image: dict[str, Any], params: dict[str, Any], legacy: bool) -> bool:

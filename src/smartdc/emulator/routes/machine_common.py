@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from smartdc.emulator.context import Call, EmulatorError, invalid_argument, validation_failed
+from smartdc.emulator.params import is_uuid
 from smartdc.emulator.store import machines
-from smartdc.objects.refs import is_uuid
 
 #: Ranges for which CloudAPI leaves ``networks`` out of machine objects.
 _NO_NETWORKS_RANGES = frozenset({"7.0", "~7.0", "7.0.x"})

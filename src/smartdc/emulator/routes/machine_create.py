@@ -13,7 +13,6 @@ lib/machines.js, ``tags`` and ``metadata`` objects are ignored: only flat ``tag.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import re
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from smartdc.emulator.context import (
     validation_failed,
 )
 from smartdc.emulator.faults import FAIL_PROVISION
+from smartdc.emulator.params import is_uuid, parse_bool, parse_ipv4
 from smartdc.emulator.routes.images import image_not_found
 from smartdc.emulator.routes.machine_common import (
     RESERVED_PARAMS,
@@ -50,7 +50,6 @@ from smartdc.emulator.store import (
     volumes,
 )
 from smartdc.emulator.store.nics import NicRequest
-from smartdc.objects.refs import is_uuid
 
 _METADATA_KEY = re.compile(r"^metadata\.\w")
 _TAG_KEY = re.compile(r"^tag\..+")
@@ -375,10 +374,10 @@ def check_managed_addresses(requests: list[NicRequest]) -> None:
     for request in requests:
         if request.ip is None:
             continue
-        try:
-            number = int(ipaddress.IPv4Address(request.ip))
-        except ValueError:
+        address = parse_ipv4(request.ip)
+        if address is None:
             continue  # NAPI's own check refuses it
+        number = int(address)
         if number in network_ips.managed_addresses(request.network):
             raise invalid_argument(f"cannot use {request.ip} because it is a managed IP")
 
@@ -573,7 +572,7 @@ def requested_tags(call: Call) -> dict[str, Any]:
 
 
 def _flag(call: Call, name: str) -> bool:
-    return call.params.get(name) in (True, "true")
+    return parse_bool(call.params.get(name)) is True
 
 
 def create_machine(call: Call) -> Reply:

@@ -5,7 +5,6 @@ Tags, metadata and snapshots live in their own modules; :data:`ROUTES` gathers t
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from smartdc.emulator.context import (
@@ -19,6 +18,7 @@ from smartdc.emulator.context import (
     validation_failed,
 )
 from smartdc.emulator.paging import RESOURCE_COUNT_HEADER, paginate
+from smartdc.emulator.params import is_number, is_uuid, parse_bool
 from smartdc.emulator.routes import machine_metadata, machine_snapshots, machine_tags
 from smartdc.emulator.routes.images import image_not_found
 from smartdc.emulator.routes.machine_common import (
@@ -34,7 +34,6 @@ from smartdc.emulator.routes.machine_common import (
 )
 from smartdc.emulator.routes.machine_create import check_ram, create_machine, resolve_package
 from smartdc.emulator.store import catalog, machines
-from smartdc.objects.refs import is_uuid
 
 _BRANDS = frozenset({"joyent", "joyent-minimal", "lx", "kvm", "bhyve"})
 _TYPES = frozenset({"smartmachine", "virtualmachine"})
@@ -47,7 +46,6 @@ _STATE_FILTERS: dict[str, frozenset[str] | None] = {
     "provisioning": None,
     "stopping": None,
 }
-_DIGITS = re.compile(r"^[0-9]+$")
 
 
 def _invalid(field: str) -> EmulatorError:
@@ -80,11 +78,10 @@ def _docker(params: dict[str, Any]) -> bool | None:
     value = params.get("docker")
     if value is None or value == "":
         return None
-    if value in (True, "true"):
-        return True
-    if value in (False, "false"):
-        return False
-    raise invalid_argument(f"{value} is not a valid docker value: must be true or false")
+    flag = parse_bool(value)
+    if flag is None:
+        raise invalid_argument(f"{value} is not a valid docker value: must be true or false")
+    return flag
 
 
 def machine_query(call: Call) -> machines.MachineQuery:
@@ -107,7 +104,7 @@ def machine_query(call: Call) -> machines.MachineQuery:
     ):
         raise image_not_found(image)
     memory = _text_param(params, "memory")
-    if memory is not None and not _DIGITS.match(memory):
+    if memory is not None and not is_number(memory):
         raise _invalid("ram")
     states, active_only = _state_query(params)
     tags = {

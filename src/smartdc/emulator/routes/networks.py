@@ -17,8 +17,8 @@ from smartdc.emulator.context import (
     not_found,
 )
 from smartdc.emulator.paging import paginate
+from smartdc.emulator.params import is_uuid, parse_bool, parse_ipv4
 from smartdc.emulator.store import catalog, fabrics, machines, network_ips
-from smartdc.objects.refs import is_uuid
 
 
 def list_networks(call: Call) -> Reply:
@@ -77,12 +77,11 @@ def list_network_ips(call: Call) -> Reply:
 
 def _address(call: Call, record: catalog.NetworkRecord) -> ipaddress.IPv4Address:
     text = call.path_params["ip_address"]
-    try:
-        address = ipaddress.IPv4Address(text)
-    except ValueError:
+    address = parse_ipv4(text)
+    if address is None:
         raise invalid_parameters(
             [{"field": "ip", "code": "InvalidParameter", "message": "invalid IP"}]
-        ) from None
+        )
     if address not in ipaddress.IPv4Network(record.subnet):
         raise not_found(f"IP {text} is not in subnet {record.subnet}")
     return address
@@ -101,11 +100,10 @@ def get_network_ip(call: Call) -> Reply:
 def _reserved_flag(value: Any) -> bool:
     if value is None:
         raise missing_parameter("reserved is a required argument")
-    if value in (True, "true"):
-        return True
-    if value in (False, "false"):
-        return False
-    raise invalid_argument("reserved must be set to true or false")
+    flag = parse_bool(value)
+    if flag is None:
+        raise invalid_argument("reserved must be set to true or false")
+    return flag
 
 
 def update_network_ip(call: Call) -> Reply:

@@ -17,10 +17,10 @@ from smartdc.emulator.context import (
     missing_parameter,
 )
 from smartdc.emulator.paging import RESOURCE_COUNT_HEADER
+from smartdc.emulator.params import is_uuid, parse_bool
 from smartdc.emulator.routes.machine_common import fetch, job_context, machine_id, owner
 from smartdc.emulator.store import catalog, fabrics, machine_nics
 from smartdc.emulator.store.nics import NicRequest
-from smartdc.objects.refs import is_uuid
 
 _MAC = re.compile(r"^[0-9a-fA-F]{12}$")
 NIC_SINCE = "7.2.0"
@@ -29,7 +29,7 @@ NIC_SINCE = "7.2.0"
 def _mac(call: Call) -> str:
     """The path's ``{mac}``: 12 hex digits without colons, returned in colon form."""
     text = call.path_params["mac"]
-    if not _MAC.match(text):
+    if not _MAC.fullmatch(text):
         raise invalid_argument("mac has invalid format")
     lower = text.lower()
     return ":".join(lower[i : i + 2] for i in range(0, 12, 2))
@@ -89,7 +89,7 @@ def add_nic(call: Call) -> Reply:
         raise invalid_argument("network not found")
     if ip is not None and record.public:
         raise invalid_argument(f"ipv4_ips cannot be used on public network {network_id}")
-    primary = call.params.get("primary") in (True, "true")
+    primary = parse_bool(call.params.get("primary")) is True
     added = machine_nics.add_nic(
         call.db,
         owner(call),

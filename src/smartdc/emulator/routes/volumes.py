@@ -20,10 +20,9 @@ from smartdc.emulator.context import (
 )
 from smartdc.emulator.faults import FAIL_PROVISION
 from smartdc.emulator.paging import QUERY_LIMIT_HEADER, RESOURCE_COUNT_HEADER
-from smartdc.emulator.params import is_number
-from smartdc.emulator.store import catalog, fabrics, volumes
+from smartdc.emulator.params import is_number, is_uuid
+from smartdc.emulator.store import catalog, fabrics, volume_jobs, volumes
 from smartdc.emulator.store.catalog import NetworkRecord
-from smartdc.objects.refs import is_uuid
 
 NAME_PATTERN = re.compile(r"^[a-z0-9][\w.-]+$", re.IGNORECASE)
 MAX_NAME_LENGTH = 256
@@ -310,14 +309,25 @@ def update_volume(call: Call) -> Reply:
 
 
 def delete_volume(call: Call) -> Reply:
-    """DeleteVolume: 204; the volume is ``deleting``, then GetVolume answers 404."""
-    volumes.delete_volume(
-        call.db,
-        _owner(call),
-        _volume_id(call),
-        now=call.now,
-        provision_delay=call.config.provision_delay,
-    )
+    """DeleteVolume: 204; the volume is ``deleting``, then GetVolume answers 404 (or, when the
+    storage VM's destroy fails, it is as it was before)."""
+    volume_id = _volume_id(call)
+    faults = call.config.faults
+    job = volume_jobs.FAULT_JOB_NAMES[volume_jobs.DELETE]
+    failing = faults.take_job_failure(job)
+    queued = False
+    try:
+        queued = volumes.delete_volume(
+            call.db,
+            _owner(call),
+            volume_id,
+            now=call.now,
+            provision_delay=call.config.provision_delay,
+            fail=failing,
+        )
+    finally:
+        if failing and not queued:  # a refused delete does not use the fault up
+            faults.give_back_job_failure(job)
     return Reply(204)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from smartdc.auth.keys import md5_fingerprint, parse_public_key
 from smartdc.emulator.context import invalid_argument, not_found
 from smartdc.emulator.db import Database, dumps, loads, register_schema
+from smartdc.emulator.params import parse_bool
 from smartdc.emulator.store import ids
 from smartdc.emulator.store.timestamps import iso_now
 from smartdc.errors import SmartDCError
@@ -132,11 +133,10 @@ def get_account_by_uuid(db: Database, account_uuid: str) -> dict[str, Any] | Non
 
 
 def _parse_bool(name: str, value: Any) -> bool:
-    if value is True or value == "true":
-        return True
-    if value is False or value == "false":
-        return False
-    raise invalid_argument(f"{name} must be true or false")
+    flag = parse_bool(value)
+    if flag is None:
+        raise invalid_argument(f"{name} must be true or false")
+    return flag
 
 
 def update_account(

@@ -17,8 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from smartdc.emulator.params import is_uuid
 from smartdc.emulator.store.placement import Locality
-from smartdc.objects.refs import is_uuid
 
 _OPERATORS = ("==", "!=")
 _KEY = re.compile(r"^[a-z_][a-z0-9\-_.]+$", re.IGNORECASE)

@@ -19,6 +19,7 @@ from typing import Any
 from smartdc.emulator.context import EmulatorError, invalid_parameters, not_found
 from smartdc.emulator.db import Database, register_schema
 from smartdc.emulator.fwrule import FwRule, RuleSyntaxError, parse_rule
+from smartdc.emulator.params import parse_bool
 from smartdc.emulator.store import ids
 from smartdc.emulator.store.timestamps import to_ms
 
@@ -109,10 +110,9 @@ def _parsed(text: Any, errors: list[dict[str, str]]) -> FwRule | None:
 
 
 def _flag(name: str, value: Any, errors: list[dict[str, str]]) -> bool:
-    if value in (True, "true"):
-        return True
-    if value in (False, "false"):
-        return False
+    flag = parse_bool(value)
+    if flag is not None:
+        return flag
     errors.append(_field_error(name, f"{name} must be true or false"))
     return False
 

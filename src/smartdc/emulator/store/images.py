@@ -14,12 +14,11 @@ IMGAPI's refusals are raised as :class:`EmulatorError` with IMGAPI's status and 
 from __future__ import annotations
 
 import sqlite3
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from smartdc.emulator import lifecycle
+from smartdc.emulator import lifecycle, params
 from smartdc.emulator.context import EmulatorError, not_found
 from smartdc.emulator.db import Database
 from smartdc.emulator.store import ids, machines
@@ -105,12 +104,7 @@ def _check_tags(value: Any) -> dict[str, Any]:
     return dict(value)
 
 
-def is_uuid(text: str) -> bool:
-    """Whether ``text`` is a UUID in its canonical spelling (any case)."""
-    try:
-        return str(uuid.UUID(text)) == text.lower()
-    except ValueError:
-        return False
+is_uuid = params.is_uuid
 
 
 def check_manifest(fields: Mapping[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,8 @@ Every change to a machine after its creation is a job (:func:`queue_job`).
 :data:`smartdc.emulator.store.job_effects.EFFECTS` what else its success does. Each state
 change is written to the change log in the transaction that makes it. Jobs advance when they
 are due: the server's scheduler calls :func:`settle_due`, and every read settles the jobs due
-at the caller's ``now`` first.
+at the caller's ``now`` first. Volume jobs (:mod:`smartdc.emulator.store.volume_jobs`) share
+the table and the queueing, and :func:`settle_due` applies them too.
 
 HTTP-free: functions take a :class:`Database` and the caller's clock.
 """
@@ -21,7 +22,7 @@ from typing import Any
 
 from smartdc.emulator import lifecycle
 from smartdc.emulator.db import Database, dumps, loads, register_schema
-from smartdc.emulator.store import ids
+from smartdc.emulator.store import ids, volume_jobs
 from smartdc.emulator.store.job_effects import (
     EFFECTS,
     FAILURE_EFFECTS,
@@ -212,12 +213,13 @@ def settle_owner(conn: sqlite3.Connection, owner: Owner, now_ms: int) -> None:
 
 
 def settle_due(db: Database, now: float) -> int | None:
-    """Apply every job due at ``now`` on every machine; return when the next job step is due
-    (epoch milliseconds), or ``None`` when no job is pending. The server's scheduler calls
+    """Apply every job due at ``now`` on every machine and volume; return when the next job
+    step is due (epoch milliseconds), or ``None`` when no job is pending. The scheduler calls
     this at each due time, so changes happen (and reach the changefeed) on time."""
     now_ms = to_ms(now)
     with db.transaction() as conn:
         settle(conn, now_ms, "1 = 1", ())
+        volume_jobs.settle(conn, now_ms)
         row = conn.execute(
             "SELECT MIN(CASE WHEN j.phase = ? THEN j.start_ms"
             f" WHEN j.action IN ({_LATE_ACTIONS_SQL}) AND {_MIDPOINT_SQL} > ?"
@@ -272,6 +274,11 @@ def take_job_failure(action: str) -> bool:
     return decide is not None and decide(action)
 
 
+#: Jobs whose failure the caller decides before queueing them (provisions also use up the
+#: ``fail_provision`` count; volume jobs are matched by their storage VM's job name).
+_CALLER_DECIDES_FAILURE = frozenset({"provision", *volume_jobs.ACTIONS})
+
+
 def enqueue(
     conn: sqlite3.Connection,
     machine_id: str,
@@ -282,7 +289,8 @@ def enqueue(
     provision_delay: float,
 ) -> str:
     """Queue a job in the caller's transaction, after the machine's pending ones; its id."""
-    if action != "provision" and not params.get("fail") and take_job_failure(action):
+    decided = action in _CALLER_DECIDES_FAILURE
+    if not decided and not params.get("fail") and take_job_failure(action):
         params = {**params, "fail": True}
     row = conn.execute(
         "SELECT MAX(finish_ms) FROM machine_jobs WHERE machine = ? AND phase IN (?, ?)",

@@ -19,6 +19,7 @@ from typing import Any
 
 from smartdc.emulator.context import invalid_argument, invalid_parameters
 from smartdc.emulator.db import register_schema
+from smartdc.emulator.params import parse_ipv4
 from smartdc.emulator.store import ids
 from smartdc.emulator.store.catalog import NetworkRecord
 
@@ -120,10 +121,9 @@ def _free_address(conn: sqlite3.Connection, datacenter: str, record: NetworkReco
 def _requested_address(conn: sqlite3.Connection, datacenter: str, request: NicRequest) -> int:
     record = request.network
     assert request.ip is not None
-    try:
-        address = ipaddress.IPv4Address(request.ip)
-    except ValueError:
-        raise invalid_argument(f"{request.ip} is not a valid IPv4 address") from None
+    address = parse_ipv4(request.ip)
+    if address is None:
+        raise invalid_argument(f"{request.ip} is not a valid IPv4 address")
     first = ipaddress.IPv4Address(record.provision_start_ip)
     last = ipaddress.IPv4Address(record.provision_end_ip)
     if not first <= address <= last:

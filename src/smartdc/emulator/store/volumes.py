@@ -1,11 +1,13 @@
 """NFS shared volumes (``tritonnfs``), as VOLAPI keeps them.
 
 A volume is served by a storage VM with one NIC on each of the volume's fabric networks; its
-``filesystem_path`` is the first NIC's address and the export path. A volume is ``creating``
-for one provision delay and ``ready`` afterwards (``failed`` when its storage VM could not be
-provisioned). Deleting makes it ``deleting`` for half a provision delay; then it is gone and
-its addresses are free again. States follow from the stored times and the caller's clock,
-and every read first settles the deletions that are due, so nothing runs in the background.
+``filesystem_path`` is the first NIC's address and the export path. Its state is stored, and
+changed by the request that makes or deletes it and by the job engine: CreateVolume makes it
+``creating`` and queues a ``create_volume`` job (``ready`` when it succeeds, ``failed`` when
+the storage VM could not be provisioned); DeleteVolume makes it ``deleting`` and queues a
+``delete_volume`` job, whose success removes it and frees its addresses (see
+:mod:`smartdc.emulator.store.volume_jobs`). Reads only read: the server's scheduler applies
+the jobs when they are due.
 
 HTTP-free; inputs are validated by the caller. Refusals are raised as CloudAPI passes
 VOLAPI's on.
@@ -18,42 +20,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from smartdc.emulator import lifecycle
 from smartdc.emulator.context import EmulatorError
-from smartdc.emulator.db import Database, dumps, loads, register_schema
-from smartdc.emulator.store import ids, machines, nics
+from smartdc.emulator.db import Database, dumps, loads
+from smartdc.emulator.store import ids, jobs, machines, nics, volume_jobs
 from smartdc.emulator.store.catalog import NetworkRecord
 from smartdc.emulator.store.timestamps import iso_ms, to_ms
 
-register_schema(
-    """
-    CREATE TABLE IF NOT EXISTS volumes (
-        id TEXT PRIMARY KEY,
-        account TEXT NOT NULL,
-        datacenter TEXT NOT NULL,
-        name TEXT NOT NULL,
-        type TEXT NOT NULL,
-        size INTEGER NOT NULL,
-        networks TEXT NOT NULL,
-        tags TEXT NOT NULL,
-        storage_vm TEXT NOT NULL,
-        filesystem_path TEXT NOT NULL,
-        created_ms INTEGER NOT NULL,
-        ready_ms INTEGER NOT NULL,
-        failed INTEGER NOT NULL DEFAULT 0,
-        deleting_ms INTEGER,
-        gone_ms INTEGER
-    );
-    CREATE INDEX IF NOT EXISTS volumes_by_owner ON volumes (account, datacenter, created_ms);
-    """
-)
-
+CREATING = volume_jobs.CREATING
+READY = volume_jobs.READY
+FAILED = volume_jobs.FAILED
+DELETING = volume_jobs.DELETING
+STATES = volume_jobs.STATES
 TRITONNFS = "tritonnfs"
-CREATING = "creating"
-READY = "ready"
-FAILED = "failed"
-DELETING = "deleting"
-STATES: tuple[str, ...] = (CREATING, READY, FAILED, DELETING)
 #: Where a ``tritonnfs`` storage VM exports the volume.
 EXPORT_PATH = "/exports/data"
 #: The sizes (MiB) this datacenter offers: 10 to 100 GiB in 10 GiB steps, then 100 GiB steps
@@ -100,14 +78,6 @@ class VolumeSpec:
     fail: bool = False
 
 
-def _state(row: Any, now_ms: int) -> str:
-    if row["deleting_ms"] is not None:
-        return DELETING
-    if now_ms < row["ready_ms"]:
-        return CREATING
-    return FAILED if row["failed"] else READY
-
-
 def volume_in_use(name: str) -> EmulatorError:
     """VOLAPI's 409 for deleting a volume that machines still mount."""
     return EmulatorError(409, "VolumeInUse", f"Volume with name {name} is used")
@@ -117,33 +87,20 @@ def _refs(conn: sqlite3.Connection, owner: Owner, now_ms: int) -> dict[str, list
     return machines.volume_refs(conn, owner.account, owner.datacenter, now_ms)
 
 
-def _render(row: Any, now_ms: int, refs: Mapping[str, list[str]]) -> dict[str, Any]:
+def _render(row: Any, refs: Mapping[str, list[str]]) -> dict[str, Any]:
     return {
         "id": row["id"],
         "owner_uuid": row["account"],
         "name": row["name"],
         "type": row["type"],
         "size": row["size"],
-        "state": _state(row, now_ms),
+        "state": row["state"],
         "networks": loads(row["networks"]),
         "refs": list(refs.get(row["id"], [])),
         "filesystem_path": row["filesystem_path"],
         "tags": loads(row["tags"]),
         "created": iso_ms(row["created_ms"]),
     }
-
-
-def _settle(conn: sqlite3.Connection, owner: Owner, now_ms: int) -> None:
-    """Remove the owner's volumes whose deletion has finished, freeing their addresses."""
-    rows = conn.execute(
-        "SELECT id, storage_vm FROM volumes WHERE account = ? AND datacenter = ?"
-        " AND gone_ms IS NOT NULL AND gone_ms <= ?",
-        (owner.account, owner.datacenter, now_ms),
-    ).fetchall()
-    for row in rows:
-        for nic in nics.nic_rows(conn, [row["storage_vm"]])[row["storage_vm"]]:
-            nics.delete_nic(conn, nic["mac"])
-        conn.execute("DELETE FROM volumes WHERE id = ?", (row["id"],))
 
 
 def _rows(conn: sqlite3.Connection, owner: Owner) -> list[Any]:
@@ -154,13 +111,11 @@ def _rows(conn: sqlite3.Connection, owner: Owner) -> list[Any]:
 
 
 def list_volumes(db: Database, owner: Owner, now: float) -> list[dict[str, Any]]:
-    """Every volume the owner has as of ``now`` (failed and deleting ones included), oldest
-    first; the caller filters."""
-    now_ms = to_ms(now)
+    """Every volume the owner has (failed and deleting ones included), oldest first, with
+    the machines that mount it as of ``now``; the caller filters."""
     with db.transaction() as conn:
-        _settle(conn, owner, now_ms)
-        refs = _refs(conn, owner, now_ms)
-        return [_render(row, now_ms, refs) for row in _rows(conn, owner)]
+        refs = _refs(conn, owner, to_ms(now))
+        return [_render(row, refs) for row in _rows(conn, owner)]
 
 
 def _owned_row(conn: sqlite3.Connection, owner: Owner, volume_id: str) -> Any:
@@ -174,18 +129,14 @@ def _owned_row(conn: sqlite3.Connection, owner: Owner, volume_id: str) -> Any:
 
 
 def get_volume(db: Database, owner: Owner, volume_id: str, now: float) -> dict[str, Any]:
-    """One volume as of ``now``; 404 ``VolumeNotFound`` once it is gone."""
-    now_ms = to_ms(now)
+    """One volume; 404 ``VolumeNotFound`` once it is gone."""
     with db.transaction() as conn:
-        _settle(conn, owner, now_ms)
-        return _render(_owned_row(conn, owner, volume_id), now_ms, _refs(conn, owner, now_ms))
+        return _render(_owned_row(conn, owner, volume_id), _refs(conn, owner, to_ms(now)))
 
 
-def _check_name_free(
-    conn: sqlite3.Connection, owner: Owner, name: str, now_ms: int, exclude: str = ""
-) -> None:
+def _check_name_free(conn: sqlite3.Connection, owner: Owner, name: str, exclude: str = "") -> None:
     for row in _rows(conn, owner):
-        if row["id"] != exclude and row["name"] == name and _state(row, now_ms) != FAILED:
+        if row["id"] != exclude and row["name"] == name and row["state"] != FAILED:
             raise EmulatorError(
                 409, "VolumeAlreadyExists", f"Volume with name {name} already exists"
             )
@@ -194,22 +145,21 @@ def _check_name_free(
 def create_volume(
     db: Database, owner: Owner, spec: VolumeSpec, *, now: float, provision_delay: float
 ) -> dict[str, Any]:
-    """Create the volume in ``creating``; 409 ``VolumeAlreadyExists`` when the owner has a
-    volume of that name that has not failed."""
+    """Create the volume in ``creating`` and queue its ``create_volume`` job; 409
+    ``VolumeAlreadyExists`` when the owner has a volume of that name that has not failed."""
     now_ms = to_ms(now)
     volume_id = ids.new_uuid(db)
     storage_vm = ids.new_uuid(db)
     name = spec.name or f"volume-{volume_id[:8]}"
     with db.transaction() as conn:
-        _settle(conn, owner, now_ms)
-        _check_name_free(conn, owner, name, now_ms)
+        _check_name_free(conn, owner, name)
         requests = [nics.NicRequest(network) for network in spec.networks]
         nics.allocate_nics(conn, storage_vm, owner.datacenter, requests)
         first = nics.nic_rows(conn, [storage_vm])[storage_vm][0]
         conn.execute(
             "INSERT INTO volumes (id, account, datacenter, name, type, size, networks, tags,"
-            " storage_vm, filesystem_path, created_ms, ready_ms, failed)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " storage_vm, filesystem_path, created_ms, state)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 volume_id,
                 owner.account,
@@ -222,56 +172,60 @@ def create_volume(
                 storage_vm,
                 f"{first['ip']}:{EXPORT_PATH}",
                 now_ms,
-                now_ms + lifecycle.duration_ms("provision", provision_delay),
-                int(spec.fail),
+                CREATING,
             ),
         )
-        return _render(_owned_row(conn, owner, volume_id), now_ms, {})
+        params = {"fail": True} if spec.fail else {}
+        jobs.enqueue(conn, volume_id, volume_jobs.CREATE, params, {}, now_ms, provision_delay)
+        return _render(_owned_row(conn, owner, volume_id), {})
 
 
 def rename_volume(
     db: Database, owner: Owner, volume_id: str, name: str, now: float
 ) -> dict[str, Any]:
     """Give the volume a new name; 409 ``VolumeAlreadyExists`` when another one has it."""
-    now_ms = to_ms(now)
     with db.transaction() as conn:
-        _settle(conn, owner, now_ms)
         _owned_row(conn, owner, volume_id)
-        _check_name_free(conn, owner, name, now_ms, exclude=volume_id)
+        _check_name_free(conn, owner, name, exclude=volume_id)
         conn.execute("UPDATE volumes SET name = ? WHERE id = ?", (name, volume_id))
-        return _render(_owned_row(conn, owner, volume_id), now_ms, _refs(conn, owner, now_ms))
+        return _render(_owned_row(conn, owner, volume_id), _refs(conn, owner, to_ms(now)))
 
 
 def delete_volume(
-    db: Database, owner: Owner, volume_id: str, *, now: float, provision_delay: float
-) -> None:
-    """Start deleting the volume (a volume already being deleted is left as it is); 409
-    ``VolumeInUse`` while machines mount it."""
+    db: Database,
+    owner: Owner,
+    volume_id: str,
+    *,
+    now: float,
+    provision_delay: float,
+    fail: bool = False,
+) -> bool:
+    """Make the volume ``deleting`` and queue its ``delete_volume`` job (``fail``: one that
+    fails); whether a job was queued (a volume already being deleted is left as it is).
+    409 ``VolumeInUse`` while machines mount it."""
     now_ms = to_ms(now)
     with db.transaction() as conn:
-        _settle(conn, owner, now_ms)
         row = _owned_row(conn, owner, volume_id)
-        if row["deleting_ms"] is not None:
-            return
+        if row["state"] == DELETING:
+            return False
         if _refs(conn, owner, now_ms).get(row["id"]):
             raise volume_in_use(row["name"])
-        gone_ms = now_ms + lifecycle.duration_ms("destroy", provision_delay)
-        conn.execute(
-            "UPDATE volumes SET deleting_ms = ?, gone_ms = ? WHERE id = ?",
-            (now_ms, gone_ms, volume_id),
-        )
+        # VOLAPI marks the volume deleting before it asks VMAPI to destroy the storage VM
+        # (sdc-volapi lib/endpoints/volumes.js deleteVolume).
+        conn.execute("UPDATE volumes SET state = ? WHERE id = ?", (DELETING, volume_id))
+        params = {"fail": True} if fail else {}
+        jobs.enqueue(conn, volume_id, volume_jobs.DELETE, params, {}, now_ms, provision_delay)
+        return True
 
 
 def mountable(db: Database, owner: Owner, names: Sequence[str], now: float) -> dict[str, Any]:
     """The owner's ``ready`` volumes among ``names``, by name, each with its ``networks``."""
-    now_ms = to_ms(now)
     with db.transaction() as conn:
-        _settle(conn, owner, now_ms)
-        found = {}
-        for row in _rows(conn, owner):
-            if row["name"] in names and _state(row, now_ms) == READY:
-                found[row["name"]] = _render(row, now_ms, {})
-        return found
+        return {
+            row["name"]: _render(row, {})
+            for row in _rows(conn, owner)
+            if row["name"] in names and row["state"] == READY
+        }
 
 
 # --- listing filters -----------------------------------------------------------------------
