@@ -35,7 +35,7 @@ def _pytest(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
 def test_the_worked_example_passes() -> None:
     done = _pytest("examples/pytest_plugin")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "3 passed" in done.stdout
+    assert "4 passed" in done.stdout
 
 
 def test_a_profile_runs_the_same_tests_against_another_cloud(

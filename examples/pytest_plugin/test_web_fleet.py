@@ -7,12 +7,15 @@ unchanged against a real cloud with ``--smartdc-profile NAME``.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 
-from smartdc import DataCenter, Machine
+from smartdc import AsyncCloudAPI, DataCenter, Machine
+from smartdc.change_waits import async_machine_changes
 from smartdc.pytest_plugin import Clock, Faults
+from smartdc.wait import async_wait_for
 
 
 def add_web_server(dc: DataCenter, name: str) -> Machine:
@@ -60,3 +63,30 @@ def test_nothing_happens_until_time_moves(
     smartdc_clock.advance(1)
     machine.refresh()
     assert machine.state == "running"
+
+
+async def add_web_servers(api: AsyncCloudAPI, count: int) -> list[dict[str, Any]]:
+    """The same automation for asyncio: ``count`` web servers provisioned concurrently."""
+    images = await api.list_images(name="base-64-lts")
+    image = max(images, key=lambda i: i["published_at"])
+    package = min(await api.list_packages(), key=lambda p: p["memory"])
+
+    async def one(n: int) -> dict[str, Any]:
+        created = await api.create_machine(
+            image=image, package=package, name=f"async-web-{n}", tags={"role": "web"}
+        )
+        return await async_wait_for(
+            lambda: api.get_machine(created["id"]),
+            lambda m: m["state"] == "running",
+            interval=0.2,
+            timeout=60,
+            changes=async_machine_changes(api, created["id"]),
+        )
+
+    return list(await asyncio.gather(*(one(n) for n in range(count))))
+
+
+def test_a_fleet_is_provisioned_concurrently(smartdc_async_api: AsyncCloudAPI) -> None:
+    machines = asyncio.run(add_web_servers(smartdc_async_api, 3))
+    assert sorted(m["name"] for m in machines) == ["async-web-0", "async-web-1", "async-web-2"]
+    assert all(m["state"] == "running" and m["tags"] == {"role": "web"} for m in machines)

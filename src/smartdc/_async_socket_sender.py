@@ -48,7 +48,9 @@ class _Connection:
         self.writer = writer
 
     def close(self) -> None:
-        self.writer.close()
+        # A connection whose event loop has ended is already gone with it.
+        with contextlib.suppress(RuntimeError):
+            self.writer.close()
 
 
 class AsyncSocketSender:
@@ -205,5 +207,5 @@ class AsyncSocketSender:
         for connection in idle:
             connection.close()
         for connection in idle:
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError, RuntimeError):
                 await connection.writer.wait_closed()

@@ -15,6 +15,9 @@ Fixtures:
     serving those datacenters (one per set of names, for the session).
 ``smartdc_api``
     A :class:`~smartdc.CloudAPI` signed in to it (or to the profile's cloud).
+``smartdc_async_api``
+    An :class:`~smartdc.AsyncCloudAPI` on the same, for async tests (pytest-asyncio,
+    anyio) or ``asyncio.run`` in a test; it is closed after the test.
 ``smartdc_datacenter``
     A :class:`~smartdc.DataCenter` on the same.
 ``smartdc_faults``
@@ -45,7 +48,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from smartdc import CloudAPI, DataCenter
+    from smartdc import AsyncCloudAPI, CloudAPI, DataCenter
     from smartdc.emulator.clock import ManualClock
     from smartdc.emulator.server import EmulatorServer
 
@@ -220,6 +223,36 @@ def smartdc_api(request: pytest.FixtureRequest, smartdc_keypair: KeyPair) -> Ite
         client = CloudAPI(server.url, ACCOUNT, key_file=smartdc_keypair.private, allow_agent=False)
     with client:
         yield client
+
+
+@pytest.fixture
+def smartdc_async_api(
+    request: pytest.FixtureRequest, smartdc_keypair: KeyPair
+) -> Iterator[AsyncCloudAPI]:
+    """An AsyncCloudAPI client on the test's emulator (or the ``--smartdc-profile`` cloud).
+
+    It connects on first use, in whichever event loop the test runs.
+    """
+    import asyncio
+
+    from smartdc import AsyncCloudAPI
+
+    profile = _profile(request)
+    if profile:
+        sync = _profile_api(profile)
+        sync.close()
+        client = AsyncCloudAPI(
+            sync.url, sync.account, signer=sync.signer, user=sync.user, allow_agent=True
+        )
+    else:
+        server: EmulatorServer = request.getfixturevalue("smartdc_emulator")
+        client = AsyncCloudAPI(
+            server.url, ACCOUNT, key_file=smartdc_keypair.private, allow_agent=False
+        )
+    try:
+        yield client
+    finally:
+        asyncio.run(client.aclose())
 
 
 @pytest.fixture
