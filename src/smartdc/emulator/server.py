@@ -540,6 +540,22 @@ class FrontDoor:
         )
 
 
+def uvicorn_config(app: ASGIApp) -> uvicorn.Config:
+    """How the emulator has uvicorn serve ``app`` (benchmarks serve their peers alike)."""
+    return uvicorn.Config(
+        app,
+        log_level="warning",
+        access_log=False,
+        server_header=False,
+        date_header=False,
+        lifespan="off",
+        ws="wsproto",
+        # Room above MAX_HEADER_BYTES, so that the front door's 431 answers an oversized
+        # head rather than h11's bare 400.
+        h11_max_incomplete_event_size=8 * MAX_HEADER_BYTES,
+    )
+
+
 class EmulatorServer:
     """A running emulator: one HTTP server per datacenter, one shared database.
 
@@ -659,23 +675,14 @@ class EmulatorServer:
         )
         self._servers = [
             uvicorn.Server(
-                uvicorn.Config(
+                uvicorn_config(
                     FrontDoor(
                         create_app(db, self._config, name),
                         name,
                         self._config.faults,
                         access_log=self.access_log,
                         control_token=self.control_token,
-                    ),
-                    log_level="warning",
-                    access_log=False,
-                    server_header=False,
-                    date_header=False,
-                    lifespan="off",
-                    ws="wsproto",
-                    # Room above MAX_HEADER_BYTES, so that the front door's 431 answers
-                    # an oversized head rather than h11's bare 400.
-                    h11_max_incomplete_event_size=8 * MAX_HEADER_BYTES,
+                    )
                 )
             )
             for name in self.datacenters
