@@ -81,7 +81,8 @@ def run(
     """Both rows; the bare app is the peer, so 'vs peer' is the emulator's share of its rate."""
     machine_id = emulator.machine_ids[0]
     target = f"/{emulator.account}/machines/{machine_id}"
-    signer = RequestSigner(PrivateKeySigner(load_private_key(key.path)), f"/{emulator.account}/keys/{key.md5}")
+    key_id = f"/{emulator.account}/keys/{key.md5}"
+    signer = RequestSigner(PrivateKeySigner(load_private_key(key.path)), key_id)
     signed = _request_bytes(emulator.url, target, dict(signer.headers_for("GET", target)))
     bare = _request_bytes(emulator.bare_url, target, {})
     expect = machine_id.encode()

@@ -1,8 +1,10 @@
 """The server's scheduler: applies every due job step at its due time, with nobody asking.
 
-Stores still settle due work whenever they are read, so a request always sees the state as of
-its own clock; the scheduler adds the other half, so that a machine that finishes provisioning
-while nobody is looking changes at that moment, and the change reaches the changefeed then.
+Reads do not write: a machine that finishes provisioning changes when its step falls due,
+here, and the change reaches the changefeed then. A read that comes before the scheduler got
+to a step already due applies it itself (:func:`smartdc.emulator.store.jobs.catch_up`), so a
+request still sees the state as of its own clock; with a manual clock, advancing it settles
+everything due before the control plane answers.
 
 One asyncio task per server. It settles what is due, asks when the next step is due, and sleeps
 until then, or until a committed write (a new job, most often) wakes it, whichever comes first;

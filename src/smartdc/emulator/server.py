@@ -48,7 +48,7 @@ import uvicorn
 
 from smartdc._version import __version__
 from smartdc.emulator import faults as fault_plan
-from smartdc.emulator.app import OPENAPI_PATH, CloudAPIApp, create_app
+from smartdc.emulator.app import DECODED_HEADERS, OPENAPI_PATH, CloudAPIApp, create_app
 from smartdc.emulator.clock import ManualClock
 from smartdc.emulator.context import (
     API_VERSIONS,
@@ -409,6 +409,7 @@ class FrontDoor:
         self, scope: Scope, receive: Receive, send: Send, raw_send: Send, outcome: _Outcome
     ) -> None:
         headers = _headers_of(scope)
+        scope[DECODED_HEADERS] = headers
         path = _raw_path(scope)
         method = "GET" if scope["type"] == "websocket" else str(scope["method"]).upper()
         if head_size(scope) > MAX_HEADER_BYTES:
