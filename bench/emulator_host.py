@@ -146,6 +146,11 @@ class EmulatorProcess:
         ]
         self._proc: subprocess.Popen[str] | None = None
 
+    @property
+    def pid(self) -> int | None:
+        """The emulator process's id while it runs."""
+        return None if self._proc is None else self._proc.pid
+
     def __enter__(self) -> SeededEmulator:
         self._proc = subprocess.Popen(
             self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True

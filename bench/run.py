@@ -143,6 +143,10 @@ def main(argv: list[str] | None = None) -> int:
                 **{f"p{p}_ms": round(report.percentile(p) * 1000, 2) for p in (50, 90, 99)},
                 "failed_requests": len(report.failures),
                 "lost_writes": len(report.lost),
+                "client_cpu_seconds": round(report.client_cpu, 2),
+                "emulator_cpu_seconds": None
+                if report.server_cpu is None
+                else round(report.server_cpu, 2),
             }
     elapsed = time.perf_counter() - started
     context["seconds"] = round(elapsed, 1)

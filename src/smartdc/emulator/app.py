@@ -170,9 +170,7 @@ class CloudAPIApp:
             return
         body, too_large = await _read_body(receive)
         incoming = _incoming(scope, body, too_large)
-        if incoming.method in _INLINE_METHODS:
-            # Reads are short and never wait on a write (a database on disk reads through its
-            # own connection): answering them here saves the hop to a worker thread and back.
+        if self._on_the_loop(incoming):
             outgoing = contextvars.copy_context().run(self.handle, incoming)
         else:
             outgoing = await anyio.to_thread.run_sync(self.handle, incoming)
@@ -184,6 +182,24 @@ class CloudAPIApp:
             }
         )
         await send({"type": "http.response.body", "body": outgoing.body})
+
+    def _on_the_loop(self, request: Incoming) -> bool:
+        """Whether to answer on the event loop rather than in a worker thread.
+
+        Handlers are short and CPU-bound, so a thread buys nothing but the hop and a fight
+        over the GIL, except where something is waited for: a write's sync to disk (the reads
+        of a database on disk have their own connection and never wait on one) or a
+        ``blocking`` route.
+        """
+        if request.method not in _INLINE_METHODS and not self.db.in_memory:
+            return False
+        try:
+            group = self.router.resolve(
+                request.method, request.path, requested_range(request.headers)
+            )
+        except EmulatorError:
+            return True  # answered with a routing error, at once
+        return not any(route.blocking for route in group.routes)
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         """A WebSocket upgrade: the request pipeline decides, then the route's session runs.

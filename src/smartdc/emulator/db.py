@@ -76,6 +76,11 @@ class Database:
             self._conn.close()  # e.g. the file is not a database
             raise
 
+    @property
+    def in_memory(self) -> bool:
+        """Whether the database lives in memory only (nothing a write waits for on disk)."""
+        return self._reader is self._conn
+
     def _read_side(self) -> tuple[sqlite3.Connection, threading.RLock]:
         if self._writer == threading.get_ident():
             return self._conn, self._lock
