@@ -10,7 +10,8 @@ One asyncio task per server. It settles what is due, asks when the next step is 
 until then, or until a committed write (a new job, most often) wakes it, whichever comes first;
 it never sleeps longer than :data:`MAX_SLEEP`, so work with no precise due time (volume
 deletions) is picked up too. A database on disk is used from a worker thread, as by the
-request handlers that write; one in memory from the event loop. The clock is the emulator's (:class:`~smartdc.emulator.context.EmulatorConfig`).
+request handlers that write; one in memory from the event loop. The clock is the
+emulator's (:class:`~smartdc.emulator.context.EmulatorConfig`).
 """
 
 from __future__ import annotations
