@@ -156,6 +156,9 @@ class CloudAPIApp:
             self.router.routes, server_url=config.datacenters.get(datacenter)
         )
         self._openapi_bytes = json_bytes(self.openapi)
+        self._blocking_reads = any(
+            route.blocking and route.method in _INLINE_METHODS for route in self.router.routes
+        )
 
     # --- ASGI -----------------------------------------------------------------------------
 
@@ -191,7 +194,9 @@ class CloudAPIApp:
         of a database on disk have their own connection and never wait on one) or a
         ``blocking`` route.
         """
-        if request.method not in _INLINE_METHODS and not self.db.in_memory:
+        if request.method in _INLINE_METHODS:
+            return not self._blocking_reads
+        if not self.db.in_memory:
             return False
         try:
             group = self.router.resolve(

@@ -50,6 +50,7 @@ from smartdc._version import __version__
 from smartdc.emulator import faults as fault_plan
 from smartdc.emulator.app import DECODED_HEADERS, OPENAPI_PATH, CloudAPIApp, create_app
 from smartdc.emulator.clock import ManualClock
+from smartdc.emulator.cork import Cork
 from smartdc.emulator.context import (
     API_VERSIONS,
     DEFAULT_PROVISION_DELAY,
@@ -399,9 +400,11 @@ class FrontDoor:
             return
         started = time.monotonic()
         outcome = _Outcome()
+        cork = Cork(send)
         try:
-            await self._serve(scope, receive, self._observed(send, outcome), send, outcome)
+            await self._serve(scope, receive, self._observed(send, outcome, cork), send, outcome)
         finally:
+            cork.open()
             if self.access_log:
                 self._log(scope, outcome, started)
 
@@ -507,10 +510,16 @@ class FrontDoor:
         await send({"type": "http.response.body", "body": data})
 
     @staticmethod
-    def _observed(send: Send, outcome: _Outcome) -> Send:
+    def _observed(send: Send, outcome: _Outcome, cork: Cork) -> Send:
         async def observed(message: Message) -> None:
             kind = message["type"]
+            if kind == "http.response.body" and not message.get("more_body", False):
+                await send(message)
+                cork.open()
+                return
             if kind in ("http.response.start", "websocket.http.response.start"):
+                if kind == "http.response.start":
+                    cork.close()
                 outcome.status = str(message["status"])
                 for name, value in message.get("headers", []):
                     if name.lower() == b"request-id":
