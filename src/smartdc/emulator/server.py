@@ -50,7 +50,6 @@ from smartdc._version import __version__
 from smartdc.emulator import faults as fault_plan
 from smartdc.emulator.app import DECODED_HEADERS, OPENAPI_PATH, CloudAPIApp, create_app
 from smartdc.emulator.clock import ManualClock
-from smartdc.emulator.cork import Cork
 from smartdc.emulator.context import (
     API_VERSIONS,
     DEFAULT_PROVISION_DELAY,
@@ -60,6 +59,7 @@ from smartdc.emulator.context import (
 )
 from smartdc.emulator.control import PREFIX as CONTROL_PREFIX
 from smartdc.emulator.control import record_registry, register, reset_state
+from smartdc.emulator.cork import Cork
 from smartdc.emulator.db import Database
 from smartdc.emulator.faults import FaultPlan, RateLimit, RequestFacts
 from smartdc.emulator.params import MAX_BODY_BYTES, parse_query, parse_request
