@@ -69,7 +69,9 @@ register_schema(
         id INTEGER PRIMARY KEY CHECK (id = 1),
         next_due_ms INTEGER NOT NULL
     );
-    INSERT OR IGNORE INTO job_schedule (id, next_due_ms) VALUES (1, 0);
+    INSERT OR IGNORE INTO job_schedule (id, next_due_ms) VALUES (1, CASE WHEN EXISTS (
+        SELECT 1 FROM machine_jobs WHERE phase IN ('queued', 'running')
+    ) THEN 0 ELSE 4611686018427387904 END);
     CREATE TRIGGER IF NOT EXISTS machine_job_queued AFTER INSERT ON machine_jobs BEGIN
         UPDATE job_schedule SET next_due_ms = MIN(next_due_ms, NEW.start_ms);
     END;
@@ -80,7 +82,7 @@ register_schema(
     """
 )
 
-#: ``job_schedule.next_due_ms`` when no job is pending.
+#: ``job_schedule.next_due_ms`` when no job is pending (the schema's literal).
 _NOTHING_DUE_MS = 2**62
 
 #: Job phases, as the workflow API names a job's execution.
