@@ -1,19 +1,19 @@
-"""Benchmarks 6-9: the client's cost per call, waits, and listing memory.
+"""Benchmarks 7-10: the client's cost per call, waits, and listing memory.
 
-6. **Async GetMachine, 64 in flight**: ``AsyncCloudAPI.get_machine`` under ``asyncio.gather``
+7. **Async GetMachine, 64 in flight**: ``AsyncCloudAPI.get_machine`` under ``asyncio.gather``
    (a semaphore keeps 64 calls in flight) against node-triton's library client with 64
    callbacks in flight (``js/get_machine_concurrent.js``), Ed25519 key, same emulator. Two
    cases: client CPU per call (this process's CPU over the round / calls; the emulator runs
    in its own process) and wall time per call (1 / throughput).
-7. **Sequential GetMachine against raw pre-signed httpx**: ``CloudAPI.get_machine`` against
+8. **Sequential GetMachine against raw pre-signed httpx**: ``CloudAPI.get_machine`` against
    ``httpx.Client.get`` with headers signed once before the round: the floor a client
    that did nothing but send bytes would reach over httpx.
-8. **Wait latency after a state change**: from the moment the machine becomes running (the
+9. **Wait latency after a state change**: from the moment the machine becomes running (the
    instant a separate changefeed listener in this process hears it) to the moment the
    wait returns: ``Machine.poll_until("running")`` following the changefeed, the same wait
    polling every 2 s (``changefeed_waits = False``), and ``triton instance create -w``
    (its process exit; it polls every second).
-9. **Listing memory**: peak traced memory (``tracemalloc``) while iterating a 6,000-machine
+10. **Listing memory**: peak traced memory (``tracemalloc``) while iterating a 6,000-machine
    listing with ``iter_machines()``, against the peak of fetching one 1,000-machine page.
 """
 
@@ -40,14 +40,14 @@ from sshkeys import KeyFile
 from smartdc import AsyncCloudAPI, CloudAPI, DataCenter
 from smartdc.auth.signers import RequestSigner
 
-ASYNC_BENCHMARK = "6. GetMachine, 64 in flight"
-SEQUENTIAL_BENCHMARK = "7. sequential GetMachine vs pre-signed httpx"
-WAIT_BENCHMARK = "8. wait latency after a state change"
-MEMORY_BENCHMARK = "9. listing memory"
+ASYNC_BENCHMARK = "7. GetMachine, 64 in flight"
+SEQUENTIAL_BENCHMARK = "8. sequential GetMachine vs pre-signed httpx"
+WAIT_BENCHMARK = "9. wait latency after a state change"
+MEMORY_BENCHMARK = "10. listing memory"
 INFLIGHT = 64
 
 
-# --- 6. async ---------------------------------------------------------------------------------
+# --- 7. async ---------------------------------------------------------------------------------
 
 
 async def _async_rounds(
@@ -85,7 +85,7 @@ def run_async(
     calls: int,
     rounds: int,
 ) -> list[Row]:
-    """Benchmark 6: rows for CPU and for wall time per call, both sides."""
+    """Benchmark 7: rows for CPU and for wall time per call, both sides."""
     ours_cpu: list[float] = []
     ours_wall: list[float] = []
     theirs_cpu: list[float] = []
@@ -133,11 +133,11 @@ def run_async(
     ]
 
 
-# --- 7. sequential against pre-signed httpx ----------------------------------------------------
+# --- 8. sequential against pre-signed httpx ----------------------------------------------------
 
 
 def run_sequential(emulator: SeededEmulator, key: KeyFile, calls: int, rounds: int) -> list[Row]:
-    """Benchmark 7: per-call times of CloudAPI and of raw pre-signed httpx, alternating."""
+    """Benchmark 8: per-call times of CloudAPI and of raw pre-signed httpx, alternating."""
     ids = emulator.machine_ids[:calls]
     ours: list[float] = []
     raw: list[float] = []
@@ -186,7 +186,7 @@ def run_sequential(emulator: SeededEmulator, key: KeyFile, calls: int, rounds: i
     ]
 
 
-# --- 8. wait latency ---------------------------------------------------------------------------
+# --- 9. wait latency ---------------------------------------------------------------------------
 
 
 class RunningWatcher:
@@ -247,7 +247,7 @@ def _emulator_with_delay(key: KeyFile, delay: float) -> tuple[subprocess.Popen[s
 
 
 def run_waits(key: KeyFile, home: Path, env: Mapping[str, str], reps: int) -> list[Row]:
-    """Benchmark 8: latency of each kind of wait after the machine became running."""
+    """Benchmark 9: latency of each kind of wait after the machine became running."""
     delay = 1.0
     proc, url = _emulator_with_delay(key, delay)
     feed_side: list[float] = []
@@ -303,7 +303,7 @@ def _triton_create_wait(
     return returned - watcher.when(machine_id)
 
 
-# --- 9. listing memory --------------------------------------------------------------------------
+# --- 10. listing memory --------------------------------------------------------------------------
 
 
 def _peak(action: Any) -> float:
@@ -316,7 +316,7 @@ def _peak(action: Any) -> float:
 
 
 def run_memory(emulator: SeededEmulator, key: KeyFile, reps: int) -> dict[str, float]:
-    """Benchmark 9: median peak bytes of iterating the whole listing and of one page."""
+    """Benchmark 10: median peak bytes of iterating the whole listing and of one page."""
     expected = len(emulator.machine_ids)
     whole: list[float] = []
     page: list[float] = []

@@ -5,23 +5,34 @@ interpreter (and its GIL) with the server it talks to.
 
     python bench/emulator_host.py --account bench --key id_rsa.pub --machines 3000
 
-Prints one JSON line once serving, ``{"url", "account", "machine_ids", "seed_seconds"}``,
-then serves until its standard input closes. :class:`EmulatorProcess` runs it.
+Prints one JSON line once serving, ``{"url", "account", "machine_ids", "seed_seconds",
+"bare_url"}``, then serves until its standard input closes. :class:`EmulatorProcess` runs it.
+
+``bare_url`` is a bare ASGI app served by uvicorn with the emulator's own settings
+(:func:`smartdc.emulator.server.uvicorn_config`) in the same process: it answers every
+request with the first machine's JSON and nothing else, the floor the emulator's request
+path is measured against.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from smartdc.emulator.server import EmulatorServer
+import uvicorn
+
+from smartdc.emulator.server import EmulatorServer, uvicorn_config
 from smartdc.emulator.store import accounts, catalog, machines
 from smartdc.emulator.store.nics import NicRequest
 
@@ -65,6 +76,49 @@ def seed_machines(server: EmulatorServer, login: str, count: int, public_key: st
     return [str(m["id"]) for m in listed]
 
 
+Message = MutableMapping[str, Any]
+
+
+class BareApp:
+    """The least an ASGI app can do: the same JSON body for every request."""
+
+    def __init__(self, body: bytes) -> None:
+        self.headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ]
+        self.body = body
+
+    async def __call__(
+        self,
+        scope: MutableMapping[str, Any],
+        receive: Callable[[], Awaitable[Message]],
+        send: Callable[[Message], Awaitable[None]],
+    ) -> None:
+        if scope["type"] != "http":
+            return
+        while (await receive()).get("more_body", False):
+            pass
+        await send({"type": "http.response.start", "status": 200, "headers": self.headers})
+        await send({"type": "http.response.body", "body": self.body})
+
+
+def serve_bare(body: bytes) -> str:
+    """Serve :class:`BareApp` on a free loopback port from a daemon thread; its URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    sock.setblocking(False)
+    server = uvicorn.Server(uvicorn_config(BareApp(body)))
+    threading.Thread(
+        target=lambda: asyncio.run(server.serve(sockets=[sock])), name="bare", daemon=True
+    ).start()
+    while not server.started:
+        time.sleep(0.01)
+    return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
 @dataclass(frozen=True)
 class SeededEmulator:
     """A serving benchmark emulator: where it is, whose machines, how long seeding took."""
@@ -73,6 +127,7 @@ class SeededEmulator:
     account: str
     machine_ids: list[str]
     seed_seconds: float
+    bare_url: str
 
 
 class EmulatorProcess:
@@ -91,6 +146,11 @@ class EmulatorProcess:
         ]
         self._proc: subprocess.Popen[str] | None = None
 
+    @property
+    def pid(self) -> int | None:
+        """The emulator process's id while it runs."""
+        return None if self._proc is None else self._proc.pid
+
     def __enter__(self) -> SeededEmulator:
         self._proc = subprocess.Popen(
             self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
@@ -106,6 +166,7 @@ class EmulatorProcess:
             account=str(ready["account"]),
             machine_ids=[str(i) for i in ready["machine_ids"]],
             seed_seconds=float(ready["seed_seconds"]),
+            bare_url=str(ready["bare_url"]),
         )
 
     def __exit__(
@@ -142,7 +203,13 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         public_key = args.key.read_text(encoding="utf-8").strip()
         ids = seed_machines(server, args.account, args.machines, public_key)
+        sample: Any = {"id": "none"}
+        account = accounts.get_account(server.db, args.account)
+        if ids and account is not None:
+            owner = machines.Owner(str(account["id"]), DATACENTER)
+            sample = machines.get_machine(server.db, owner, ids[0], time.time())
         ready: dict[str, Any] = {
+            "bare_url": serve_bare(json.dumps(sample).encode()),
             "url": server.url,
             "account": args.account,
             "machine_ids": ids,

@@ -16,6 +16,7 @@ request rate and the latency percentiles.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -70,6 +71,10 @@ class LoadReport:
     failures: list[str]
     lost: list[str]
     written: int
+    #: CPU seconds the clients' process used during the run (every thread).
+    client_cpu: float = 0.0
+    #: CPU seconds the emulator's process used during the run, when it has its own.
+    server_cpu: float | None = None
 
     @property
     def requests(self) -> int:
@@ -89,11 +94,18 @@ class LoadReport:
     def summary(self) -> str:
         """One line: rate, percentiles, failures and lost writes."""
         ms = {p: self.percentile(p) * 1000 for p in (50, 90, 99)}
+        cpu = f"; CPU: clients {self.client_cpu / self.seconds:.0%} of a core"
+        if self.server_cpu is not None:
+            per_request = self.server_cpu / max(self.requests, 1) * 1000
+            cpu += (
+                f", emulator {self.server_cpu / self.seconds:.0%} of a core"
+                f" ({per_request:.2f} ms a request)"
+            )
         return (
             f"{self.clients} clients, {self.seconds:.1f} s: {self.requests:,} requests "
             f"({self.rate:,.0f}/s), latency p50 {ms[50]:.1f} ms, p90 {ms[90]:.1f} ms, "
             f"p99 {ms[99]:.1f} ms; {self.written:,} writes, {len(self.failures)} failed "
-            f"requests, {len(self.lost)} lost writes"
+            f"requests, {len(self.lost)} lost writes{cpu}"
         )
 
 
@@ -198,11 +210,27 @@ def _lost_writes(api: CloudAPI, written: Written) -> list[str]:
     return lost
 
 
+def process_cpu(pid: int) -> float | None:
+    """CPU seconds (user and system) process ``pid`` has used, where /proc tells."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_load(
-    url: str, account: str, key_file: Path, *, clients: int = 50, seconds: float = 5.0
+    url: str,
+    account: str,
+    key_file: Path,
+    *,
+    clients: int = 50,
+    seconds: float = 5.0,
+    server_pid: int | None = None,
 ) -> LoadReport:
     """Run ``clients`` concurrent clients against ``url`` for ``seconds``, then look for
-    every write they were answered for."""
+    every write they were answered for; with ``server_pid``, also what CPU the server used
+    while the clients ran."""
     written = Written()
 
     def connect() -> CloudAPI:
@@ -221,7 +249,14 @@ def run_load(
             def set_deadline() -> None:
                 deadline[0] = time.perf_counter() + seconds
 
-            start = threading.Barrier(clients + 1, action=set_deadline)
+            cpu: dict[str, float | None] = {}
+
+            def set_deadline_and_note_cpu() -> None:
+                set_deadline()
+                cpu["client"] = time.process_time()
+                cpu["server"] = None if server_pid is None else process_cpu(server_pid)
+
+            start = threading.Barrier(clients + 1, action=set_deadline_and_note_cpu)
             threads = [
                 threading.Thread(target=u.run, args=(start, deadline), daemon=True) for u in users
             ]
@@ -232,6 +267,12 @@ def run_load(
             for thread in threads:
                 thread.join()
             elapsed = time.perf_counter() - began
+            client_cpu = time.process_time() - (cpu["client"] or 0.0)
+            server_cpu = None
+            server_then = cpu["server"]
+            if server_pid is not None and server_then is not None:
+                server_now = process_cpu(server_pid)
+                server_cpu = None if server_now is None else server_now - server_then
         finally:
             for api in apis:
                 api.close()
@@ -248,6 +289,8 @@ def run_load(
         + sum(len(t) for t in written.tags.values())
         + len(written.rules)
         + len(written.users),
+        client_cpu=client_cpu,
+        server_cpu=server_cpu,
     )
 
 
@@ -257,8 +300,16 @@ def run(directory: Path, clients: int, seconds: float) -> LoadReport:
     from sshkeys import make_home
 
     _, key = make_home(directory)
-    with EmulatorProcess("bench", key.pub_path, 0) as emulator:
-        return run_load(emulator.url, emulator.account, key.path, clients=clients, seconds=seconds)
+    process = EmulatorProcess("bench", key.pub_path, 0)
+    with process as emulator:
+        return run_load(
+            emulator.url,
+            emulator.account,
+            key.path,
+            clients=clients,
+            seconds=seconds,
+            server_pid=process.pid,
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

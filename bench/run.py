@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import asgi_ratio
 import client
 import getmachine
 import listing
@@ -32,7 +33,18 @@ from sshkeys import client_environment, make_home
 import cli
 from smartdc import __version__ as smartdc_version
 
-BENCHMARKS = ("sign", "list", "get", "cli", "load", "async", "presigned", "wait", "memory")
+BENCHMARKS = (
+    "sign",
+    "list",
+    "get",
+    "cli",
+    "load",
+    "asgi",
+    "async",
+    "presigned",
+    "wait",
+    "memory",
+)
 ACCOUNT = "bench"
 
 
@@ -57,25 +69,23 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--memory-machines", type=int, default=6000, help="machines in the memory listing"
     )
+    parser.add_argument(
+        "--asgi-connections", type=int, default=4, help="client connections of the asgi case"
+    )
+    parser.add_argument(
+        "--asgi-seconds", type=float, default=2.0, help="length of one round of the asgi case"
+    )
+    parser.add_argument("--asgi-rounds", type=int, default=5, help="rounds per side, asgi case")
     args = parser.parse_args(argv)
-    if args.load_seconds <= 0:
-        parser.error("--load-seconds must be more than 0")
+    if args.load_seconds <= 0 or args.asgi_seconds <= 0:
+        parser.error("--load-seconds and --asgi-seconds must be more than 0")
     args.only = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = sorted(set(args.only) - set(BENCHMARKS))
     if unknown:
         parser.error(f"unknown benchmark(s) {', '.join(unknown)}; choose from {BENCHMARKS}")
-    for name in (
-        "reps",
-        "list_reps",
-        "machines",
-        "calls",
-        "rounds",
-        "cli_reps",
-        "load_clients",
-        "async_calls",
-        "wait_reps",
-        "memory_machines",
-    ):
+    counts = ("reps", "list_reps", "machines", "calls", "rounds", "cli_reps", "load_clients")
+    extra = ("asgi_connections", "asgi_rounds", "async_calls", "wait_reps", "memory_machines")
+    for name in (*counts, *extra):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.calls + getmachine.WARMUP_CALLS > args.machines and "get" in args.only:
@@ -107,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         if "sign" in args.only:
             print("signing ...", flush=True)
             rows += signing.run(directory, args.reps)
-        if "list" in args.only or "get" in args.only:
+        if {"list", "get", "asgi"} & set(args.only):
             home, key = make_home(directory / "home")
             print(f"seeding an emulator with {args.machines:,} machines ...", flush=True)
             with EmulatorProcess(ACCOUNT, key.pub_path, args.machines) as emulator:
@@ -128,6 +138,11 @@ def main(argv: list[str] | None = None) -> int:
                     notes.append(
                         "TCP connections opened during the timed GetMachine rounds: "
                         + ", ".join(f"{side} {count}" for side, count in connections.items())
+                    )
+                if "asgi" in args.only:
+                    print("GetMachine against a bare ASGI app ...", flush=True)
+                    rows += asgi_ratio.run(
+                        emulator, key, args.asgi_connections, args.asgi_seconds, args.asgi_rounds
                     )
         if {"async", "presigned"} & set(args.only):
             home, key = make_home(directory / "client-home", ed25519=True)
@@ -176,6 +191,10 @@ def main(argv: list[str] | None = None) -> int:
                 **{f"p{p}_ms": round(report.percentile(p) * 1000, 2) for p in (50, 90, 99)},
                 "failed_requests": len(report.failures),
                 "lost_writes": len(report.lost),
+                "client_cpu_seconds": round(report.client_cpu, 2),
+                "emulator_cpu_seconds": None
+                if report.server_cpu is None
+                else round(report.server_cpu, 2),
             }
     elapsed = time.perf_counter() - started
     context["seconds"] = round(elapsed, 1)

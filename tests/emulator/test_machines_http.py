@@ -534,6 +534,65 @@ def test_paging_over_a_thousand_machines(emulator: EmulatorServer, signer: Signe
         client.close()
 
 
+def test_filtered_pages_list_each_machine_once_in_order(
+    emulator: EmulatorServer, signer: Signer
+) -> None:
+    login = "pages"
+    account = accounts.create_account(emulator.db, login)
+    accounts.add_key(emulator.db, account["id"], signer.key.pub_path.read_text().strip())
+    owner = machines.Owner(str(account["id"]), "us-test-1")
+    package = catalog.find_package_by_name(emulator.db, owner.account, PACKAGE) or {}
+    made: dict[str, tuple[str, str]] = {}
+    for index in range(40):
+        name = f"{'web' if index % 4 else 'db'}-{index:02d}"
+        spec = machines.MachineSpec(
+            image=_active_image(emulator), package=package, brand="joyent", nics=[], name=name,
+            tags={"role": "front" if index % 3 else "back"},
+        )  # fmt: skip
+        created = machines.create_machine(
+            emulator.db, owner, spec, caller={}, now=time.time(), provision_delay=0
+        )
+        made[str(created["id"])] = (name, "front" if index % 3 else "back")
+    destroyed = sorted(made)[::7]
+    for machine_id in destroyed:
+        machines.delete_machine(
+            emulator.db, owner, machine_id, caller={}, now=time.time(), provision_delay=0
+        )
+    client = SignedClient(emulator.url, Signer(signer.key, login=login))
+
+    def pages(params: dict[str, str], limit: int) -> list[str]:
+        seen: list[str] = []
+        while True:
+            paging = {"limit": str(limit), "offset": str(len(seen))}
+            page = client.get(f"/{login}/machines", params={**params, **paging})
+            assert page.status_code == 200
+            assert page.headers["x-query-limit"] == str(limit)
+            assert page.headers["x-resource-count"] == str(len(page.json()))
+            seen += [m["id"] for m in page.json()]
+            if len(page.json()) < limit:
+                return seen
+
+    try:
+        live = [m for m in made if m not in destroyed]
+        wanted = {
+            "all": (sorted(live, reverse=True), {}),
+            "web front": (
+                sorted(
+                    (m for m in live if made[m][0].startswith("web") and made[m][1] == "front"),
+                    reverse=True,
+                ),
+                {"name": "web", "tag.role": "front"},
+            ),
+            "with destroyed": (sorted(made, reverse=True), {"tombstone": "1"}),
+        }
+        for label, (expected, params) in wanted.items():
+            for limit in (1, 6, 1000):
+                listed = pages(params, limit)
+                assert listed == expected, (label, limit)
+    finally:
+        client.close()
+
+
 # --- tags, metadata, snapshots -------------------------------------------------------------
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -437,3 +439,48 @@ def test_listing_many_machines_is_quick(db: Database, clock: Clock) -> None:
     assert len(found) == 1100 and all(m["state"] == "running" for m in found)
     assert len({m["ips"][0] for m in found}) == 1100
     assert time.monotonic() - started < 20
+
+
+def test_reads_commit_nothing_once_due_work_is_applied(db: Database, clock: Clock) -> None:
+    commits: list[int] = []
+    db.add_commit_listener(lambda: commits.append(1))
+
+    def read_three_times(state: str) -> None:
+        for _ in range(3):
+            assert _get(db, clock, created["id"])["state"] == state
+            listed = machines.list_machines(db, OWNER, machines.MachineQuery(), clock.now)
+            assert [m["id"] for m in listed] == [created["id"]]
+            _audit(db, clock, created["id"])
+
+    created = _create(db, clock, name="quiet")
+    # No scheduler runs here: the first read applies what is due (the job starting), once.
+    assert _get(db, clock, created["id"])["state"] == "provisioning"
+    applied = len(commits)
+    read_three_times("provisioning")
+    assert len(commits) == applied
+    clock.advance(DELAY)
+    assert _get(db, clock, created["id"])["state"] == "running"
+    assert len(commits) > applied
+    applied = len(commits)
+    read_three_times("running")
+    assert len(commits) == applied
+
+
+def test_reads_go_on_while_another_connection_writes(tmp_path: Path, clock: Clock) -> None:
+    db = Database(tmp_path / "emulator.sqlite3")
+    try:
+        created = _create(db, clock, name="busy")
+        clock.advance(DELAY)
+        assert _get(db, clock, created["id"])["state"] == "running"
+        other = sqlite3.connect(tmp_path / "emulator.sqlite3", isolation_level=None, timeout=0)
+        other.execute("BEGIN IMMEDIATE")  # holds the database's write lock
+        try:
+            assert _get(db, clock, created["id"])["state"] == "running"
+            listed = machines.list_machines(db, OWNER, machines.MachineQuery(), clock.now)
+            assert [m["id"] for m in listed] == [created["id"]]
+            assert _audit(db, clock, created["id"])[0]["action"] == "provision"
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+    finally:
+        db.close()

@@ -21,7 +21,6 @@ session (:mod:`smartdc.transport`), once for both.
 from __future__ import annotations
 
 import functools
-import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
@@ -222,16 +221,12 @@ class _Described(Generic[P]):
             return run(describe(instance, *args, **kwargs))
 
         functools.update_wrapper(bound, describe)
-        bound.__signature__ = _without_self(describe)  # type: ignore[attr-defined]
+        # inspect.signature() follows __wrapped__: to the description bound to the client,
+        # whose signature is the method's, without ``self``.
+        bound.__wrapped__ = describe.__get__(instance, type(instance))  # type: ignore[attr-defined]
         # Cached on the instance (a non-data descriptor is looked up only once).
         instance.__dict__[self._name] = bound
         return bound
-
-
-@functools.cache
-def _without_self(function: Callable[..., Any]) -> inspect.Signature:
-    signature = inspect.signature(function)
-    return signature.replace(parameters=list(signature.parameters.values())[1:])
 
 
 class operation(_Described[P], Generic[P, R]):

@@ -141,6 +141,20 @@ def parse_http_date(text: str) -> float:
     Raises:
         ValueError: ``text`` is not a date.
     """
+    # A server sees the same Date on every request signed within one second.
+    global _last_date
+    last = _last_date
+    if text == last[0]:
+        return last[1]
+    value = _parse_http_date(text)
+    _last_date = (text, value)
+    return value
+
+
+_last_date: tuple[str, float] = ("", 0.0)
+
+
+def _parse_http_date(text: str) -> float:
     import email.utils
     from datetime import UTC, datetime
 
@@ -494,9 +508,16 @@ def _finish(
     )
 
 
+#: What every signer sends: only quoted values, comma separated (read with one regex).
+_ALL_QUOTED = re.compile(r'(?:[A-Za-z]+="[^"]*",)*[A-Za-z]+="[^"]*",?')
+_QUOTED_PARAM = re.compile(r'([A-Za-z]+)="([^"]*)"')
+
+
 def _tokenize_modern(text: str) -> tuple[str, dict[str, ParamValue]]:
     """http-signature 1.x: ``name="value"`` or ``name=123``, comma separated, nothing else."""
     scheme, _, rest = text.partition(" ")
+    if _ALL_QUOTED.fullmatch(rest):
+        return scheme, {m[1]: m[2] for m in _QUOTED_PARAM.finditer(rest)}
     params: dict[str, ParamValue] = {}
     state, name, value = "name", "", ""
     bad = SignatureParseError("bad param format")

@@ -33,6 +33,7 @@ for tests and tools, with no authentication (:mod:`smartdc.emulator.control`).
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import logging
 import time
@@ -87,6 +88,10 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 OPENAPI_PATH = "/openapi.json"
+#: Where the front door leaves the request headers it decoded, in the ASGI scope.
+DECODED_HEADERS = "smartdc.headers"
+#: Methods answered on the event loop rather than in a worker thread.
+_INLINE_METHODS = frozenset({"GET", "HEAD"})
 DOCS_URL = "http://apidocs.tritondatacenter.com/cloudapi/"
 FAVICON_URL = "http://apidocs.tritondatacenter.com/favicon.ico"
 
@@ -113,12 +118,19 @@ class Incoming:
         return f"{self.path}?{self.query_string}" if self.query_string else self.path
 
 
+@dataclass(frozen=True)
+class _Encoded:
+    """A body already encoded as JSON."""
+
+    data: bytes
+
+
 def _plain(status: int, body: Any, now: float, headers: Mapping[str, str] = {}) -> Outgoing:
     """A response outside CloudAPI's namespace (control plane, OpenAPI, redirects)."""
     out = Outgoing(status, [("Date", httpsig.format_http_date(now))])
     out.headers.extend(headers.items())
     if body is not None:
-        data = json_bytes(body)
+        data = body.data if isinstance(body, _Encoded) else json_bytes(body)
         out.headers += [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
         out.body = data
     else:
@@ -143,6 +155,10 @@ class CloudAPIApp:
         self.openapi = build_openapi(
             self.router.routes, server_url=config.datacenters.get(datacenter)
         )
+        self._openapi_bytes = json_bytes(self.openapi)
+        self._blocking_reads = any(
+            route.blocking and route.method in _INLINE_METHODS for route in self.router.routes
+        )
 
     # --- ASGI -----------------------------------------------------------------------------
 
@@ -157,7 +173,10 @@ class CloudAPIApp:
             return
         body, too_large = await _read_body(receive)
         incoming = _incoming(scope, body, too_large)
-        outgoing = await anyio.to_thread.run_sync(self.handle, incoming)
+        if self._on_the_loop(incoming):
+            outgoing = contextvars.copy_context().run(self.handle, incoming)
+        else:
+            outgoing = await anyio.to_thread.run_sync(self.handle, incoming)
         await send(
             {
                 "type": "http.response.start",
@@ -166,6 +185,26 @@ class CloudAPIApp:
             }
         )
         await send({"type": "http.response.body", "body": outgoing.body})
+
+    def _on_the_loop(self, request: Incoming) -> bool:
+        """Whether to answer on the event loop rather than in a worker thread.
+
+        Handlers are short and CPU-bound, so a thread buys nothing but the hop and a fight
+        over the GIL, except where something is waited for: a write's sync to disk (the reads
+        of a database on disk have their own connection and never wait on one) or a
+        ``blocking`` route.
+        """
+        if request.method in _INLINE_METHODS:
+            return not self._blocking_reads
+        if not self.db.in_memory:
+            return False
+        try:
+            group = self.router.resolve(
+                request.method, request.path, requested_range(request.headers)
+            )
+        except EmulatorError:
+            return True  # answered with a routing error, at once
+        return not any(route.blocking for route in group.routes)
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         """A WebSocket upgrade: the request pipeline decides, then the route's session runs.
@@ -247,7 +286,7 @@ class CloudAPIApp:
             if path == "/favicon.ico":
                 return _plain(302, None, now, {"Location": FAVICON_URL, "Server": "Cloud API"})
             if path == OPENAPI_PATH:
-                return _plain(200, self.openapi, now)
+                return _plain(200, _Encoded(self._openapi_bytes), now)
         if path.startswith(CONTROL_PREFIX):
             reply = control(
                 method,
@@ -511,8 +550,9 @@ async def _read_body(receive: Receive) -> tuple[bytes, bool]:
 
 
 def _incoming(scope: Scope, body: bytes, too_large: bool) -> Incoming:
-    headers: dict[str, str] = {}
-    for raw_name, raw_value in scope.get("headers", []):
+    decoded = scope.get(DECODED_HEADERS)
+    headers: dict[str, str] = dict(decoded) if decoded is not None else {}
+    for raw_name, raw_value in scope.get("headers", []) if decoded is None else ():
         name = raw_name.decode("latin-1").lower()
         value = raw_value.decode("latin-1")
         headers[name] = f"{headers[name]}, {value}" if name in headers else value

@@ -10,13 +10,16 @@ Three steps, run at the points of the request pipeline where CloudAPI runs them:
 
 A sub-user keyId (``/<account>/users/<login>/keys/<key>``) is verified against that user's
 keys; the request then acts on the parent account, as the user
-(sdc-cloudapi lib/auth.js ``signatureAuth``). Keys and users are looked up on every request, so
-a deleted key or user stops working at once.
+(sdc-cloudapi lib/auth.js ``signatureAuth``). What a keyId names (account, user, key) is
+remembered between requests until an account, user or key changes in the database (triggers
+count every change in ``credential_changes``, which each request reads), so a deleted key or
+user still stops working at once.
 """
 
 from __future__ import annotations
 
 import functools
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +28,7 @@ from smartdc.auth import httpsig
 from smartdc.auth.keyid import KeyId, parse_key_id
 from smartdc.auth.keys import PublicKey, parse_public_key
 from smartdc.emulator.context import EmulatorError
-from smartdc.emulator.db import Database
+from smartdc.emulator.db import Database, register_schema
 from smartdc.emulator.store import accounts, users
 from smartdc.emulator.versions import reaches
 from smartdc.errors import SmartDCError
@@ -45,6 +48,24 @@ SUPPORTED_ALGORITHMS = frozenset(
         "ECDSA-SHA512",
         "ED25519-SHA512",
     }
+)
+
+_WATCHED = ("accounts", "account_keys", "users", "user_keys")
+register_schema(
+    """
+    CREATE TABLE IF NOT EXISTS credential_changes (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        counter INTEGER NOT NULL
+    );
+    INSERT OR IGNORE INTO credential_changes (id, counter)
+    VALUES (1, abs(random()) % 1000000000000);
+    """
+    + "".join(
+        f"CREATE TRIGGER IF NOT EXISTS {table}_{event.lower()}_counted AFTER {event} ON {table}"
+        " BEGIN UPDATE credential_changes SET counter = counter + 1; END;\n"
+        for table in _WATCHED
+        for event in ("INSERT", "UPDATE", "DELETE")
+    )
 )
 
 MUST_AUTHENTICATE = "You must make authenticated requests to use CloudAPI"
@@ -116,6 +137,71 @@ def _public_key(openssh_line: str) -> PublicKey:
     return parse_public_key(openssh_line)
 
 
+@dataclass(frozen=True)
+class _Credentials:
+    account: dict[str, Any]
+    user: dict[str, Any] | None
+    key: dict[str, Any]
+
+
+class _CredentialCache:
+    """What keyIds resolved to, while ``credential_changes`` stays at ``counter``."""
+
+    LIMIT = 1024
+
+    def __init__(self) -> None:
+        self.counter: int | None = None
+        self.entries: dict[str, _Credentials | None] = {}
+
+
+_CACHES: weakref.WeakKeyDictionary[Database, _CredentialCache] = weakref.WeakKeyDictionary()
+
+
+def _credential_cache(db: Database) -> _CredentialCache:
+    """The database's cache, emptied first if any account, user or key changed since."""
+    cache = _CACHES.get(db)
+    if cache is None:
+        cache = _CACHES[db] = _CredentialCache()
+    row = db.one("SELECT counter FROM credential_changes")
+    counter = None if row is None else int(row[0])
+    if counter is None or counter != cache.counter or len(cache.entries) > cache.LIMIT:
+        cache.entries = {}
+        cache.counter = counter
+    return cache
+
+
+def _look_up(db: Database, key_id: KeyId) -> _Credentials | None:
+    account = accounts.get_account(db, key_id.account)
+    if account is None:
+        return None
+    user: dict[str, Any] | None = None
+    if key_id.user is None:
+        key = accounts.get_key(db, account["id"], key_id.key)
+    else:
+        user = users.find_user(db, account["id"], key_id.user)
+        if user is None or user["login"] != key_id.user:
+            return None
+        key = accounts.get_key(db, user["id"], key_id.key, table=accounts.USER_KEYS)
+    return None if key is None else _Credentials(account, user, key)
+
+
+def _credentials(db: Database, raw_key_id: str, key_id: KeyId) -> _Credentials | None:
+    """The account, user and key a keyId names (``None``: none), remembered while no
+    account, user or key changes."""
+    cache = _credential_cache(db)
+    if raw_key_id in cache.entries:
+        found = cache.entries[raw_key_id]
+    else:
+        found = _look_up(db, key_id)
+        if cache.counter is not None:
+            cache.entries[raw_key_id] = found
+    if found is None:
+        return None
+    # Copies: callers may add to what they are given.
+    user = None if found.user is None else dict(found.user)
+    return _Credentials(dict(found.account), user, dict(found.key))
+
+
 def authenticate(
     db: Database,
     parsed: httpsig.ParsedSignature | None,
@@ -136,19 +222,10 @@ def authenticate(
     if algorithm not in SUPPORTED_ALGORITHMS:
         raise invalid_credentials(f"{algorithm} is not a supported signing algorithm")
     key_id = _key_id(parsed, version_range)
-    account = accounts.get_account(db, key_id.account)
-    if account is None:
+    found = _credentials(db, parsed.key_id, key_id)
+    if found is None:
         raise invalid_credentials()
-    user: dict[str, Any] | None = None
-    if key_id.user is None:
-        key = accounts.get_key(db, account["id"], key_id.key)
-    else:
-        user = users.find_user(db, account["id"], key_id.user)
-        if user is None or user["login"] != key_id.user:
-            raise invalid_credentials()
-        key = accounts.get_key(db, user["id"], key_id.key, table=accounts.USER_KEYS)
-    if key is None:
-        raise invalid_credentials()
+    account, user, key = found.account, found.user, found.key
     try:
         public_key = _public_key(key["key"])
     except (ValueError, SmartDCError):

@@ -189,6 +189,8 @@ class Route:
     request without ``Content-Type`` counts as ``application/octet-stream``); empty: any.
     ``anonymous`` routes answer unsigned requests (a signature that is sent is still checked).
     ``action_errors`` words the 409s for an action no route on the path serves.
+    ``blocking`` handlers may wait (sleep) before answering, so they run in a worker thread;
+    the others may run on the server's event loop.
     """
 
     operation: str
@@ -204,6 +206,7 @@ class Route:
     action_errors: ActionErrors = MACHINE_ACTION_ERRORS
     #: The upstream route name, for an operation CloudAPI serves on several routes.
     variant: str | None = None
+    blocking: bool = False
 
 
 _COLON_PLACEHOLDER = re.compile(r":([A-Za-z_][A-Za-z0-9_]*)")
@@ -221,6 +224,7 @@ def cloudapi_route(
     since: str | None = None,
     path: str | None = None,
     variant: str | None = None,
+    blocking: bool = False,
 ) -> Route:
     """The route serving CloudAPI operation ``name``: its method, path and ``?action=`` come
     from :data:`smartdc.operations.OPERATIONS`, so the route table cannot drift from it.
@@ -250,6 +254,7 @@ def cloudapi_route(
         action_errors=action_errors,
         versions=versions,
         variant=variant,
+        blocking=blocking,
     )
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 _SCHEMAS: list[str] = []
+_FUNCTIONS: dict[str, tuple[int, Callable[..., Any]]] = {}
 
 
 def register_schema(sql: str) -> None:
@@ -24,15 +25,37 @@ def register_schema(sql: str) -> None:
         _SCHEMAS.append(sql)
 
 
+def register_function(name: str, arguments: int, function: Callable[..., Any]) -> None:
+    """Make a deterministic SQL function of ``arguments`` arguments available to every
+    database opened from now on (for filters SQL alone cannot express exactly)."""
+    _FUNCTIONS[name] = (arguments, function)
+
+
+def _connect(target: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    for name, (arguments, function) in _FUNCTIONS.items():
+        conn.create_function(name, arguments, function, deterministic=True)
+    return conn
+
+
 class Database:
-    """A thread-safe SQLite database; ``path=None`` keeps everything in memory."""
+    """A thread-safe SQLite database; ``path=None`` keeps everything in memory.
+
+    A database on disk has a second connection for reads (WAL lets it read the last
+    committed state while a write is under way, an fsync say); a thread inside a write
+    transaction reads through the writing connection, so it sees its own changes.
+    """
 
     def __init__(self, path: str | Path | None = None) -> None:
         target = ":memory:" if path is None else str(path)
         self.path = target
-        self._conn = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
-        self._conn.row_factory = sqlite3.Row
+        self._conn = _connect(target)
         self._lock = threading.RLock()
+        #: The thread inside a write transaction, if any.
+        self._writer: int | None = None
+        self._reader = self._conn
+        self._reader_lock = self._lock
         self._commit_listeners: list[Callable[[], None]] = []
         try:
             with self._lock:
@@ -45,9 +68,23 @@ class Database:
                 self._conn.execute("PRAGMA foreign_keys=ON")
                 for sql in _SCHEMAS:
                     self._conn.executescript(sql)
+            if path is not None:
+                self._reader = _connect(target)
+                self._reader.execute("PRAGMA query_only=ON")
+                self._reader_lock = threading.RLock()
         except sqlite3.Error:
             self._conn.close()  # e.g. the file is not a database
             raise
+
+    @property
+    def in_memory(self) -> bool:
+        """Whether the database lives in memory only (nothing a write waits for on disk)."""
+        return self._reader is self._conn
+
+    def _read_side(self) -> tuple[sqlite3.Connection, threading.RLock]:
+        if self._writer == threading.get_ident():
+            return self._conn, self._lock
+        return self._reader, self._reader_lock
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -58,16 +95,36 @@ class Database:
                 return
             written = self._conn.total_changes
             self._conn.execute("BEGIN IMMEDIATE")
+            self._writer = threading.get_ident()
             try:
                 yield self._conn
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
+            finally:
+                self._writer = None
             self._conn.execute("COMMIT")
             written = self._conn.total_changes - written
         if written:
             for listener in tuple(self._commit_listeners):
                 listener()
+
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """Read consistently without writing: a deferred transaction, which takes no write
+        lock and syncs nothing; nested use joins the outer transaction."""
+        conn, lock = self._read_side()
+        with lock:
+            if conn.in_transaction or self._reader is self._conn:
+                # One connection: holding its lock is enough, nobody else writes meanwhile.
+                yield conn
+                return
+            conn.execute("BEGIN")
+            try:
+                yield conn
+            finally:
+                if conn.in_transaction:
+                    conn.execute("COMMIT")
 
     def add_commit_listener(self, listener: Callable[[], None]) -> None:
         """Call ``listener`` after every committed transaction that wrote something, once its
@@ -81,12 +138,14 @@ class Database:
             self._commit_listeners.remove(listener)
 
     def query(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return list(self._conn.execute(sql, args))
+        conn, lock = self._read_side()
+        with lock:
+            return list(conn.execute(sql, args))
 
     def one(self, sql: str, args: tuple[Any, ...] = ()) -> sqlite3.Row | None:
-        with self._lock:
-            row: sqlite3.Row | None = self._conn.execute(sql, args).fetchone()
+        conn, lock = self._read_side()
+        with lock:
+            row: sqlite3.Row | None = conn.execute(sql, args).fetchone()
             return row
 
     def execute(self, sql: str, args: tuple[Any, ...] = ()) -> int:
@@ -121,6 +180,9 @@ class Database:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+        if self._reader is not self._conn:
+            with self._reader_lock:
+                self._reader.close()
 
 
 def dumps(value: Any) -> str:

@@ -43,6 +43,8 @@ class _CompiledRoute:
     pattern: re.Pattern[str]
     literal_segments: int
     order: int
+    #: ``(position, text)`` of each path segment that is plain text, for a quick pre-check.
+    literals: tuple[tuple[int, str], ...] = ()
 
 
 def _compile(route: Route, order: int) -> _CompiledRoute:
@@ -55,8 +57,15 @@ def _compile(route: Route, order: int) -> _CompiledRoute:
         parts.append(f"(?P<{found.group(1)}>[^/]+)")
         position = found.end()
     parts.append(re.escape(route.path[position:]))
-    literal = sum(1 for seg in route.path.split("/")[1:] if not _PLACEHOLDER.fullmatch(seg))
-    return _CompiledRoute(route, re.compile("".join(parts)), literal, order)
+    segments = route.path.split("/")
+    literal = sum(1 for seg in segments[1:] if not _PLACEHOLDER.fullmatch(seg))
+    plain = tuple((i, seg) for i, seg in enumerate(segments) if not _PLACEHOLDER.search(seg))
+    return _CompiledRoute(route, re.compile("".join(parts)), literal, order, plain)
+
+
+def _second(compiled: _CompiledRoute) -> str | None:
+    """The route's second path segment when it is plain text, else ``None``."""
+    return next((text for i, text in compiled.literals if i == 2), None)
 
 
 def _methods_of(route: Route) -> tuple[str, ...]:
@@ -159,13 +168,43 @@ class Router:
         self._compiled = [_compile(route, order) for order, route in enumerate(table)]
         # Most literal segments first, so fixed paths beat placeholders; then table order.
         self._compiled.sort(key=lambda c: (-c.literal_segments, c.order))
+        # A placeholder never spans a '/', so only routes with as many segments can match.
+        by_length: dict[int, list[_CompiledRoute]] = {}
+        for compiled in self._compiled:
+            by_length.setdefault(compiled.route.path.count("/"), []).append(compiled)
+        # Then by the second segment (``machines`` in /{login}/machines/{id}), keeping the
+        # routes whose second segment is a placeholder in every list; key None: no such text.
+        self._candidates: dict[tuple[int, str | None], list[_CompiledRoute]] = {}
+        for length, group in by_length.items():
+            texts = {text for c in group for i, text in c.literals if i == 2}
+            for key in (*texts, None):
+                self._candidates[(length, key)] = [
+                    c for c in group if _second(c) in (key, None) or length < 2
+                ]
 
     def _matches(self, path: str) -> list[tuple[_CompiledRoute, dict[str, str]]]:
         found: list[tuple[_CompiledRoute, dict[str, str]]] = []
-        for compiled in self._compiled:
-            hit = compiled.pattern.fullmatch(path)
-            if hit is not None:
-                params = {name: unquote(value) for name, value in hit.groupdict().items()}
+        segments = path.split("/")
+        # Many routes share one template (the actions of a path): match each template once.
+        seen: dict[re.Pattern[str], dict[str, str] | None] = {}
+        length = len(segments) - 1
+        candidates = self._candidates.get((length, segments[2] if length >= 2 else None))
+        if candidates is None:
+            candidates = self._candidates.get((length, None), [])
+        for compiled in candidates:
+            pattern = compiled.pattern
+            if pattern in seen:
+                params = seen[pattern]
+            elif any(segments[i] != text for i, text in compiled.literals):
+                params = seen[pattern] = None
+            else:
+                hit = pattern.fullmatch(path)
+                params = seen[pattern] = (
+                    None
+                    if hit is None
+                    else {name: unquote(value) for name, value in hit.groupdict().items()}
+                )
+            if params is not None:
                 found.append((compiled, params))
         return found
 

@@ -1,15 +1,18 @@
 """The server's scheduler: applies every due job step at its due time, with nobody asking.
 
-Machine stores still settle due work whenever they are read, so a request always sees a
-machine as of its own clock; the scheduler adds the other half, so that a machine that finishes
-provisioning while nobody is looking changes at that moment, and the change reaches the
-changefeed then. Volume jobs are applied by the scheduler alone.
+Reads do not write: a machine that finishes provisioning changes when its step falls due,
+here, and the change reaches the changefeed then. A read that comes before the scheduler got
+to a step already due applies it itself (:func:`smartdc.emulator.store.jobs.catch_up`), so a
+request still sees the state as of its own clock; with a manual clock, advancing it settles
+everything due before the control plane answers.
 
 One asyncio task per server. It settles what is due, asks when the next step is due, and sleeps
 until then, or until a committed write (a new job, most often) wakes it, whichever comes first;
-it never sleeps longer than :data:`MAX_SLEEP`. The database is used from a worker thread, as
-by the request handlers. The clock is the emulator's (see
-:class:`~smartdc.emulator.context.EmulatorConfig`).
+it never sleeps longer than :data:`MAX_SLEEP`. Volume jobs
+(:mod:`smartdc.emulator.store.volume_jobs`) are applied here too. A database on disk is used
+from a worker thread, as by the request handlers that write; one in memory from the event
+loop. The clock is the
+emulator's (:class:`~smartdc.emulator.context.EmulatorConfig`).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from collections.abc import Callable
 
 import anyio.to_thread
 
+from smartdc.emulator import wakeup
 from smartdc.emulator.db import Database
 from smartdc.emulator.store import jobs
 
@@ -50,8 +54,8 @@ class Scheduler:
 
     def _poke(self) -> None:
         loop, wake = self._loop, self._wake
-        if loop is not None and wake is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(wake.set)
+        if loop is not None and wake is not None:
+            wakeup.wake(loop, wake)
 
     async def run(self) -> None:
         """Settle due work, then sleep until the next due time or a write, until stopped."""
@@ -62,7 +66,12 @@ class Scheduler:
             while not self._stopping:
                 self._wake.clear()
                 try:
-                    due = await anyio.to_thread.run_sync(settle_everything, self._db, self._clock())
+                    if self._db.in_memory:  # nothing to wait for: no thread needed
+                        due = settle_everything(self._db, self._clock())
+                    else:
+                        due = await anyio.to_thread.run_sync(
+                            settle_everything, self._db, self._clock()
+                        )
                 except Exception:  # a broken row must not stop the clock for everyone
                     log.exception("the scheduler could not settle due work")
                     due = None

@@ -48,7 +48,7 @@ import uvicorn
 
 from smartdc._version import __version__
 from smartdc.emulator import faults as fault_plan
-from smartdc.emulator.app import OPENAPI_PATH, CloudAPIApp, create_app
+from smartdc.emulator.app import DECODED_HEADERS, OPENAPI_PATH, CloudAPIApp, create_app
 from smartdc.emulator.clock import ManualClock
 from smartdc.emulator.context import (
     API_VERSIONS,
@@ -59,6 +59,7 @@ from smartdc.emulator.context import (
 )
 from smartdc.emulator.control import PREFIX as CONTROL_PREFIX
 from smartdc.emulator.control import record_registry, register, reset_state
+from smartdc.emulator.cork import Cork
 from smartdc.emulator.db import Database
 from smartdc.emulator.faults import FaultPlan, RateLimit, RequestFacts
 from smartdc.emulator.params import MAX_BODY_BYTES, parse_query, parse_request
@@ -399,9 +400,11 @@ class FrontDoor:
             return
         started = time.monotonic()
         outcome = _Outcome()
+        cork = Cork(send)
         try:
-            await self._serve(scope, receive, self._observed(send, outcome), send, outcome)
+            await self._serve(scope, receive, self._observed(send, outcome, cork), send, outcome)
         finally:
+            cork.open()
             if self.access_log:
                 self._log(scope, outcome, started)
 
@@ -409,6 +412,7 @@ class FrontDoor:
         self, scope: Scope, receive: Receive, send: Send, raw_send: Send, outcome: _Outcome
     ) -> None:
         headers = _headers_of(scope)
+        scope[DECODED_HEADERS] = headers
         path = _raw_path(scope)
         method = "GET" if scope["type"] == "websocket" else str(scope["method"]).upper()
         if head_size(scope) > MAX_HEADER_BYTES:
@@ -506,10 +510,16 @@ class FrontDoor:
         await send({"type": "http.response.body", "body": data})
 
     @staticmethod
-    def _observed(send: Send, outcome: _Outcome) -> Send:
+    def _observed(send: Send, outcome: _Outcome, cork: Cork) -> Send:
         async def observed(message: Message) -> None:
             kind = message["type"]
+            if kind == "http.response.body" and not message.get("more_body", False):
+                await send(message)
+                cork.open()
+                return
             if kind in ("http.response.start", "websocket.http.response.start"):
+                if kind == "http.response.start":
+                    cork.close()
                 outcome.status = str(message["status"])
                 for name, value in message.get("headers", []):
                     if name.lower() == b"request-id":
@@ -538,6 +548,22 @@ class FrontDoor:
             elapsed_ms,
             outcome.request_id,
         )
+
+
+def uvicorn_config(app: ASGIApp) -> uvicorn.Config:
+    """How the emulator has uvicorn serve ``app`` (benchmarks serve their peers alike)."""
+    return uvicorn.Config(
+        app,
+        log_level="warning",
+        access_log=False,
+        server_header=False,
+        date_header=False,
+        lifespan="off",
+        ws="wsproto",
+        # Room above MAX_HEADER_BYTES, so that the front door's 431 answers an oversized
+        # head rather than h11's bare 400.
+        h11_max_incomplete_event_size=8 * MAX_HEADER_BYTES,
+    )
 
 
 class EmulatorServer:
@@ -659,23 +685,14 @@ class EmulatorServer:
         )
         self._servers = [
             uvicorn.Server(
-                uvicorn.Config(
+                uvicorn_config(
                     FrontDoor(
                         create_app(db, self._config, name),
                         name,
                         self._config.faults,
                         access_log=self.access_log,
                         control_token=self.control_token,
-                    ),
-                    log_level="warning",
-                    access_log=False,
-                    server_header=False,
-                    date_header=False,
-                    lifespan="off",
-                    ws="wsproto",
-                    # Room above MAX_HEADER_BYTES, so that the front door's 431 answers
-                    # an oversized head rather than h11's bare 400.
-                    h11_max_incomplete_event_size=8 * MAX_HEADER_BYTES,
+                    )
                 )
             )
             for name in self.datacenters

@@ -42,6 +42,7 @@ def _version(text: str) -> semantic_version.Version:
     return semantic_version.Version(text)
 
 
+@functools.lru_cache(maxsize=1024)
 def satisfies(range_text: str, version: str) -> bool:
     """Whether ``version`` lies in the range (an unparseable range matches nothing)."""
     spec = _spec(range_text)
@@ -50,6 +51,11 @@ def satisfies(range_text: str, version: str) -> bool:
 
 def best_version(range_text: str, versions: Iterable[str]) -> str | None:
     """The highest of ``versions`` the range satisfies, or ``None``."""
+    return _best_version(range_text, tuple(versions))
+
+
+@functools.lru_cache(maxsize=1024)
+def _best_version(range_text: str, versions: tuple[str, ...]) -> str | None:
     matching = [v for v in versions if satisfies(range_text, v)]
     return max(matching, key=_version) if matching else None
 

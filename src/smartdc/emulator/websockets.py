@@ -13,6 +13,8 @@ import json
 from collections.abc import AsyncGenerator, Awaitable, Callable, MutableMapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
+from smartdc.emulator import wakeup
+
 if TYPE_CHECKING:
     from smartdc.emulator.db import Database
 
@@ -98,8 +100,7 @@ async def events(channel: Channel, db: Database) -> AsyncGenerator[str | bytes |
     wake = asyncio.Event()
 
     def poke() -> None:
-        if not loop.is_closed():
-            loop.call_soon_threadsafe(wake.set)
+        wakeup.wake(loop, wake)
 
     db.add_commit_listener(poke)
     reader: asyncio.Task[str | bytes | None] = asyncio.create_task(channel.receive())

@@ -17,7 +17,11 @@ from smartdc.emulator.context import (
     missing_parameter,
     validation_failed,
 )
-from smartdc.emulator.paging import RESOURCE_COUNT_HEADER, paginate
+from smartdc.emulator.paging import (
+    QUERY_LIMIT_HEADER,
+    RESOURCE_COUNT_HEADER,
+    page_bounds,
+)
 from smartdc.emulator.params import is_number, is_uuid, parse_bool
 from smartdc.emulator.routes import machine_metadata, machine_snapshots, machine_tags
 from smartdc.emulator.routes.images import image_not_found
@@ -137,11 +141,14 @@ def _with_credentials(call: Call, machine: dict[str, Any]) -> dict[str, Any]:
 def list_machines(call: Call) -> Reply:
     """ListMachines: uuid-descending pages with ``x-query-limit`` and ``x-resource-count``."""
     query = machine_query(call)
-    found = machines.list_machines(call.db, owner(call), query, call.now)
-    if query.any_tag:
-        page, headers = found, {RESOURCE_COUNT_HEADER: str(len(found))}
-    else:
-        page, headers = paginate(found, call.params)
+    limit: int | None = None
+    offset = 0
+    headers: dict[str, str] = {}
+    if not query.any_tag:
+        limit, offset = page_bounds(call.params)
+        headers[QUERY_LIMIT_HEADER] = str(limit)
+    page = machines.list_machines(call.db, owner(call), query, call.now, limit=limit, offset=offset)
+    headers[RESOURCE_COUNT_HEADER] = str(len(page))
     if wants_credentials(call):
         page = [_with_credentials(call, m) for m in page]
     return Reply(200, [present(call, m) for m in page], headers)

@@ -86,7 +86,10 @@ def get_migration(call: Call) -> Reply:
 
 
 ROUTES = [
-    cloudapi_route("Migrate", migrate, summary="Migrate a machine to another server"),
+    # ``action=watch`` waits for the running phase to end.
+    cloudapi_route(
+        "Migrate", migrate, summary="Migrate a machine to another server", blocking=True
+    ),
     # sdc-cloudapi lib/migrations.js serves this route, which CloudAPI's operation list omits
     Route(
         "MigrateMachineEstimate",

@@ -54,7 +54,7 @@ def _ip_network(call: Call) -> catalog.NetworkRecord:
     """The path's network, with the caller's due machine jobs applied first (a destroyed
     machine's addresses are free)."""
     record = network_record(call)
-    machines.settle_account(call.db, call.account_uuid, call.now)
+    machines.catch_up(call.db, call.now)
     return record
 
 

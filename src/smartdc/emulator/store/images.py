@@ -157,14 +157,14 @@ class Viewer:
 
 
 def list_visible(db: Database, viewer: Viewer) -> list[dict[str, Any]]:
-    """Every image the account may see in its datacenter, due jobs (creations) settled first."""
-    machines.settle_due(db, viewer.now)
+    """Every image the account may see in its datacenter, due jobs (creations) applied."""
+    machines.catch_up(db, viewer.now)
     return list_images(db, viewer.account, viewer.datacenter)
 
 
 def get_visible(db: Database, viewer: Viewer, image_id: str) -> dict[str, Any] | None:
-    """The image if the account may see it in its datacenter, due jobs settled first."""
-    machines.settle_due(db, viewer.now)
+    """The image if the account may see it in its datacenter, due jobs applied."""
+    machines.catch_up(db, viewer.now)
     return get_image(db, viewer.account, image_id, viewer.datacenter)
 
 

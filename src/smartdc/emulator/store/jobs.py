@@ -4,9 +4,17 @@ Every change to a machine after its creation is a job (:func:`queue_job`).
 :mod:`smartdc.emulator.lifecycle` decides what a job does to the state;
 :data:`smartdc.emulator.store.job_effects.EFFECTS` what else its success does. Each state
 change is written to the change log in the transaction that makes it. Jobs advance when they
-are due: the server's scheduler calls :func:`settle_due`, and every read settles the jobs due
-at the caller's ``now`` first. Volume jobs (:mod:`smartdc.emulator.store.volume_jobs`) share
-the table and the queueing, and :func:`settle_due` applies them too.
+are due: the server's scheduler calls :func:`settle_due`; a write settles the jobs due on what
+it changes first. Volume jobs (:mod:`smartdc.emulator.store.volume_jobs`) share the table and
+the queueing, and :func:`settle_due` applies them too.
+
+Reads do not write. The server's scheduler applies each job step at its due time; a read
+first looks at ``job_schedule``, which says when the next step is due (triggers lower it as
+jobs are queued or rescheduled), and only when that time has passed without the scheduler
+applying it (no scheduler runs, as in store-level use, or it has not woken yet) does the read
+apply the due work itself (:func:`catch_up`), once, as the scheduler would have. Working the
+state out without keeping it would not do: a step allocates compute nodes and addresses,
+which must be the same on every later read.
 
 HTTP-free: functions take a :class:`Database` and the caller's clock.
 """
@@ -58,8 +66,25 @@ register_schema(
     CREATE INDEX IF NOT EXISTS machine_jobs_pending ON machine_jobs (phase, start_ms);
     CREATE INDEX IF NOT EXISTS machine_jobs_running ON machine_jobs (phase, finish_ms);
     CREATE INDEX IF NOT EXISTS machine_jobs_by_machine ON machine_jobs (machine, finish_ms);
+    CREATE TABLE IF NOT EXISTS job_schedule (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        next_due_ms INTEGER NOT NULL
+    );
+    INSERT OR IGNORE INTO job_schedule (id, next_due_ms) VALUES (1, CASE WHEN EXISTS (
+        SELECT 1 FROM machine_jobs WHERE phase IN ('queued', 'running')
+    ) THEN 0 ELSE 4611686018427387904 END);
+    CREATE TRIGGER IF NOT EXISTS machine_job_queued AFTER INSERT ON machine_jobs BEGIN
+        UPDATE job_schedule SET next_due_ms = MIN(next_due_ms, NEW.start_ms);
+    END;
+    CREATE TRIGGER IF NOT EXISTS machine_job_rescheduled
+    AFTER UPDATE OF start_ms, finish_ms ON machine_jobs BEGIN
+        UPDATE job_schedule SET next_due_ms = MIN(next_due_ms, NEW.start_ms, NEW.finish_ms);
+    END;
     """
 )
+
+#: ``job_schedule.next_due_ms`` when no job is pending (the schema's literal).
+_NOTHING_DUE_MS = 2**62
 
 #: Job phases, as the workflow API names a job's execution.
 QUEUED = "queued"
@@ -234,8 +259,31 @@ def settle_due(db: Database, now: float) -> int | None:
             " AND json_extract(m.doc, '$.compute_node') IS NULL",
             PENDING,
         ).fetchone()
-    due = [int(r[0]) for r in (row, allocation) if r is not None and r[0] is not None]
-    return min(due) if due else None
+        due = [int(r[0]) for r in (row, allocation) if r is not None and r[0] is not None]
+        next_due = min(due) if due else _NOTHING_DUE_MS
+        conn.execute(
+            "UPDATE job_schedule SET next_due_ms = ? WHERE next_due_ms != ?", (next_due, next_due)
+        )
+    return None if next_due == _NOTHING_DUE_MS else next_due
+
+
+def catch_up(db: Database, now: float) -> None:
+    """Before a read as of ``now``: apply the job steps due by then that nobody applied yet
+    (see the module docstring); nothing at all when none is due, which is the usual case."""
+    row = db.one("SELECT next_due_ms FROM job_schedule")
+    if row is None or to_ms(now) >= int(row[0]):
+        settle_due(db, now)
+
+
+@contextmanager
+def reading(
+    db: Database, owner: Owner, machine_id: str, now: float
+) -> Iterator[tuple[sqlite3.Connection, Machine]]:
+    """A read-only view with the owner's machine as of ``now`` (404 when the owner has no
+    such machine)."""
+    catch_up(db, now)
+    with db.reading() as conn:
+        yield conn, load_owned(conn, owner, machine_id)
 
 
 def settle_account(db: Database, account: str, now: float) -> None:
@@ -367,7 +415,7 @@ def job_statuses(
     db: Database, owner: Owner, machine_id: str, job_ids: Sequence[str], now: float
 ) -> dict[str, JobStatus]:
     """The machine's jobs among ``job_ids`` as of ``now`` (dropped jobs are absent)."""
-    with settled(db, owner, machine_id, to_ms(now)) as (conn, machine):
+    with reading(db, owner, machine_id, now) as (conn, machine):
         marks = ", ".join("?" for _ in job_ids)
         rows = conn.execute(
             f"SELECT * FROM machine_jobs WHERE machine = ? AND id IN ({marks})",
@@ -384,13 +432,8 @@ def job_statuses(
 def job_status(db: Database, job_id: str, now: float) -> JobStatus | None:
     """Where one job stands as of ``now``, its machine's due jobs applied first (``None``
     for a job that was dropped or never queued)."""
-    now_ms = to_ms(now)
-    with db.transaction() as conn:
-        found = conn.execute("SELECT machine FROM machine_jobs WHERE id = ?", (job_id,)).fetchone()
-        if found is None:
-            return None
-        settle_machine(conn, str(found["machine"]), now_ms)
-        row = conn.execute("SELECT * FROM machine_jobs WHERE id = ?", (job_id,)).fetchone()
+    catch_up(db, now)
+    row = db.one("SELECT * FROM machine_jobs WHERE id = ?", (job_id,))
     if row is None:
         return None
     return JobStatus(
@@ -421,7 +464,7 @@ def pending_jobs(
     db: Database, owner: Owner, machine_id: str, now: float
 ) -> list[tuple[str, dict[str, Any]]]:
     """The machine's queued and running jobs as ``(action, params)``, oldest first."""
-    with settled(db, owner, machine_id, to_ms(now)) as (conn, machine):
+    with reading(db, owner, machine_id, now) as (conn, machine):
         rows = conn.execute(
             "SELECT action, params FROM machine_jobs WHERE machine = ? AND phase IN (?, ?)"
             " ORDER BY seq",
@@ -432,7 +475,7 @@ def pending_jobs(
 
 def audit(db: Database, owner: Owner, machine_id: str, now: float) -> list[dict[str, Any]]:
     """Finished jobs, newest first, as AuditEntry objects."""
-    with settled(db, owner, machine_id, to_ms(now)) as (conn, machine):
+    with reading(db, owner, machine_id, now) as (conn, machine):
         rows = conn.execute(
             "SELECT * FROM machine_jobs WHERE machine = ? AND phase IN (?, ?)"
             " ORDER BY finish_ms DESC, seq DESC",

@@ -295,9 +295,11 @@ def _cns_accounts(conn: sqlite3.Connection, accounts: set[str]) -> set[str]:
         return set()
     marks = ", ".join("?" for _ in accounts)
     rows = conn.execute(
-        f"SELECT uuid, doc FROM accounts WHERE uuid IN ({marks})", tuple(accounts)
+        f"SELECT uuid FROM accounts WHERE uuid IN ({marks})"
+        " AND json_type(doc, '$.triton_cns_enabled') = 'true'",
+        tuple(accounts),
     ).fetchall()
-    return {row["uuid"] for row in rows if loads(row["doc"]).get("triton_cns_enabled") is True}
+    return {row["uuid"] for row in rows}
 
 
 def render_many(conn: sqlite3.Connection, machines: Sequence[Machine]) -> list[dict[str, Any]]:

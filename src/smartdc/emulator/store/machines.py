@@ -12,6 +12,7 @@ CloudAPI-shaped dicts. Refusals that VMAPI makes are raised as
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import uuid
 from collections.abc import Mapping, Sequence
@@ -20,7 +21,7 @@ from typing import Any
 
 from smartdc.emulator import lifecycle
 from smartdc.emulator.context import EmulatorError
-from smartdc.emulator.db import Database, dumps, loads
+from smartdc.emulator.db import Database, dumps, loads, register_function
 from smartdc.emulator.store import changes, ids, nics, placement
 from smartdc.emulator.store.filters import filter_text, matches_wildcard
 from smartdc.emulator.store.jobs import (
@@ -32,12 +33,14 @@ from smartdc.emulator.store.jobs import (
     JobContext,
     JobStatus,
     audit,
+    catch_up,
     end_jobs,
     enqueue,
     job_status,
     job_statuses,
     pending_jobs,
     queue_job,
+    reading,
     settle,
     settle_account,
     settle_due,
@@ -89,6 +92,7 @@ __all__ = [
     "Owner",
     "VolumeMount",
     "audit",
+    "catch_up",
     "compute_nodes",
     "create_machine",
     "create_snapshot",
@@ -285,13 +289,13 @@ def create_machine(
 
 def get_machine(db: Database, owner: Owner, machine_id: str, now: float) -> dict[str, Any]:
     """The machine as of ``now`` (``state: deleted`` included); 404 "VM not found" otherwise."""
-    with settled(db, owner, machine_id, to_ms(now)) as (conn, machine):
+    with reading(db, owner, machine_id, now) as (conn, machine):
         return render_many(conn, [machine])[0]
 
 
 def credentials(db: Database, owner: Owner, machine_id: str) -> dict[str, str]:
     """``{user: password}`` from the machine's internal ``<user>_pw`` metadata."""
-    with db.transaction() as conn:
+    with db.reading() as conn:
         machine = load_owned(conn, owner, machine_id)
     internal: dict[str, Any] = machine.doc.get("internal_metadata", {})
     return {
@@ -321,36 +325,97 @@ class MachineQuery:
     any_tag: bool = False
 
 
-def _matches(m: Machine, query: MachineQuery) -> bool:
-    tags: dict[str, Any] = m.doc.get("tags", {})
+def _doc_filter(query: MachineQuery) -> str | None:
+    """The filters on the machine's document as the JSON :func:`_doc_matches` reads, or
+    ``None`` when the query has none."""
+    if query.memory is None and query.docker is None and not query.any_tag and not query.tags:
+        return None
+    spec = {
+        "memory": query.memory,
+        "docker": query.docker,
+        "any_tag": query.any_tag,
+        "tags": dict(query.tags),
+    }
+    return dumps(spec)
+
+
+@functools.lru_cache(maxsize=64)
+def _spec(text: str) -> dict[str, Any]:
+    spec: dict[str, Any] = loads(text)
+    return spec
+
+
+def _doc_matches(doc_text: str, spec_text: str) -> int:
+    """SQL function: whether a machine's document passes the query's document filters."""
+    spec = _spec(spec_text)
+    doc: dict[str, Any] = loads(doc_text)
+    tags: dict[str, Any] = doc.get("tags", {})
     checks = (
-        m.state in query.states
-        if query.states is not None
-        else not (query.active_only and m.state in lifecycle.INACTIVE_STATES),
-        query.type is None or machine_type(m.brand) == query.type,
-        query.brand is None or m.brand == query.brand,
-        query.name is None or m.name.startswith(query.name),
-        query.image is None or m.image == query.image,
-        query.memory is None or m.doc["memory"] == query.memory,
-        query.docker is None or bool(m.doc.get("docker", False)) == query.docker,
-        not query.any_tag or bool(tags),
-        all(k in tags and matches_wildcard(v, filter_text(tags[k])) for k, v in query.tags.items()),
+        spec["memory"] is None or doc["memory"] == spec["memory"],
+        spec["docker"] is None or bool(doc.get("docker", False)) == spec["docker"],
+        not spec["any_tag"] or bool(tags),
+        all(
+            k in tags and matches_wildcard(v, filter_text(tags[k])) for k, v in spec["tags"].items()
+        ),
     )
-    return all(checks)
+    return int(all(checks))
+
+
+register_function("emulator_machine_doc_matches", 2, _doc_matches)
+
+
+def _where(owner: Owner, query: MachineQuery) -> tuple[str, list[Any]]:
+    """The SQL condition (and its arguments) selecting the owner's machines ``query`` wants."""
+    clauses = ["account = ?", "datacenter = ?"]
+    args: list[Any] = [owner.account, owner.datacenter]
+
+    def one_of(column: str, values: Sequence[str], negate: bool = False) -> None:
+        marks = ", ".join("?" for _ in values) or "NULL"
+        clauses.append(f"{column} {'NOT IN' if negate else 'IN'} ({marks})")
+        args.extend(values)
+
+    if query.states is not None:
+        one_of("state", sorted(query.states))
+    elif query.active_only:
+        one_of("state", sorted(lifecycle.INACTIVE_STATES), negate=True)
+    if query.type is not None:
+        one_of("brand", sorted(HVM_BRANDS), negate=query.type != "virtualmachine")
+    if query.brand is not None:
+        clauses.append("brand = ?")
+        args.append(query.brand)
+    if query.name is not None:
+        clauses.append("substr(name, 1, ?) = ?")
+        args += [len(query.name), query.name]
+    if query.image is not None:
+        clauses.append("image = ?")
+        args.append(query.image)
+    spec = _doc_filter(query)
+    if spec is not None:
+        clauses.append("emulator_machine_doc_matches(doc, ?)")
+        args.append(spec)
+    return " AND ".join(clauses), args
 
 
 def list_machines(
-    db: Database, owner: Owner, query: MachineQuery, now: float
+    db: Database,
+    owner: Owner,
+    query: MachineQuery,
+    now: float,
+    *,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[dict[str, Any]]:
-    """The owner's machines matching ``query``, as of ``now``, in VMAPI's order (uuid DESC)."""
-    with db.transaction() as conn:
-        settle_owner(conn, owner, to_ms(now))
-        rows = conn.execute(
-            "SELECT * FROM machines WHERE account = ? AND datacenter = ? ORDER BY id DESC",
-            (owner.account, owner.datacenter),
-        ).fetchall()
-        machines = [m for m in (Machine.from_row(r) for r in rows) if _matches(m, query)]
-        return render_many(conn, machines)
+    """The owner's machines matching ``query``, as of ``now``, in VMAPI's order (uuid DESC);
+    ``limit`` and ``offset`` select one page of them, in the database."""
+    catch_up(db, now)
+    where, args = _where(owner, query)
+    sql = f"SELECT * FROM machines WHERE {where} ORDER BY id DESC"
+    if limit is not None or offset:
+        sql += " LIMIT ? OFFSET ?"
+        args += [-1 if limit is None else limit, offset]
+    with db.reading() as conn:
+        rows = conn.execute(sql, args).fetchall()
+        return render_many(conn, [Machine.from_row(r) for r in rows])
 
 
 def volume_refs(
@@ -374,7 +439,7 @@ def volume_refs(
 
 def stored_disks(db: Database, owner: Owner, machine_id: str, now: float) -> list[dict[str, Any]]:
     """A flexible machine's disks as kept, with the fields the machine object leaves out."""
-    with settled(db, owner, machine_id, to_ms(now)) as (_conn, machine):
+    with reading(db, owner, machine_id, now) as (_conn, machine):
         return [dict(d) for d in machine.doc.get("disks", [])]
 
 

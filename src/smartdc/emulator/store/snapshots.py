@@ -12,7 +12,15 @@ from smartdc.emulator import lifecycle
 from smartdc.emulator.context import EmulatorError
 from smartdc.emulator.db import Database, register_schema
 from smartdc.emulator.store.job_effects import live_snapshot
-from smartdc.emulator.store.jobs import FAILED_JOB, QUEUED, RUNNING_JOB, SUCCEEDED, enqueue, settled
+from smartdc.emulator.store.jobs import (
+    FAILED_JOB,
+    QUEUED,
+    RUNNING_JOB,
+    SUCCEEDED,
+    enqueue,
+    reading,
+    settled,
+)
 from smartdc.emulator.store.machine_record import Owner
 from smartdc.emulator.store.timestamps import iso_ms, to_ms
 
@@ -77,7 +85,7 @@ def _render_snapshot(row: Any, state: str) -> dict[str, Any]:
 
 def list_snapshots(db: Database, owner: Owner, machine_id: str, now: float) -> list[dict[str, Any]]:
     """Snapshots the machine has (created and not deleted), oldest first."""
-    with settled(db, owner, machine_id, to_ms(now)) as (conn, machine):
+    with reading(db, owner, machine_id, now) as (conn, machine):
         rows = conn.execute(
             "SELECT s.* FROM machine_snapshots s JOIN machine_jobs j ON j.id = s.job"
             " WHERE s.machine = ? AND s.deleted_ms IS NULL AND j.phase = ? ORDER BY j.seq",
@@ -91,7 +99,7 @@ def get_snapshot(
 ) -> dict[str, Any] | None:
     """The newest snapshot of that name with its creating job's state, ``deleted`` once it
     is gone; ``None`` if no snapshot job ever had that name."""
-    with settled(db, owner, machine_id, to_ms(now)) as (conn, machine):
+    with reading(db, owner, machine_id, now) as (conn, machine):
         row = conn.execute(
             "SELECT s.*, j.phase FROM machine_snapshots s JOIN machine_jobs j ON j.id = s.job"
             " WHERE s.machine = ? AND s.name = ? ORDER BY j.seq DESC LIMIT 1",
@@ -105,5 +113,5 @@ def get_snapshot(
 
 def snapshot_exists(db: Database, owner: Owner, machine_id: str, name: str, now: float) -> bool:
     """Whether the machine has a created, undeleted snapshot of that name."""
-    with settled(db, owner, machine_id, to_ms(now)) as (conn, machine):
+    with reading(db, owner, machine_id, now) as (conn, machine):
         return live_snapshot(conn, machine.id, name) is not None

@@ -14,8 +14,14 @@ def to_ms(now: float) -> int:
 def iso_ms(ms: int) -> str:
     """Milliseconds since the epoch as JavaScript's ``toISOString`` prints them
     (``2024-01-10T08:34:19.123Z``)."""
-    stamp = datetime.fromtimestamp(ms // 1000, UTC)
-    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+    if ms < 0:
+        stamp = datetime.fromtimestamp(ms // 1000, UTC)
+        return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+    t = time.gmtime(ms // 1000)
+    return (
+        f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T{t.tm_hour:02d}:{t.tm_min:02d}:"
+        f"{t.tm_sec:02d}.{ms % 1000:03d}Z"
+    )
 
 
 def iso_now(now: float | None = None) -> str:
