@@ -10,7 +10,13 @@ lost write. ``tests/emulator/test_load.py`` runs this for a few seconds and want
 request and no lost write; ``bench/run.py --only load`` runs it longer and prints the
 request rate and the latency percentiles.
 
-    python bench/load.py --clients 50 --seconds 20
+With ``rate`` (requests a second, all clients together) the clients are paced instead: each
+starts its requests on a fixed schedule (``clients / rate`` seconds apart, from a random
+offset), and a request's latency counts from when it was due, so a server that falls
+behind shows it (no coordinated omission). The closed loop measures how much the server can
+take; the paced run how quickly it answers at a load it can take.
+
+    python bench/load.py --clients 50 --seconds 20 [--rate 250]
 """
 
 from __future__ import annotations
@@ -73,6 +79,8 @@ class LoadReport:
     written: int
     #: CPU seconds the clients' process used during the run (every thread).
     client_cpu: float = 0.0
+    #: The paced rate asked for (requests a second), ``None`` for the closed loop.
+    paced: float | None = None
     #: CPU seconds the emulator's process used during the run, when it has its own.
     server_cpu: float | None = None
 
@@ -101,8 +109,9 @@ class LoadReport:
                 f", emulator {self.server_cpu / self.seconds:.0%} of a core"
                 f" ({per_request:.2f} ms a request)"
             )
+        pacing = "" if self.paced is None else f" paced at {self.paced:g}/s"
         return (
-            f"{self.clients} clients, {self.seconds:.1f} s: {self.requests:,} requests "
+            f"{self.clients} clients{pacing}, {self.seconds:.1f} s: {self.requests:,} requests "
             f"({self.rate:,.0f}/s), latency p50 {ms[50]:.1f} ms, p90 {ms[90]:.1f} ms, "
             f"p99 {ms[99]:.1f} ms; {self.written:,} writes, {len(self.failures)} failed "
             f"requests, {len(self.lost)} lost writes{cpu}"
@@ -171,15 +180,26 @@ class _Client:
         with self.written.lock:
             self.written.users.append(login)
 
-    def run(self, start: threading.Barrier, deadline: list[float]) -> None:
-        """Send requests from when every client is ready until ``deadline[0]``."""
+    def run(
+        self, start: threading.Barrier, deadline: list[float], interval: float | None = None
+    ) -> None:
+        """Send requests from when every client is ready until ``deadline[0]``: each as soon
+        as the last is answered, or, with ``interval``, one every ``interval`` seconds."""
         names = list(WEIGHTS)
         weights = [WEIGHTS[n] for n in names]
         start.wait()
         until = deadline[0]
+        due = time.perf_counter() + (self.random.uniform(0, interval) if interval else 0.0)
         while time.perf_counter() < until:
             name = self.random.choices(names, weights)[0]
-            began = time.perf_counter()
+            if interval is not None:
+                pause = due - time.perf_counter()
+                if pause > 0:
+                    time.sleep(pause)
+                began = due  # latency from when the request was due
+                due += interval
+            else:
+                began = time.perf_counter()
             try:
                 self.ops[name]()
             except Exception as error:  # every failure is counted and reported
@@ -227,11 +247,15 @@ def run_load(
     clients: int = 50,
     seconds: float = 5.0,
     server_pid: int | None = None,
+    rate: float | None = None,
 ) -> LoadReport:
     """Run ``clients`` concurrent clients against ``url`` for ``seconds``, then look for
     every write they were answered for; with ``server_pid``, also what CPU the server used
     while the clients ran."""
     written = Written()
+    if rate is not None and rate <= 0:
+        raise ValueError(f"rate must be positive, not {rate}")
+    interval = None if rate is None else clients / rate
 
     def connect() -> CloudAPI:
         api = CloudAPI(url, account, key_file=key_file, allow_agent=False, timeout=30)
@@ -258,7 +282,8 @@ def run_load(
 
             start = threading.Barrier(clients + 1, action=set_deadline_and_note_cpu)
             threads = [
-                threading.Thread(target=u.run, args=(start, deadline), daemon=True) for u in users
+                threading.Thread(target=u.run, args=(start, deadline, interval), daemon=True)
+                for u in users
             ]
             for thread in threads:
                 thread.start()
@@ -291,10 +316,11 @@ def run_load(
         + len(written.users),
         client_cpu=client_cpu,
         server_cpu=server_cpu,
+        paced=rate,
     )
 
 
-def run(directory: Path, clients: int, seconds: float) -> LoadReport:
+def run(directory: Path, clients: int, seconds: float, rate: float | None = None) -> LoadReport:
     """The bench run: an emulator in its own process, ``clients`` threads in this one."""
     from emulator_host import EmulatorProcess
     from sshkeys import make_home
@@ -309,6 +335,7 @@ def run(directory: Path, clients: int, seconds: float) -> LoadReport:
             clients=clients,
             seconds=seconds,
             server_pid=process.pid,
+            rate=rate,
         )
 
 
@@ -316,9 +343,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--rate", type=float, default=None, help="pace to this many requests/s")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="smartdc-load-") as tmp:
-        report = run(Path(tmp), args.clients, args.seconds)
+        report = run(Path(tmp), args.clients, args.seconds, args.rate)
     print(report.summary())
     for failure in report.failures[:10] + report.lost[:10]:
         print(f"  {failure}")

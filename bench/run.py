@@ -64,6 +64,9 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--cli-reps", type=int, default=9, help="timed CLI commands per side")
     parser.add_argument("--load-clients", type=int, default=50, help="concurrent load clients")
     parser.add_argument("--load-seconds", type=float, default=15.0, help="how long the load runs")
+    parser.add_argument(
+        "--load-rate", type=float, default=200.0, help="requests/s of the paced load run"
+    )
     parser.add_argument("--async-calls", type=int, default=1000, help="calls per async round")
     parser.add_argument("--wait-reps", type=int, default=5, help="machines per wait side")
     parser.add_argument(
@@ -77,8 +80,8 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--asgi-rounds", type=int, default=5, help="rounds per side, asgi case")
     args = parser.parse_args(argv)
-    if args.load_seconds <= 0 or args.asgi_seconds <= 0:
-        parser.error("--load-seconds and --asgi-seconds must be more than 0")
+    if args.load_seconds <= 0 or args.asgi_seconds <= 0 or args.load_rate <= 0:
+        parser.error("--load-seconds, --load-rate and --asgi-seconds must be more than 0")
     args.only = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = sorted(set(args.only) - set(BENCHMARKS))
     if unknown:
@@ -179,23 +182,34 @@ def main(argv: list[str] | None = None) -> int:
             home, key = make_home(directory / "cli-home")
             rows += cli.run(home, key, args.cli_reps)
         if "load" in args.only:
-            print(f"load, {args.load_clients} clients for {args.load_seconds:g} s ...", flush=True)
-            report = load.run(directory / "load-home", args.load_clients, args.load_seconds)
-            notes.append(f"load: {report.summary()}")
-            notes += [f"  {problem}" for problem in report.failures[:5] + report.lost[:5]]
-            context["load"] = {
-                "clients": report.clients,
-                "seconds": round(report.seconds, 2),
-                "requests": report.requests,
-                "requests_per_second": round(report.rate, 1),
-                **{f"p{p}_ms": round(report.percentile(p) * 1000, 2) for p in (50, 90, 99)},
-                "failed_requests": len(report.failures),
-                "lost_writes": len(report.lost),
-                "client_cpu_seconds": round(report.client_cpu, 2),
-                "emulator_cpu_seconds": None
-                if report.server_cpu is None
-                else round(report.server_cpu, 2),
-            }
+            for label, rate in (("load", None), ("paced load", args.load_rate)):
+                pace = "" if rate is None else f", paced at {rate:g} requests/s"
+                print(
+                    f"{label}, {args.load_clients} clients for {args.load_seconds:g} s{pace} ...",
+                    flush=True,
+                )
+                report = load.run(
+                    directory / f"{label.replace(' ', '-')}-home",
+                    args.load_clients,
+                    args.load_seconds,
+                    rate,
+                )
+                notes.append(f"{label}: {report.summary()}")
+                notes += [f"  {problem}" for problem in report.failures[:5] + report.lost[:5]]
+                context[label] = {
+                    "clients": report.clients,
+                    "paced_rate": rate,
+                    "seconds": round(report.seconds, 2),
+                    "requests": report.requests,
+                    "requests_per_second": round(report.rate, 1),
+                    **{f"p{p}_ms": round(report.percentile(p) * 1000, 2) for p in (50, 90, 99)},
+                    "failed_requests": len(report.failures),
+                    "lost_writes": len(report.lost),
+                    "client_cpu_seconds": round(report.client_cpu, 2),
+                    "emulator_cpu_seconds": None
+                    if report.server_cpu is None
+                    else round(report.server_cpu, 2),
+                }
     elapsed = time.perf_counter() - started
     context["seconds"] = round(elapsed, 1)
     print()
