@@ -75,8 +75,10 @@ class AsyncSocketSender:
         self._origin = f"{parts.scheme}://{parts.netloc}"
         self._verify = verify
         self._timeout = timeout
+        self._max_connections = max_connections
         self._idle: list[_Connection] = []
         self._slots = asyncio.Semaphore(max_connections)
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
 
     async def send(
@@ -85,6 +87,9 @@ class AsyncSocketSender:
         """Send one request and read the whole answer; failures raise :class:`SendError`."""
         if self._closed:
             raise RuntimeError("the sender is closed")
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._moved_to(loop)
         payload = _http11.request_bytes(method, target, headers, body)
         url = self._origin + target
         async with self._slots:
@@ -111,6 +116,16 @@ class AsyncSocketSender:
                     ) from exc
                 except OSError as exc:
                     raise send_error(exc, method, url) from exc
+
+    def _moved_to(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Start over on another event loop (a second ``asyncio.run``): connections and the
+        pool's slots belong to the loop they were made on."""
+        if self._loop is not None:
+            for connection in self._idle:
+                connection.close()
+            self._idle = []
+            self._slots = asyncio.Semaphore(self._max_connections)
+        self._loop = loop
 
     def _take_idle(self) -> _Connection | None:
         while self._idle:

@@ -312,3 +312,35 @@ def test_a_get_whose_connection_closes_unanswered_is_sent_again(make: Make) -> N
         sender.close()
     assert again.status == 200
     assert seen == [1, 1, 2]
+
+
+def test_the_async_sender_serves_one_event_loop_after_another() -> None:
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    peers: set[tuple[str, int]] = set()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive
+
+        def do_GET(self) -> None:
+            peers.add(self.client_address)
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return None
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        sender = AsyncSocketSender(f"http://127.0.0.1:{httpd.server_address[1]}")
+        first = asyncio.run(sender.send("GET", "/", {}, None))
+        second = asyncio.run(sender.send("GET", "/", {}, None))  # another loop: a new connection
+        asyncio.run(sender.close())
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert first.status == second.status == 200
+    assert len(peers) == 2

@@ -43,7 +43,9 @@ class AsyncCloudAPI(ClientCore["httpx.AsyncBaseTransport", AsyncSender], AsyncRu
     through ssh-agent runs in a worker thread, so it never blocks the event loop; keys
     loaded from files sign in place. :attr:`last_response` is per asyncio task.
 
-    Close it with ``await api.aclose()`` or use ``async with``.
+    Close it with ``await api.aclose()`` or use ``async with``, in the event loop that used
+    it. Used from another event loop later (a second ``asyncio.run``), it opens new
+    connections there.
     """
 
     _session: AsyncHttpSession
