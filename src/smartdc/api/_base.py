@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any, Unpack, cast
 from urllib.parse import quote
 
@@ -56,7 +56,7 @@ def _str_list(value: str | Sequence[str] | None) -> list[str] | None:
     return [value] if isinstance(value, str) else list(value)
 
 
-def _check_names(operation: str, given: Mapping[str, Any], known: frozenset[str]) -> None:
+def _check_names(operation: str, given: Mapping[str, Any], known: Collection[str]) -> None:
     """Reject filter or field names the operation does not document, naming them."""
     unknown = sorted(name for name in given if name not in known)
     if unknown:

@@ -6,23 +6,7 @@ from typing import Any
 
 from smartdc.api._base import ApiBase, JSONObject, _check_names
 from smartdc.api._operation import Call, operation
-
-#: Fields UpdateAccount accepts.
-ACCOUNT_FIELDS = frozenset(
-    {
-        "email",
-        "companyName",
-        "firstName",
-        "lastName",
-        "address",
-        "postalCode",
-        "city",
-        "state",
-        "country",
-        "phone",
-        "triton_cns_enabled",
-    }
-)
+from smartdc.wire import ACCOUNT_FIELDS as ACCOUNT_FIELDS
 
 
 class AccountMixin(ApiBase):

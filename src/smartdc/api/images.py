@@ -16,9 +16,7 @@ from smartdc.api._base import (
     _path,
 )
 from smartdc.api._operation import Call, operation
-
-#: Filters ListImages documents.
-IMAGE_FILTERS = frozenset({"name", "os", "version", "public", "state", "owner", "type", "account"})
+from smartdc.wire import IMAGE_FILTERS as IMAGE_FILTERS
 
 
 class ImagesMixin(ApiBase):

@@ -10,42 +10,10 @@ from smartdc import errors
 from smartdc.api._base import ApiBase, JSONObject, Ref, _id_of, _path, as_objects
 from smartdc.api._operation import Call, Flow, Pages, collect, listing, operation
 from smartdc.transport import Response
-
-#: ListMachines filters besides ``tag.<name>`` (see :meth:`MachinesMixin.list_machines`).
-MACHINE_FILTERS = frozenset(
-    {
-        "type",
-        "brand",
-        "name",
-        "image",
-        "state",
-        "memory",
-        "docker",
-        "tombstone",
-        "credentials",
-        "limit",
-        "offset",
-        "tags",
-    }
-)
-
-#: CreateMachine inputs taken through ``**extra`` besides ``metadata.<key>`` and ``tag.<key>``
-#: (sdc-cloudapi lib/machines.js and its docs; ``default_networks`` is undocumented there).
-CREATE_MACHINE_EXTRAS = frozenset(
-    {
-        "allow_shared_images",
-        "administrator_pw",
-        "bootrom",
-        "credentials",
-        "default_networks",
-        "delegate_dataset",
-        "disks",
-        "encrypted",
-        "locality",
-        "password",
-        "volumes",
-    }
-)
+from smartdc.wire import CREATE_MACHINE_EXTRAS as CREATE_MACHINE_EXTRAS
+from smartdc.wire import MACHINE_FILTERS as MACHINE_FILTERS
+from smartdc.wire import QUERY_LIMIT_HEADER as QUERY_LIMIT_HEADER
+from smartdc.wire import RESOURCE_COUNT_HEADER as RESOURCE_COUNT_HEADER
 
 #: The named arguments of :meth:`MachinesMixin.create_machine`, listed when one is mistyped.
 CREATE_MACHINE_ARGUMENTS = frozenset(
@@ -65,9 +33,6 @@ CREATE_MACHINE_ARGUMENTS = frozenset(
 
 #: CloudAPI's largest (and default) ListMachines page.
 PAGE_SIZE = 1000
-
-QUERY_LIMIT_HEADER = "x-query-limit"
-RESOURCE_COUNT_HEADER = "x-resource-count"
 
 
 def machine_query(filters: Mapping[str, Any]) -> dict[str, Any]:

@@ -6,9 +6,7 @@ from typing import Any
 
 from smartdc.api._base import ApiBase, JSONObject, Ref, _check_names, _fields, _id_of, _path
 from smartdc.api._operation import Call, operation
-
-#: Filters ListNetworks documents.
-NETWORK_FILTERS = frozenset({"fabric"})
+from smartdc.wire import NETWORK_FILTERS as NETWORK_FILTERS
 
 
 class NetworksMixin(ApiBase):

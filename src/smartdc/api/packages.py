@@ -6,22 +6,7 @@ from typing import Any
 
 from smartdc.api._base import ApiBase, JSONObject, Ref, _check_names, _id_of, _path
 from smartdc.api._operation import Call, operation
-
-#: Filters ListPackages documents.
-PACKAGE_FILTERS = frozenset(
-    {
-        "name",
-        "memory",
-        "disk",
-        "swap",
-        "lwps",
-        "vcpus",
-        "version",
-        "group",
-        "brand",
-        "flexible_disk",
-    }
-)
+from smartdc.wire import PACKAGE_FILTERS as PACKAGE_FILTERS
 
 
 class PackagesMixin(ApiBase):

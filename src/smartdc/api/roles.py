@@ -7,27 +7,11 @@ from typing import Any
 
 from smartdc.api._base import ApiBase, JSONObject, Ref, _fields, _id_of, _path, _str_list
 from smartdc.api._operation import Call, operation
+from smartdc.wire import ROLE_TAG_RESOURCES as ROLE_TAG_RESOURCES
 
 #: A role member: a sub-user login, or ``{"type": "subuser"|"account", "id"|"login",
 #: "default"?}``.
 Member = str | Mapping[str, Any]
-
-#: The resource collections whose role tags SetRoleTags can set (besides the account).
-ROLE_TAG_RESOURCES = frozenset(
-    {
-        "machines",
-        "users",
-        "roles",
-        "packages",
-        "images",
-        "policies",
-        "keys",
-        "datacenters",
-        "fwrules",
-        "networks",
-        "services",
-    }
-)
 
 
 def _policy_ref(policy: Ref) -> dict[str, str]:

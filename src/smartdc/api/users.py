@@ -7,6 +7,7 @@ from typing import TypedDict, Unpack
 from smartdc.api._base import ApiBase, JSONObject, Ref, _check_names, _fields, _id_of, _path
 from smartdc.api._operation import Call, operation
 from smartdc.api.keys import key_body, key_name
+from smartdc.wire import USER_PROFILE_FIELDS
 
 
 class UserProfile(TypedDict, total=False):
@@ -23,7 +24,8 @@ class UserProfile(TypedDict, total=False):
     phone: str | None
 
 
-PROFILE_FIELDS = frozenset(UserProfile.__annotations__)
+#: The profile fields CreateUser and UpdateUser accept (the keys of :class:`UserProfile`).
+PROFILE_FIELDS = USER_PROFILE_FIELDS
 
 
 def user_ref(user: Ref) -> str:

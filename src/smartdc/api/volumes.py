@@ -18,9 +18,7 @@ from smartdc.api._base import (
     _str_list,
 )
 from smartdc.api._operation import Call, operation
-
-#: Filters ListVolumes documents.
-VOLUME_FILTERS = frozenset({"name", "predicate", "size", "state", "type"})
+from smartdc.wire import VOLUME_FILTERS as VOLUME_FILTERS
 
 
 def volume_query(filters: Mapping[str, Any]) -> dict[str, Any]:

@@ -19,18 +19,7 @@ from smartdc.api._base import ApiBase, Ref, _id_of, _path
 from smartdc.api._operation import Local, operation
 from smartdc.auth.httpsig import redact_headers
 from smartdc.auth.signers import PrivateKeySigner, RequestSigner
-
-#: What a changefeed subscription may ask for (its ``subResources``).
-CHANGEFEED_SUB_RESOURCES = (
-    "alias",
-    "customer_metadata",
-    "destroyed",
-    "nics",
-    "owner_uuid",
-    "server_uuid",
-    "state",
-    "tags",
-)
+from smartdc.wire import CHANGEFEED_SUB_RESOURCES as CHANGEFEED_SUB_RESOURCES
 
 
 class WebSocketRequest(Record):

@@ -5,7 +5,7 @@ lib/do_changefeed.js):
 
 1. The client sends one JSON text frame, the registration:
    ``{"resource": "vm", "subResources": [...], "vms": [<uuid>, ...]}``; ``subResources`` must
-   be a non-empty subset of :data:`~smartdc.emulator.store.changes.VM_SUB_RESOURCES` and
+   be a non-empty subset of :data:`~smartdc.wire.CHANGEFEED_SUB_RESOURCES` and
    ``vms`` (optional) limits the feed to those machines. An invalid registration is ignored
    (nothing is answered); a later valid one replaces the current one.
 2. Nothing is sent before a valid registration; from then on every change to the account's
@@ -28,6 +28,7 @@ import anyio.to_thread
 from smartdc.emulator.db import Database
 from smartdc.emulator.store import changes
 from smartdc.emulator.websockets import Channel, Committed, events
+from smartdc.wire import CHANGEFEED_SUB_RESOURCES
 
 
 def parse_registration(text: str | bytes) -> tuple[frozenset[str], frozenset[str] | None] | None:
@@ -42,7 +43,7 @@ def parse_registration(text: str | bytes) -> tuple[frozenset[str], frozenset[str
     if (
         not isinstance(wanted, list)
         or not wanted
-        or not all(isinstance(name, str) and name in changes.VM_SUB_RESOURCES for name in wanted)
+        or not all(isinstance(name, str) and name in CHANGEFEED_SUB_RESOURCES for name in wanted)
     ):
         return None
     vms = message.get("vms")

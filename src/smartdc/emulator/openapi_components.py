@@ -7,7 +7,7 @@ from typing import Any
 
 from smartdc.emulator.openapi_examples import ERRORS, IMAGE, MACHINE, PACKAGE, PUBLIC_NETWORK
 from smartdc.emulator.openapi_schemas import JSON, STRING, UUID, ref
-from smartdc.emulator.routes.role_tags import VALID_RESOURCES
+from smartdc.wire import QUERY_LIMIT_HEADER, RESOURCE_COUNT_HEADER, ROLE_TAG_RESOURCES
 
 _UUID_PATH = {"schema": UUID}
 
@@ -47,7 +47,7 @@ _PATH_PARAMETERS: dict[str, dict[str, Any]] = {
     "tags/{tag}": {"schema": STRING},
     "metadata/{key}": {"schema": STRING},
     "resource_name": {
-        "schema": {"enum": sorted(VALID_RESOURCES)},
+        "schema": {"enum": sorted(ROLE_TAG_RESOURCES)},
         "description": "the kind of resource",
     },
     "resource_id": {"schema": STRING, "description": "the resource's UUID, name or login"},
@@ -96,8 +96,8 @@ _STANDARD_HEADERS: dict[str, tuple[JSON, str]] = {
 
 _OTHER_HEADERS: dict[str, tuple[JSON, str]] = {
     "Location": (STRING, "where the resource lives"),
-    "x-query-limit": ({"type": "integer"}, "the page size in effect"),
-    "x-resource-count": ({"type": "integer"}, "items in this page"),
+    QUERY_LIMIT_HEADER: ({"type": "integer"}, "the page size in effect"),
+    RESOURCE_COUNT_HEADER: ({"type": "integer"}, "items in this page"),
     "x-job-uuid": (UUID, "the job making the change"),
     "x-joyent-jobid": (UUID, "the job creating the image"),
     "Triton-Datacenter-Name": (STRING, "this datacenter's name"),

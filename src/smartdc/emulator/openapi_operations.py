@@ -17,7 +17,6 @@ from typing import Any
 from smartdc.emulator.openapi_examples import IMAGE, MACHINE, PUBLIC_KEY
 from smartdc.emulator.openapi_schemas import (
     BOOLEAN,
-    BRANDS,
     INTEGER,
     JSON,
     SCALAR,
@@ -29,6 +28,14 @@ from smartdc.emulator.openapi_schemas import (
     ref,
 )
 from smartdc.emulator.store import catalog
+from smartdc.wire import (
+    MACHINE_BRANDS,
+    MACHINE_TYPES,
+    PACKAGE_FILTERS,
+    QUERY_LIMIT_HEADER,
+    RESOURCE_COUNT_HEADER,
+    USER_PROFILE_FIELDS,
+)
 
 
 @dataclass(frozen=True)
@@ -118,20 +125,7 @@ def _doc(*answers: Answer, **fields: Any) -> OperationDoc:
 
 # --- shared inputs -------------------------------------------------------------------------
 
-_PROFILE = {
-    name: STRING
-    for name in (
-        "companyName",
-        "firstName",
-        "lastName",
-        "address",
-        "postalCode",
-        "city",
-        "state",
-        "country",
-        "phone",
-    )
-}
+_PROFILE = dict.fromkeys(USER_PROFILE_FIELDS, STRING)
 _TEXT_OR_BOOL = {"type": ["boolean", "string"]}
 _LIMIT = _query("limit", {**INTEGER, "minimum": 1, "maximum": 1000}, "page size (default 1000)")
 _OFFSET = _query("offset", {**INTEGER, "minimum": 0}, "items to skip")
@@ -536,19 +530,7 @@ DOCS: dict[str, OperationDoc] = {
     "ListPackages": _doc(
         _ok(array_of("Package")),
         query=tuple(
-            _query(name, STRING, "exact value, `*` is a wildcard")
-            for name in (
-                "name",
-                "memory",
-                "disk",
-                "swap",
-                "lwps",
-                "vcpus",
-                "version",
-                "group",
-                "brand",
-                "flexible_disk",
-            )
+            _query(name, STRING, "exact value, `*` is a wildcard") for name in PACKAGE_FILTERS
         ),
     ),
     "GetPackage": _doc(_ok(ref("Package"))),
@@ -559,7 +541,7 @@ DOCS: dict[str, OperationDoc] = {
     ),
     "GetNetwork": _doc(_ok(ref("Network"))),
     "ListNetworkIPs": _doc(
-        _ok(array_of("NetworkIP"), "x-query-limit", "x-resource-count"),
+        _ok(array_of("NetworkIP"), QUERY_LIMIT_HEADER, RESOURCE_COUNT_HEADER),
         query=(_LIMIT, _OFFSET),
         errors=(409,),
     ),
@@ -643,10 +625,10 @@ DOCS: dict[str, OperationDoc] = {
     "DeleteFabricNetwork": _doc(_NO_CONTENT, errors=(409, 501)),
     # --- machines --------------------------------------------------------------------------
     "ListMachines": _doc(
-        _ok(array_of("Machine"), "x-query-limit", "x-resource-count"),
+        _ok(array_of("Machine"), QUERY_LIMIT_HEADER, RESOURCE_COUNT_HEADER),
         query=(
-            _query("type", {"enum": ["smartmachine", "virtualmachine"]}, "deprecated"),
-            _query("brand", {"enum": list(BRANDS)}),
+            _query("type", {"enum": sorted(MACHINE_TYPES)}, "deprecated"),
+            _query("brand", {"enum": list(MACHINE_BRANDS)}),
             _query("name", STRING, "names starting with this"),
             _query("image", UUID),
             _query(
@@ -752,7 +734,7 @@ DOCS: dict[str, OperationDoc] = {
     "DeleteMachineSnapshot": _doc(_NO_CONTENT, errors=(409,)),
     "StartMachineFromSnapshot": _doc(_ACCEPTED, errors=(409,)),
     # --- NICs and disks --------------------------------------------------------------------
-    "ListNics": _doc(_ok(array_of("Nic"), "x-resource-count"), errors=(409,)),
+    "ListNics": _doc(_ok(array_of("Nic"), RESOURCE_COUNT_HEADER), errors=(409,)),
     "GetNic": _doc(_ok(ref("Nic")), errors=(409,)),
     "AddNic": _doc(
         _created(ref("Nic")),
@@ -763,7 +745,7 @@ DOCS: dict[str, OperationDoc] = {
         errors=(409,),
     ),
     "RemoveNic": _doc(_NO_CONTENT, errors=(409,)),
-    "ListMachineDisks": _doc(_ok(array_of("Disk"), "x-resource-count"), errors=(409,)),
+    "ListMachineDisks": _doc(_ok(array_of("Disk"), RESOURCE_COUNT_HEADER), errors=(409,)),
     "GetMachineDisk": _doc(_ok(ref("Disk")), errors=(409,)),
     "CreateMachineDisk": _doc(
         _ok(ref("Disk"), "Location", description="With `pci_slot`: the new disk"),
@@ -809,7 +791,9 @@ DOCS: dict[str, OperationDoc] = {
     "DisableFirewallRule": _doc(_ok(ref("FirewallRule")), errors=(422,)),
     "DeleteFirewallRule": _doc(_NO_CONTENT, errors=(422,)),
     "ListMachineFirewallRules": _doc(_ok(array_of("FirewallRule")), errors=(409,)),
-    "ListFirewallRuleMachines": _doc(_ok(array_of("Machine"), "x-resource-count"), errors=(422,)),
+    "ListFirewallRuleMachines": _doc(
+        _ok(array_of("Machine"), RESOURCE_COUNT_HEADER), errors=(422,)
+    ),
     # --- migrations ------------------------------------------------------------------------
     "Migrate": _doc(
         _created(ref("Migration"), location=False),
@@ -849,7 +833,7 @@ DOCS: dict[str, OperationDoc] = {
     "GetMigration": _doc(_ok(ref("Migration")), errors=(409,)),
     # --- volumes ---------------------------------------------------------------------------
     "ListVolumes": _doc(
-        _ok(array_of("Volume"), "x-query-limit", "x-resource-count"),
+        _ok(array_of("Volume"), QUERY_LIMIT_HEADER, RESOURCE_COUNT_HEADER),
         query=(
             _query("name", STRING, "exact, or with `*` at either end"),
             _query("predicate", STRING, "a JSON predicate over name, type, state, tags..."),
@@ -886,7 +870,7 @@ DOCS: dict[str, OperationDoc] = {
     ),
     "DeleteVolume": _doc(_NO_CONTENT, errors=(409,)),
     "ListVolumeSizes": _doc(
-        _ok(array_of("VolumeSize"), "x-query-limit", "x-resource-count"),
+        _ok(array_of("VolumeSize"), QUERY_LIMIT_HEADER, RESOURCE_COUNT_HEADER),
         query=(_query("type", {"const": "tritonnfs"}),),
         errors=(409,),
     ),

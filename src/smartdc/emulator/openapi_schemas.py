@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from smartdc.wire import MACHINE_BRANDS
+
 JSON = dict[str, Any]
 
 UUID: JSON = {"type": "string", "format": "uuid"}
@@ -33,7 +35,6 @@ MACHINE_STATES = (
     "failed",
     "unknown",
 )
-BRANDS = ("joyent", "joyent-minimal", "lx", "kvm", "bhyve")
 
 
 def ref(name: str) -> JSON:
@@ -128,7 +129,7 @@ _MACHINE = obj(
         "id": UUID,
         "name": STRING,
         "type": {**STRING, "enum": ["smartmachine", "virtualmachine"], "deprecated": True},
-        "brand": {**STRING, "enum": list(BRANDS)},
+        "brand": {**STRING, "enum": list(MACHINE_BRANDS)},
         "state": {**STRING, "enum": list(MACHINE_STATES)},
         "image": UUID,
         "memory": {**INTEGER, "description": "RAM in MiB"},

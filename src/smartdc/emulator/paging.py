@@ -14,11 +14,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 from smartdc.emulator.context import validation_failed
+from smartdc.wire import QUERY_LIMIT_HEADER as QUERY_LIMIT_HEADER
+from smartdc.wire import RESOURCE_COUNT_HEADER as RESOURCE_COUNT_HEADER
 
 T = TypeVar("T")
-
-QUERY_LIMIT_HEADER = "x-query-limit"
-RESOURCE_COUNT_HEADER = "x-resource-count"
 
 _INTEGER = re.compile(r"-?[0-9]+")
 

@@ -34,6 +34,7 @@ from typing import Any
 
 from smartdc.errors import CloudAPIError, ResourceNotFoundError
 from smartdc.objects.refs import is_uuid
+from smartdc.wire import HVM_BRANDS
 
 __all__ = [
     "default_image",
@@ -46,8 +47,6 @@ __all__ = [
 ]
 
 Image = Mapping[str, Any]
-
-_HVM_BRANDS = frozenset({"kvm", "bhyve"})
 
 
 def version_key(version: object) -> tuple[tuple[int, int | str], ...]:
@@ -136,7 +135,7 @@ def default_package(packages: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] 
     flagged = [package for package in packages if package.get("default") is True]
     if flagged:
         return flagged[0]
-    containers = [p for p in packages if p.get("brand") not in _HVM_BRANDS]
+    containers = [p for p in packages if p.get("brand") not in HVM_BRANDS]
     pool = containers or list(packages)
     if not pool:
         return None

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from smartdc.cli.command import ArgParser, Command, Group, UsageError
+from smartdc.wire import HVM_BRANDS
 
 if TYPE_CHECKING:
     import socket
@@ -31,7 +32,7 @@ TAG_SSH_PROXY = "tritoncli.ssh.proxy"
 TAG_SSH_PROXY_USER = "tritoncli.ssh.proxyuser"
 
 #: Brands with a VNC console (CloudAPI's ConnectMachineVNC refuses the others).
-VNC_BRANDS = ("bhyve", "kvm")
+VNC_BRANDS = HVM_BRANDS
 #: Seconds one read of the console may wait before local bytes get their turn.
 _READ_SLICE = 0.05
 

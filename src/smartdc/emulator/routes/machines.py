@@ -38,9 +38,8 @@ from smartdc.emulator.routes.machine_common import (
 )
 from smartdc.emulator.routes.machine_create import check_ram, create_machine, resolve_package
 from smartdc.emulator.store import catalog, machines
+from smartdc.wire import MACHINE_BRANDS, MACHINE_TYPES
 
-_BRANDS = frozenset({"joyent", "joyent-minimal", "lx", "kvm", "bhyve"})
-_TYPES = frozenset({"smartmachine", "virtualmachine"})
 #: ListMachines ``state`` values and the VMAPI states they select (``None``: every active one).
 _STATE_FILTERS: dict[str, frozenset[str] | None] = {
     "running": frozenset({"running"}),
@@ -94,10 +93,10 @@ def machine_query(call: Call) -> machines.MachineQuery:
     if params.get("tags") == "*":  # every other filter, the state one too, is ignored
         return machines.MachineQuery(active_only=False, any_tag=True)
     kind = _text_param(params, "type")
-    if kind is not None and kind not in _TYPES:
+    if kind is not None and kind not in MACHINE_TYPES:
         raise invalid_argument(f"{kind} is not a valid type")
     brand = _text_param(params, "brand")
-    if brand is not None and brand not in _BRANDS:
+    if brand is not None and brand not in MACHINE_BRANDS:
         raise _invalid("brand")
     name = _text_param(params, "name")
     if name is not None and not machines.NAME_PATTERN.match(name):

@@ -6,24 +6,11 @@ from typing import Any
 
 from smartdc.emulator.context import Call, Reply, cloudapi_route, not_found
 from smartdc.emulator.store import catalog
-
-#: ListPackages filters; each one given must match (``*`` is a wildcard).
-FILTERS = (
-    "name",
-    "memory",
-    "disk",
-    "swap",
-    "lwps",
-    "vcpus",
-    "version",
-    "group",
-    "brand",
-    "flexible_disk",
-)
+from smartdc.wire import PACKAGE_FILTERS
 
 
 def _matches(package: dict[str, Any], params: dict[str, Any]) -> bool:
-    for name in FILTERS:
+    for name in PACKAGE_FILTERS:
         wanted = params.get(name)
         if wanted is None or wanted == "":
             continue

@@ -11,23 +11,7 @@ from smartdc.emulator.context import Call, EmulatorError, Reply, Route, cloudapi
 from smartdc.emulator.rbac import resource_name
 from smartdc.emulator.routes import machine_common
 from smartdc.emulator.store import role_tags, roles, users
-
-#: The collections CloudAPI lets role tags be set on.
-VALID_RESOURCES = frozenset(
-    {
-        "machines",
-        "users",
-        "roles",
-        "packages",
-        "images",
-        "policies",
-        "keys",
-        "datacenters",
-        "fwrules",
-        "networks",
-        "services",
-    }
-)
+from smartdc.wire import ROLE_TAG_RESOURCES
 
 
 def _requested_names(call: Call) -> list[str] | None:
@@ -50,7 +34,7 @@ def _requested_names(call: Call) -> list[str] | None:
 
 def _check_target(call: Call) -> None:
     kind = call.path_params.get("resource_name")
-    if kind is not None and kind not in VALID_RESOURCES:
+    if kind is not None and kind not in ROLE_TAG_RESOURCES:
         raise not_found(f"{kind} is not a valid resource")
     if kind == "users" and "resource_id" in call.path_params:
         users.user_or_404(call.db, call.account_uuid, call.path_params["resource_id"])

@@ -13,9 +13,9 @@ from smartdc.emulator.changefeed import ChangefeedSession
 from smartdc.emulator.context import Call, EmulatorError, Reply, cloudapi_route
 from smartdc.emulator.routes import machine_common
 from smartdc.emulator.vnc import VncSession
+from smartdc.wire import HVM_BRANDS
 
 #: Brands with a VNC console (the rest are containers).
-VNC_BRANDS = frozenset({"kvm", "bhyve"})
 #: The one API version CloudAPI serves ConnectMachineVNC under (sdc-cloudapi vnc.js).
 VNC_VERSIONS = ("8.4.0",)
 
@@ -32,7 +32,7 @@ def connect_machine_vnc(call: Call) -> Reply:
     """ConnectMachineVNC: a running kvm or bhyve machine's console (WebSocket only)."""
     machine = machine_common.fetch_live(call)
     # restCodes and messages as sdc-cloudapi lib/endpoints/vnc.js (2020: kvm and bhyve)
-    if machine["brand"] not in VNC_BRANDS:
+    if machine["brand"] not in HVM_BRANDS:
         raise EmulatorError(400, "MachineHasNoVNC", "Specified machine does not have a VNC console")
     if machine["state"] != "running":
         raise EmulatorError(

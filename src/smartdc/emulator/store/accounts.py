@@ -19,6 +19,7 @@ from smartdc.emulator.params import parse_bool
 from smartdc.emulator.store import ids
 from smartdc.emulator.store.timestamps import iso_now
 from smartdc.errors import SmartDCError
+from smartdc.wire import ACCOUNT_PROFILE_FIELDS
 
 register_schema(
     """
@@ -42,20 +43,6 @@ register_schema(
     """
 )
 
-#: UpdateAccount input name -> stored account field (CloudAPI's wire names are kept as-is).
-PROFILE_FIELDS: tuple[str, ...] = (
-    "email",
-    "companyName",
-    "firstName",
-    "lastName",
-    "address",
-    "postalCode",
-    "city",
-    "state",
-    "country",
-    "phone",
-)
-
 KEY_INVALID = "key is invalid"
 KEY_CONFLICT = "key already exists or is invalid"
 
@@ -71,7 +58,7 @@ def _account_from_row(row: Any) -> dict[str, Any]:
 def render_account(doc: Mapping[str, Any]) -> dict[str, Any]:
     """The Account object in CloudAPI's field order; profile fields only when set."""
     account: dict[str, Any] = {"id": doc["id"], "login": doc["login"], "email": doc["email"]}
-    for name in PROFILE_FIELDS[1:]:
+    for name in ACCOUNT_PROFILE_FIELDS[1:]:
         if doc.get(name):
             account[name] = doc[name]
     account["triton_cns_enabled"] = bool(doc.get("triton_cns_enabled", False))
@@ -155,7 +142,7 @@ def update_account(
         if row is None:
             raise not_found(f"{login} does not exist")
         doc: dict[str, Any] = loads(row["doc"])
-        for name in PROFILE_FIELDS:
+        for name in ACCOUNT_PROFILE_FIELDS:
             value = changes.get(name)
             if value not in (None, ""):
                 doc[name] = str(value)

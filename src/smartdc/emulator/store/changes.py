@@ -34,18 +34,6 @@ register_schema(
     """
 )
 
-#: The sub-resources of a ``vm`` change a subscriber may ask for (sdc-cloudapi
-#: lib/changefeed.js ``VALID_CHANGES``).
-VM_SUB_RESOURCES: tuple[str, ...] = (
-    "alias",
-    "customer_metadata",
-    "destroyed",
-    "nics",
-    "owner_uuid",
-    "server_uuid",
-    "state",
-    "tags",
-)
 #: How many rows the log keeps; older ones are dropped as new ones come.
 KEEP = 20_000
 

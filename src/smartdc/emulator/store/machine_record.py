@@ -18,6 +18,8 @@ from smartdc.emulator.context import EmulatorError, not_found, validation_failed
 from smartdc.emulator.db import dumps, loads, register_schema
 from smartdc.emulator.store import changes, nics
 from smartdc.emulator.store.timestamps import iso_ms
+from smartdc.wire import CHANGEFEED_SUB_RESOURCES
+from smartdc.wire import HVM_BRANDS as HVM_BRANDS
 
 register_schema(
     """
@@ -38,7 +40,6 @@ register_schema(
     """
 )
 
-HVM_BRANDS = frozenset({"kvm", "bhyve"})
 #: VMAPI's rules for a machine name (its ``alias``).
 MAX_NAME_LENGTH = 189
 NAME_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
@@ -162,7 +163,7 @@ _NIC_ACTIONS = frozenset({"add_nics", "remove_nics", "provision", "destroy"})
 
 
 def watched(m: Machine) -> tuple[Any, ...]:
-    """What the changefeed reports on, in :data:`changes.VM_SUB_RESOURCES` terms."""
+    """What the changefeed reports on, in :data:`~smartdc.wire.CHANGEFEED_SUB_RESOURCES` terms."""
     doc = m.doc
     return (
         m.name,
@@ -190,7 +191,7 @@ def log_change(
         account=m.account,
         datacenter=m.datacenter,
         machine=render_many(conn, [m])[0],
-        sub_resources=sorted(changed, key=changes.VM_SUB_RESOURCES.index),
+        sub_resources=sorted(changed, key=CHANGEFEED_SUB_RESOURCES.index),
         published_ms=at_ms,
     )
 

@@ -20,6 +20,7 @@ from smartdc.emulator.context import invalid_argument, missing_parameter, not_fo
 from smartdc.emulator.db import Database, dumps, loads, register_schema
 from smartdc.emulator.store import ids
 from smartdc.emulator.store.timestamps import iso_now
+from smartdc.wire import USER_PROFILE_FIELDS
 
 register_schema(
     """
@@ -182,7 +183,7 @@ def create_user(
     password = check_password(params["password"])
     stamp = iso_now(now)
     doc: dict[str, Any] = {"id": ids.new_uuid(db), "login": login, "email": email}
-    for name in (*_USER_FIELDS, *_USER_FIELDS_LATE):
+    for name in USER_PROFILE_FIELDS:
         value = params.get(name)
         if value not in (None, ""):
             doc[name] = str(value)
@@ -216,7 +217,7 @@ def update_user(
         if params.get("login") not in (None, "") and params["login"] != doc["login"]:
             doc["login"] = _check_login(params["login"])
             _login_taken(conn, account_uuid, doc["login"], own=doc["id"])
-        for name in (*_USER_FIELDS, *_USER_FIELDS_LATE):
+        for name in USER_PROFILE_FIELDS:
             if name not in params:
                 continue
             value = params[name]
