@@ -19,17 +19,26 @@ goes back to polling at its interval.
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING
 
 from smartdc import errors
 from smartdc.wait import AsyncChangeSource, ChangeSource
 
 if TYPE_CHECKING:
+    import asyncio
+
     from smartdc.api import CloudAPI
     from smartdc.api.async_client import AsyncCloudAPI
     from smartdc.api.changefeed import AsyncChangefeed, Changefeed
 
-__all__ = ["AsyncFeedSignal", "FeedSignal", "async_machine_changes", "machine_changes"]
+__all__ = [
+    "AsyncChangeHub",
+    "AsyncHubSignal",
+    "FeedSignal",
+    "async_machine_changes",
+    "machine_changes",
+]
 
 #: Seconds the feed's connection and registration may take before the wait just polls.
 CONNECT_TIMEOUT = 5.0
@@ -61,23 +70,108 @@ class FeedSignal:
         self._feed.close(wait=CLOSE_WAIT)
 
 
-class AsyncFeedSignal:
-    """An :class:`~smartdc.wait.AsyncChangeSignal` over an open
-    :class:`~smartdc.api.changefeed.AsyncChangefeed` (read by a worker thread)."""
+class AsyncChangeHub:
+    """One changefeed per :class:`smartdc.AsyncCloudAPI`, shared by all its waits.
 
-    def __init__(self, feed: AsyncChangefeed) -> None:
-        self._feed = feed
+    Opened by the first wait that follows changes, it subscribes to every machine of the
+    account (reconnecting when dropped) and wakes the waits on the machine each change
+    names. Any number of concurrent waits then cost one socket and one reader thread. It
+    closes with the client (:meth:`smartdc.AsyncCloudAPI.aclose`).
+    """
 
-    async def wait(self, seconds: float) -> bool:
-        if seconds <= 0:
-            return True
+    def __init__(self, api: AsyncCloudAPI) -> None:
         import asyncio
 
-        signal = FeedSignal(self._feed.feed)
-        return await asyncio.to_thread(signal.wait, seconds)
+        self._api = api
+        self._feed: AsyncChangefeed | None = None
+        self._pump: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._opening = asyncio.Lock()
+        self._waiting: dict[str, set[asyncio.Event]] = {}
+        #: Whether the feed ended (refused on reconnecting, or closed): waits then poll.
+        self.broken = False
+
+    async def signal(self, machine_id: str) -> AsyncHubSignal | None:
+        """A signal for changes to ``machine_id``, or ``None`` where the feed is unusable."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:  # a new event loop: what was opened belongs to the old
+            self._feed, self._pump, self._loop = None, None, loop
+            self._opening = asyncio.Lock()
+            self._waiting = {}
+            self.broken = False
+        async with self._opening:
+            if self._feed is None and not self.broken:
+                if not getattr(self._api, "changefeed_waits", False):
+                    return None
+                try:
+                    self._feed = await self._api.changefeed(timeout=CONNECT_TIMEOUT, reconnect=True)
+                except (errors.SmartDCError, OSError) as exc:
+                    _feed_failure(self._api, exc)
+                    return None
+                self._feed.timeout = None
+                self._pump = loop.create_task(self._dispatch(self._feed))
+        if self.broken:
+            return None
+        event = asyncio.Event()
+        self._waiting.setdefault(machine_id, set()).add(event)
+        return AsyncHubSignal(self, machine_id, event)
+
+    async def _dispatch(self, feed: AsyncChangefeed) -> None:
+        try:
+            async for change in feed:
+                for event in self._waiting.get(str(change.get("changedResourceId")), ()):
+                    event.set()
+        except (errors.SmartDCError, OSError) as exc:
+            self._api._session._note(f"changefeed ended ({exc}); waits poll instead")
+        finally:
+            self.broken = True
+            for events in self._waiting.values():
+                for event in events:
+                    event.set()  # wake every wait, to find the feed gone and poll
+
+    def forget(self, machine_id: str, event: asyncio.Event) -> None:
+        """A wait on ``machine_id`` ended."""
+        events = self._waiting.get(machine_id)
+        if events is not None:
+            events.discard(event)
+            if not events:
+                del self._waiting[machine_id]
 
     async def close(self) -> None:
-        await self._feed.aclose(CLOSE_WAIT)
+        """Close the feed (the waits still running go back to polling)."""
+        feed, pump = self._feed, self._pump
+        self._feed, self._pump = None, None
+        if feed is not None:
+            await feed.aclose(CLOSE_WAIT)
+        if pump is not None:
+            pump.cancel()
+
+
+class AsyncHubSignal:
+    """An :class:`~smartdc.wait.AsyncChangeSignal` for one machine, from an
+    :class:`AsyncChangeHub`."""
+
+    def __init__(self, hub: AsyncChangeHub, machine_id: str, event: asyncio.Event) -> None:
+        self._hub = hub
+        self._machine_id = machine_id
+        self._event = event
+
+    async def wait(self, seconds: float) -> bool:
+        import asyncio
+
+        if self._hub.broken:
+            return False
+        if seconds > 0:
+            # No change in time (TimeoutError): poll anyway.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._event.wait(), seconds)
+        self._event.clear()
+        return not self._hub.broken
+
+    async def close(self) -> None:
+        self._hub.forget(self._machine_id, self._event)
 
 
 def _refused(api: CloudAPI | AsyncCloudAPI, error: errors.CloudAPIError) -> None:
@@ -116,17 +210,12 @@ def machine_changes(api: CloudAPI, machine_id: str) -> ChangeSource:
 
 
 def async_machine_changes(api: AsyncCloudAPI, machine_id: str) -> AsyncChangeSource:
-    """:func:`machine_changes` for an :class:`smartdc.AsyncCloudAPI`."""
+    """:func:`machine_changes` for an :class:`smartdc.AsyncCloudAPI`: the waits of one client
+    share one feed (:class:`AsyncChangeHub`)."""
 
-    async def open_signal() -> AsyncFeedSignal | None:
+    async def open_signal() -> AsyncHubSignal | None:
         if not getattr(api, "changefeed_waits", False):
             return None
-        try:
-            feed = await api.changefeed(vms=[machine_id], timeout=CONNECT_TIMEOUT)
-        except (errors.SmartDCError, OSError) as exc:
-            _feed_failure(api, exc)
-            return None
-        feed.feed.timeout = None
-        return AsyncFeedSignal(feed)
+        return await api.change_hub.signal(machine_id)
 
     return open_signal

@@ -246,3 +246,37 @@ def test_waits_without_a_network_transport_only_poll(keys: dict[str, TestKey]) -
     assert all(isinstance(r, httpx.Request) and r.method == "GET" for r in recorder.requests)
     with pytest.raises(WaitTimeoutError):
         wait_for(lambda: 1, lambda v: v == 2, interval=0.01, timeout=0.05)
+
+
+def test_many_concurrent_async_waits_share_one_feed(
+    server: EmulatorServer, keys: dict[str, TestKey], image: str
+) -> None:
+    count = 24
+
+    async def scenario() -> tuple[list[str], int]:
+        async with _async_api(server, keys["ed25519"]) as client:
+            created = await asyncio.gather(
+                *(
+                    client.create_machine(image=image, package=PACKAGE, name=f"fleet-{n}")
+                    for n in range(count)
+                )
+            )
+            hub = client.change_hub
+
+            async def running_one(machine_id: str) -> dict[str, Any]:
+                return await async_wait_for(
+                    lambda: client.get_machine(machine_id),
+                    lambda found: found["state"] == "running",
+                    interval=60,  # only the feed can end these waits in time
+                    timeout=20,
+                    changes=async_machine_changes(client, machine_id),
+                )
+
+            running = await asyncio.gather(*(running_one(m["id"]) for m in created))
+            opened = 1 if hub._feed is not None else 0
+            await asyncio.gather(*(client.delete_machine(m["id"]) for m in created))
+            return [m["state"] for m in running], opened
+
+    states, feeds = asyncio.run(scenario())
+    assert states == ["running"] * count
+    assert feeds == 1  # one changefeed for every wait of the client

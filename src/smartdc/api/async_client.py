@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
     import httpx
 
+    from smartdc.change_waits import AsyncChangeHub
+
 
 class AsyncCloudAPI(ClientCore["httpx.AsyncBaseTransport", AsyncSender], AsyncRunner):
     """A signed connection to one CloudAPI endpoint for asyncio: :class:`smartdc.CloudAPI`'s
@@ -49,6 +51,7 @@ class AsyncCloudAPI(ClientCore["httpx.AsyncBaseTransport", AsyncSender], AsyncRu
     """
 
     _session: AsyncHttpSession
+    _change_hub: AsyncChangeHub | None = None
 
     def _connect(
         self,
@@ -92,12 +95,27 @@ class AsyncCloudAPI(ClientCore["httpx.AsyncBaseTransport", AsyncSender], AsyncRu
         feed = await asyncio.to_thread(
             self._open_changefeed, sub_resources, vms, timeout, reconnect, verify
         )
-        return AsyncChangefeed(feed)
+        return AsyncChangefeed(feed, asyncio.get_running_loop())
 
     changefeed.__doc__ = CHANGEFEED_DOC
 
+    @property
+    def change_hub(self) -> AsyncChangeHub:
+        """The one changefeed this client's waits share (opened by the first wait that
+        follows changes; see :mod:`smartdc.change_waits`)."""
+        hub = self._change_hub
+        if hub is None:
+            from smartdc.change_waits import AsyncChangeHub
+
+            hub = self._change_hub = AsyncChangeHub(self)
+        return hub
+
     async def aclose(self) -> None:
-        """Close the connection pool. The client cannot be used afterwards."""
+        """Close the connection pool (and the waits' changefeed). The client cannot be used
+        afterwards."""
+        hub, self._change_hub = self._change_hub, None
+        if hub is not None:
+            await hub.close()
         await self._session.close()
 
     async def __aenter__(self) -> Self:

@@ -17,6 +17,7 @@ machines it cares about after :attr:`Changefeed.reconnects` grows.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import json
 import random
 import threading
@@ -34,6 +35,7 @@ from smartdc.api.websockets import (
 )
 
 if TYPE_CHECKING:
+    import asyncio
     import ssl
     from types import TracebackType
 
@@ -424,22 +426,57 @@ CHANGEFEED_DOC = """Follow the account's machine changes as they happen (GetChan
 class AsyncChangefeed:
     """A :class:`Changefeed` for asyncio: ``async for change in feed``, ``async with``.
 
-    The socket is read by a worker thread, so waiting for a change never blocks the event
-    loop; :meth:`aclose` stops a wait in progress.
+    A thread of its own reads the socket and hands each change to the event loop, so
+    waiting for a change never blocks the loop nor holds one of asyncio's worker threads
+    (any number of feeds may wait at once). ``timeout`` bounds each wait for a change, as
+    :meth:`Changefeed.__next__` does: :class:`smartdc.errors.TimeoutError`, the feed stays
+    open. :meth:`aclose` ends a wait in progress.
     """
 
-    def __init__(self, feed: Changefeed) -> None:
+    def __init__(self, feed: Changefeed, loop: asyncio.AbstractEventLoop) -> None:
+        import asyncio
+
         self._feed = feed
+        self._timeout = feed.timeout
+        feed.timeout = None  # the reader waits for ever; waits here are bounded instead
+        self._loop = loop
+        self._queue: asyncio.Queue[JSONObject | BaseException | None] = asyncio.Queue()
+        self._ended = False
+        self._reader = threading.Thread(target=self._read, name="smartdc-changefeed", daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        ending: BaseException | None = None
+        try:
+            for change in self._feed:
+                self._hand_over(change)
+        except BaseException as exc:  # handed to the loop, raised from __anext__
+            ending = exc
+        self._hand_over(ending)
+
+    def _hand_over(self, item: JSONObject | BaseException | None) -> None:
+        # A RuntimeError: the event loop is gone, so nobody is waiting any more.
+        with contextlib.suppress(RuntimeError):
+            self._loop.call_soon_threadsafe(self._queue.put_nowait, item)
 
     @property
     def feed(self) -> Changefeed:
-        """The underlying feed (``reconnects``, ``close_code``, ``timeout`` ...)."""
+        """The underlying feed (``reconnects``, ``close_code`` ...)."""
         return self._feed
+
+    @property
+    def timeout(self) -> float | None:
+        """Seconds each wait for a change may take (``None``: no limit)."""
+        return self._timeout
+
+    @timeout.setter
+    def timeout(self, value: float | None) -> None:
+        self._timeout = _check_timeout(value)
 
     @property
     def closed(self) -> bool:
         """Whether :meth:`aclose` was called or the feed ended."""
-        return self._feed.closed
+        return self._ended or self._feed.closed
 
     def __aiter__(self) -> AsyncChangefeed:
         return self
@@ -447,10 +484,21 @@ class AsyncChangefeed:
     async def __anext__(self) -> JSONObject:
         import asyncio
 
-        change = await asyncio.to_thread(next, self._feed, None)
-        if change is None:
+        if self._ended:
             raise StopAsyncIteration
-        return change
+        try:
+            item = await asyncio.wait_for(self._queue.get(), self._timeout)
+        except TimeoutError:
+            raise errors.TimeoutError(
+                f"no change on the changefeed within {self._timeout:g} s"
+            ) from None
+        if item is None:
+            self._ended = True
+            raise StopAsyncIteration
+        if isinstance(item, BaseException):
+            self._ended = True
+            raise item
+        return item
 
     async def aclose(self, wait: float = 2.0) -> None:
         """Close the socket with a normal close frame (see :meth:`Changefeed.close`)."""
