@@ -248,9 +248,7 @@ class operation(_Described[P], Generic[P, R]):
     def __get__(self, instance: object, owner: type) -> Any:
         if instance is None:
             return self
-        if isinstance(instance, AsyncRunner):
-            return self._bound(instance, instance._run)
-        if isinstance(instance, SyncRunner):
+        if isinstance(instance, AsyncRunner | SyncRunner):
             return self._bound(instance, instance._run)
         raise TypeError(f"{self._name}() needs a CloudAPI or AsyncCloudAPI client")
 
