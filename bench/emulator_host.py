@@ -22,6 +22,7 @@ import json
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -133,7 +134,14 @@ class SeededEmulator:
 class EmulatorProcess:
     """Runs this script in a child process for the length of a ``with`` block."""
 
-    def __init__(self, account: str, public_key: Path, machines: int) -> None:
+    def __init__(
+        self,
+        account: str,
+        public_key: Path,
+        machines: int,
+        workers: int = 1,
+        on_disk: bool = False,
+    ) -> None:
         self.command = [
             sys.executable,
             str(Path(__file__).resolve()),
@@ -143,6 +151,9 @@ class EmulatorProcess:
             str(public_key),
             "--machines",
             str(machines),
+            "--workers",
+            str(workers),
+            *(["--on-disk"] if on_disk else []),
         ]
         self._proc: subprocess.Popen[str] | None = None
 
@@ -195,23 +206,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--account", required=True)
     parser.add_argument("--key", required=True, type=Path, help="OpenSSH public key file")
     parser.add_argument("--machines", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=1, help="processes (a data dir then)")
+    parser.add_argument("--on-disk", action="store_true", help="keep state in a data dir")
     args = parser.parse_args(argv)
-    server = EmulatorServer(
-        accounts={args.account: [args.key]}, datacenters=[DATACENTER], provision_delay=0.0
-    )
+    with tempfile.TemporaryDirectory(prefix="smartdc-bench-emulator-") as data_dir:
+        server = EmulatorServer(
+            accounts={args.account: [args.key]},
+            datacenters=[DATACENTER],
+            provision_delay=0.0,
+            data_dir=data_dir if args.workers > 1 or args.on_disk else None,
+            workers=args.workers,
+        )
+        return _serve(server, args.account, args.key, args.machines)
+
+
+def _serve(server: EmulatorServer, account_login: str, key: Path, count: int) -> int:
     with server:
         started = time.perf_counter()
-        public_key = args.key.read_text(encoding="utf-8").strip()
-        ids = seed_machines(server, args.account, args.machines, public_key)
+        public_key = key.read_text(encoding="utf-8").strip()
+        ids = seed_machines(server, account_login, count, public_key)
         sample: Any = {"id": "none"}
-        account = accounts.get_account(server.db, args.account)
+        account = accounts.get_account(server.db, account_login)
         if ids and account is not None:
             owner = machines.Owner(str(account["id"]), DATACENTER)
             sample = machines.get_machine(server.db, owner, ids[0], time.time())
         ready: dict[str, Any] = {
             "bare_url": serve_bare(json.dumps(sample).encode()),
             "url": server.url,
-            "account": args.account,
+            "account": account_login,
             "machine_ids": ids,
             "seed_seconds": time.perf_counter() - started,
         }

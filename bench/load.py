@@ -230,13 +230,26 @@ def _lost_writes(api: CloudAPI, written: Written) -> list[str]:
     return lost
 
 
-def process_cpu(pid: int) -> float | None:
-    """CPU seconds (user and system) process ``pid`` has used, where /proc tells."""
+def _stat(pid: int | str) -> list[str] | None:
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu(pid: int) -> float | None:
+    """CPU seconds (user and system) process ``pid`` and its child processes (the
+    emulator's other workers) have used, where /proc tells."""
+    fields = _stat(pid)
+    if fields is None:
+        return None
+    ticks = int(fields[11]) + int(fields[12])
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            child = _stat(entry.name)
+            if child is not None and int(child[1]) == pid:
+                ticks += int(child[11]) + int(child[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def run_load(
@@ -320,13 +333,21 @@ def run_load(
     )
 
 
-def run(directory: Path, clients: int, seconds: float, rate: float | None = None) -> LoadReport:
-    """The bench run: an emulator in its own process, ``clients`` threads in this one."""
+def run(
+    directory: Path,
+    clients: int,
+    seconds: float,
+    rate: float | None = None,
+    workers: int = 1,
+    on_disk: bool = False,
+) -> LoadReport:
+    """The bench run: an emulator in its own process (``workers`` processes over a data
+    directory), ``clients`` threads in this one."""
     from emulator_host import EmulatorProcess
     from sshkeys import make_home
 
     _, key = make_home(directory)
-    process = EmulatorProcess("bench", key.pub_path, 0)
+    process = EmulatorProcess("bench", key.pub_path, 0, workers=workers, on_disk=on_disk)
     with process as emulator:
         return run_load(
             emulator.url,
@@ -344,9 +365,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--rate", type=float, default=None, help="pace to this many requests/s")
+    parser.add_argument("--workers", type=int, default=1, help="emulator processes")
+    parser.add_argument("--on-disk", action="store_true", help="the emulator keeps a data dir")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="smartdc-load-") as tmp:
-        report = run(Path(tmp), args.clients, args.seconds, args.rate)
+        report = run(Path(tmp), args.clients, args.seconds, args.rate, args.workers, args.on_disk)
     print(report.summary())
     for failure in report.failures[:10] + report.lost[:10]:
         print(f"  {failure}")

@@ -182,23 +182,30 @@ def main(argv: list[str] | None = None) -> int:
             home, key = make_home(directory / "cli-home")
             rows += cli.run(home, key, args.cli_reps)
         if "load" in args.only:
-            for label, rate in (("load", None), ("paced load", args.load_rate)):
+            runs = (
+                ("load", None, 1),
+                ("load, 2 workers", None, 2),
+                ("paced load", args.load_rate, 1),
+            )
+            for label, rate, workers in runs:
                 pace = "" if rate is None else f", paced at {rate:g} requests/s"
                 print(
                     f"{label}, {args.load_clients} clients for {args.load_seconds:g} s{pace} ...",
                     flush=True,
                 )
                 report = load.run(
-                    directory / f"{label.replace(' ', '-')}-home",
+                    directory / f"{label.replace(' ', '-').replace(',', '')}-home",
                     args.load_clients,
                     args.load_seconds,
                     rate,
+                    workers,
                 )
                 notes.append(f"{label}: {report.summary()}")
                 notes += [f"  {problem}" for problem in report.failures[:5] + report.lost[:5]]
                 context[label] = {
                     "clients": report.clients,
                     "paced_rate": rate,
+                    "workers": workers,
                     "seconds": round(report.seconds, 2),
                     "requests": report.requests,
                     "requests_per_second": round(report.rate, 1),

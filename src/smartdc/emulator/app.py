@@ -294,6 +294,7 @@ class CloudAPIApp:
                 request.body,
                 db=self.db,
                 faults=self.config.faults,
+                workers=self.config.workers,
                 state_header={
                     "datacenter": self.datacenter,
                     "datacenters": dict(self.config.datacenters),

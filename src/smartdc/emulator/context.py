@@ -110,6 +110,9 @@ class EmulatorConfig:
     clock: Callable[[], float] = time.time
     #: Faults to inject into coming requests and provisions (:mod:`smartdc.emulator.faults`).
     faults: FaultPlan = field(default_factory=FaultPlan, compare=False)
+    #: How many processes serve the region (``--workers``); faults are then refused, since
+    #: each process would keep its own.
+    workers: int = 1
 
 
 @dataclass

@@ -302,8 +302,13 @@ def control(
     faults: FaultPlan,
     state_header: dict[str, Any],
     clock: Callable[[], float] = time.time,
+    workers: int = 1,
 ) -> ControlReply:
-    """Answer ``method /__emulator/<action>``; ``state_header`` heads the state dump."""
+    """Answer ``method /__emulator/<action>``; ``state_header`` heads the state dump.
+
+    With several ``workers`` the faults, rules and the rate limit are refused (409): each
+    process would keep its own, and a request reaches whichever process accepts it.
+    """
     rule_id = action[len(RULE_PREFIX) :] if action.startswith(RULE_PREFIX) else None
     allowed = _METHODS.get("faults/rules/*" if rule_id and "/" not in rule_id else action)
     if allowed is None:
@@ -313,6 +318,14 @@ def control(
     if method not in allowed:
         reply = _error(405, "MethodNotAllowedError", f"{method} is not allowed")
         return ControlReply(reply.status, reply.body, {"Allow": ", ".join(allowed)})
+    if workers > 1 and (action.startswith("faults") or action == "rate-limit"):
+        return _error(
+            409,
+            "InvalidState",
+            f"{PREFIX}{action} is not available with --workers {workers}: faults and the "
+            "rate limit are kept by each worker process; run the emulator with one worker to "
+            "inject them",
+        )
     if action == "state":
         return ControlReply(200, {**state_header, "tables": dump_state(db)})
     if action == "reset":

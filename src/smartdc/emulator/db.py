@@ -7,7 +7,9 @@ JSON documents in ``TEXT`` columns where CloudAPI objects are open-ended.
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -47,9 +49,15 @@ class Database:
     transaction reads through the writing connection, so it sees its own changes.
     """
 
-    def __init__(self, path: str | Path | None = None) -> None:
+    def __init__(self, path: str | Path | None = None, *, shared: bool = False) -> None:
         target = ":memory:" if path is None else str(path)
         self.path = target
+        #: With ``shared`` (several processes write to the file), writers take turns through
+        #: an flock on ``<path>.writer``: a waiting process wakes the moment the lock is free,
+        #: where SQLite's own busy handler sleeps and polls (up to 25 ms at a time).
+        self._turns: int | None = None
+        if shared and path is not None:
+            self._turns = os.open(f"{target}.writer", os.O_RDWR | os.O_CREAT, 0o600)
         self._conn = _connect(target)
         self._lock = threading.RLock()
         #: The thread inside a write transaction, if any.
@@ -94,16 +102,22 @@ class Database:
                 yield self._conn
                 return
             written = self._conn.total_changes
-            self._conn.execute("BEGIN IMMEDIATE")
-            self._writer = threading.get_ident()
+            if self._turns is not None:
+                fcntl.flock(self._turns, fcntl.LOCK_EX)
             try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
+                self._conn.execute("BEGIN IMMEDIATE")
+                self._writer = threading.get_ident()
+                try:
+                    yield self._conn
+                except BaseException:
+                    self._conn.execute("ROLLBACK")
+                    raise
+                finally:
+                    self._writer = None
+                self._conn.execute("COMMIT")
             finally:
-                self._writer = None
-            self._conn.execute("COMMIT")
+                if self._turns is not None:
+                    fcntl.flock(self._turns, fcntl.LOCK_UN)
             written = self._conn.total_changes - written
         if written:
             for listener in tuple(self._commit_listeners):
@@ -131,6 +145,13 @@ class Database:
         lock is released: the scheduler and the changefeed wake up on it. It must be quick
         and must not raise."""
         self._commit_listeners.append(listener)
+
+    def announce_commit(self, skip: Callable[[], None] | None = None) -> None:
+        """Run the commit listeners (but ``skip``) for a transaction another process
+        committed to this database (:mod:`smartdc.emulator.bell`)."""
+        for listener in tuple(self._commit_listeners):
+            if listener != skip:
+                listener()
 
     def remove_commit_listener(self, listener: Callable[[], None]) -> None:
         """Stop calling ``listener``; unknown listeners are ignored."""
@@ -180,6 +201,9 @@ class Database:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+            if self._turns is not None:
+                os.close(self._turns)
+                self._turns = None
         if self._reader is not self._conn:
             with self._reader_lock:
                 self._reader.close()

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hmac
 import ipaddress
 import logging
@@ -49,6 +50,7 @@ import uvicorn
 from smartdc._version import __version__
 from smartdc.emulator import faults as fault_plan
 from smartdc.emulator.app import DECODED_HEADERS, OPENAPI_PATH, CloudAPIApp, create_app
+from smartdc.emulator.bell import CommitBell
 from smartdc.emulator.clock import ManualClock
 from smartdc.emulator.context import (
     API_VERSIONS,
@@ -186,12 +188,17 @@ def _check_keys(
         seen[fingerprint] = path
 
 
-def _bind(host: str, port: int) -> socket.socket:
+def _bind(host: str, port: int, *, shared: bool = False) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # IPPROTO_TCP explicitly: asyncio only turns on TCP_NODELAY for sockets whose protocol
     # says TCP, and without it every keep-alive response stalls on delayed ACKs (~40 ms).
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if shared:
+        # Each worker listens on a socket of its own on the same port, and the kernel
+        # spreads new connections evenly among them (one shared socket goes to whichever
+        # worker happens to be waiting in accept, often the same one).
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         sock.bind((host, port))
     except OSError as exc:
@@ -550,6 +557,35 @@ class FrontDoor:
         )
 
 
+def _ignore_signal(signum: int, frame: FrameType | None) -> None:
+    return None
+
+
+def _check_workers(
+    workers: int,
+    data_dir: str | os.PathLike[str] | None,
+    clock: Callable[[], float] | None,
+    seed: int | None,
+    rate_limit: RateLimit | None,
+) -> None:
+    """What several worker processes need, and what they cannot share."""
+    if workers < 1:
+        raise EmulatorSetupError(f"workers must be 1 or more, not {workers}")
+    if workers == 1:
+        return
+    if data_dir is None:
+        raise EmulatorSetupError("several workers share one database: give a data directory")
+    for given, what in (
+        (clock is not None, "a manual clock"),
+        (seed is not None, "a seed (each worker would make the same ids)"),
+        (rate_limit is not None, "the rate limit"),
+    ):
+        if given:
+            raise EmulatorSetupError(
+                f"several workers cannot share {what}: it is kept by each process"
+            )
+
+
 def uvicorn_config(app: ASGIApp) -> uvicorn.Config:
     """How the emulator has uvicorn serve ``app`` (benchmarks serve their peers alike)."""
     return uvicorn.Config(
@@ -595,8 +631,10 @@ class EmulatorServer:
         access_log: bool = False,
         control_token: str | None = None,
         seed: int | None = None,
+        workers: int = 1,
     ) -> None:
         check_names(list(accounts or {}), list(datacenters))
+        _check_workers(workers, data_dir, clock, seed, rate_limit)
         if not host:
             raise EmulatorSetupError(
                 "the host to listen on is empty: give an address (0.0.0.0 for every interface)"
@@ -620,6 +658,10 @@ class EmulatorServer:
         self.control_token = control_token
         #: Makes ids, MACs and IPs repeatable run to run (:mod:`smartdc.emulator.store.ids`).
         self.seed = seed
+        #: Processes serving the region (see :meth:`start`).
+        self.workers = workers
+        self._children: list[int] = []
+        self._bell: CommitBell | None = None
         self.urls: dict[str, str] = {}
         self._lock: DataDirLock | None = None
         self._db: Database | None = None
@@ -665,7 +707,8 @@ class EmulatorServer:
             register_accounts(db, self.accounts)
             ids.mark_start(db)
             for index, _ in enumerate(self.datacenters):
-                sockets.append(_bind(self.host, self.port + index if self.port else 0))
+                port = self.port + index if self.port else 0
+                sockets.append(_bind(self.host, port, shared=self.workers > 1))
         except BaseException:
             for sock in sockets:
                 sock.close()
@@ -676,27 +719,11 @@ class EmulatorServer:
             name: _url(self.host, sock.getsockname()[1])
             for name, sock in zip(self.datacenters, sockets, strict=True)
         }
+        if self.workers > 1:
+            db = self._fork_workers(db, sockets)
         self._db = db
-        self._config = EmulatorConfig(
-            provision_delay=self.provision_delay,
-            datacenters=dict(self.urls),
-            clock=self.clock,
-            faults=FaultPlan(self.rate_limit),
-        )
-        self._servers = [
-            uvicorn.Server(
-                uvicorn_config(
-                    FrontDoor(
-                        create_app(db, self._config, name),
-                        name,
-                        self._config.faults,
-                        access_log=self.access_log,
-                        control_token=self.control_token,
-                    )
-                )
-            )
-            for name in self.datacenters
-        ]
+        self._config = self._region_config()
+        self._servers = self._uvicorn_servers(db, self._config)
         self._failure = None
         self._scheduler = Scheduler(db, self._config.clock)
         self._thread = threading.Thread(
@@ -705,6 +732,108 @@ class EmulatorServer:
         self._thread.start()
         self._wait_until_serving()
         return self
+
+    def _region_config(self) -> EmulatorConfig:
+        return EmulatorConfig(
+            provision_delay=self.provision_delay,
+            datacenters=dict(self.urls),
+            clock=self.clock,
+            faults=FaultPlan(self.rate_limit),
+            workers=self.workers,
+        )
+
+    def _uvicorn_servers(self, db: Database, config: EmulatorConfig) -> list[uvicorn.Server]:
+        return [
+            uvicorn.Server(
+                uvicorn_config(
+                    FrontDoor(
+                        create_app(db, config, name),
+                        name,
+                        config.faults,
+                        access_log=self.access_log,
+                        control_token=self.control_token,
+                    )
+                )
+            )
+            for name in self.datacenters
+        ]
+
+    # --- several worker processes -----------------------------------------------------------
+
+    def _fork_workers(self, db: Database, sockets: list[socket.socket]) -> Database:
+        """Start ``workers - 1`` more processes serving the same sockets and database; this
+        one stays the first worker, the only one with a scheduler. Returns this process's
+        database, opened again after the fork (an SQLite connection must not cross one)."""
+        assert self.data_dir is not None
+        db.close()
+        for index in range(1, self.workers):
+            pid = os.fork()
+            if pid == 0:  # the child serves until told to stop, then leaves at once
+                code = 0
+                try:
+                    self._serve_as_worker(sockets)
+                except BaseException:
+                    logging.getLogger("smartdc.emulator").exception("worker %d failed", index)
+                    code = 1
+                finally:
+                    os._exit(code)
+            self._children.append(pid)
+        db = Database(self.data_dir / DATABASE_FILE, shared=True)
+        self._bell = CommitBell(self.data_dir, db)
+        return db
+
+    def _serve_as_worker(self, sockets: list[socket.socket]) -> None:
+        """A forked worker: its own database connection and bell, no scheduler; uvicorn
+        stops it on SIGTERM or SIGINT."""
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            # uvicorn stops on the signal, then raises it again with this handler in place:
+            # ignoring it then lets the worker clean up and leave.
+            signal.signal(sig, _ignore_signal)
+        assert self.data_dir is not None
+        inherited, sockets = (
+            sockets,
+            [_bind(self.host, sock.getsockname()[1], shared=True) for sock in sockets],
+        )
+        for sock in inherited:
+            sock.close()  # the first worker's: connections queued there are its to accept
+        db = Database(self.data_dir / DATABASE_FILE, shared=True)
+        bell = CommitBell(self.data_dir, db)
+        servers = self._uvicorn_servers(db, self._region_config())
+
+        async def serve() -> None:
+            bell.listen(asyncio.get_running_loop())
+            await asyncio.gather(
+                *(
+                    server.serve(sockets=[sock])
+                    for server, sock in zip(servers, sockets, strict=True)
+                )
+            )
+
+        try:
+            asyncio.run(serve())
+        finally:
+            bell.close()
+            db.close()
+
+    def _stop_workers(self) -> None:
+        children, self._children = self._children, []
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        for pid in children:
+            while True:
+                try:
+                    done, _ = os.waitpid(pid, os.WNOHANG)
+                except ChildProcessError:
+                    break
+                if done or time.monotonic() > deadline:
+                    if not done:
+                        with contextlib.suppress(ProcessLookupError):
+                            os.kill(pid, signal.SIGKILL)
+                        os.waitpid(pid, 0)
+                    break
+                time.sleep(0.02)
 
     def _open_database(self) -> Database:
         if self.data_dir is None:
@@ -737,6 +866,8 @@ class EmulatorServer:
     def _run(self, sockets: list[socket.socket]) -> None:
         async def serve_all() -> None:
             assert self._scheduler is not None
+            if self._bell is not None:
+                self._bell.listen(asyncio.get_running_loop())
             scheduler = asyncio.create_task(self._scheduler.run())
             try:
                 await asyncio.gather(
@@ -768,13 +899,17 @@ class EmulatorServer:
             time.sleep(0.01)
 
     def stop(self) -> None:
-        """Stop serving and close the database. Safe to call twice."""
+        """Stop serving (every worker) and close the database. Safe to call twice."""
+        self._stop_workers()
         for server in self._servers:
             server.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout=STARTUP_TIMEOUT)
             self._thread = None
         self._servers = []
+        if self._bell is not None:
+            self._bell.close()
+            self._bell = None
         if self._db is not None:
             self._db.close()
             self._db = None
@@ -930,6 +1065,16 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help=(
+            "serve with N processes sharing --data-dir (default 1). Fault injection, the "
+            "rate limit, --manual-clock and --seed are per process, so not available then"
+        ),
+    )
+    parser.add_argument(
         "--seed",
         type=int,
         metavar="N",
@@ -1043,6 +1188,7 @@ def main(argv: list[str] | None = None) -> int:
             access_log=args.verbose,
             control_token=args.control_token,
             seed=args.seed,
+            workers=args.workers,
         )
     except EmulatorSetupError as exc:
         parser.error(str(exc))
