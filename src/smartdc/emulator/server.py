@@ -611,6 +611,9 @@ class EmulatorServer:
     ``clock`` is what jobs are scheduled on: real time by default; a
     :class:`~smartdc.emulator.clock.ManualClock` makes time (and every job) move only when the
     test advances it (or ``POST /__emulator/clock``). Key paths may start with ``~``.
+    ``workers`` above 1 (with ``data_dir``) forks that many serving processes in
+    :meth:`start` (``smartdc-emulator --workers``): start it from a program with no other
+    threads yet, as the command does.
 
     ``rate_limit`` turns on CloudAPI's per-account throttle (off by default);
     ``access_log`` logs one line per request to the ``smartdc.emulator.access`` logger;
