@@ -16,7 +16,6 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import httpx
 import peers
 from emulator_host import SeededEmulator
 from measure import Samples
@@ -24,6 +23,7 @@ from report import Row
 from sshkeys import KeyFile
 
 from smartdc import CloudAPI
+from smartdc._socket_sender import SocketSender
 
 BENCHMARK = "3. sequential GetMachine, keep-alive"
 WARMUP_CALLS = 10
@@ -31,19 +31,16 @@ SMARTDC_SIDE = "smartdc CloudAPI.get_machine"
 NODE_SIDE = "node-triton cloudapi.getMachine"
 
 
-class ConnectionCountingTransport(httpx.HTTPTransport):
-    """httpx's own transport, noting the local address of every connection it used."""
+class ConnectionCountingSender(SocketSender):
+    """The client's default sender, counting the TCP connections it opens."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.local_addresses: set[object] = set()
+    def __init__(self, base_url: str) -> None:
+        super().__init__(base_url)
+        self.connections = 0
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        response = super().handle_request(request)
-        stream = response.extensions.get("network_stream")
-        if stream is not None:
-            self.local_addresses.add(stream.get_extra_info("client_addr"))
-        return response
+    def _connect(self, method: str) -> None:
+        self.connections += 1
+        super()._connect(method)
 
 
 def _smartdc_round(api: CloudAPI, ids: Sequence[str]) -> list[float]:
@@ -67,13 +64,13 @@ def run(
 ) -> tuple[list[Row], dict[str, int]]:
     """Rows for both sides, and the TCP connections each opened during the timed rounds."""
     ids = emulator.machine_ids[:calls]
-    transport = ConnectionCountingTransport()
+    sender = ConnectionCountingSender(emulator.url)
     ours: list[float] = []
     theirs: list[float] = []
     node_connections = 0
     with (
         CloudAPI(
-            emulator.url, emulator.account, key_id=key.md5, key_file=key.path, transport=transport
+            emulator.url, emulator.account, key_id=key.md5, key_file=key.path, sender=sender
         ) as api,
         peers.Session("get_machine.js", env) as node,
     ):
@@ -88,13 +85,13 @@ def run(
                 "warmup": WARMUP_CALLS,
             }
         )
-        warm_addresses = set(transport.local_addresses)
+        warm_connections = sender.connections
         for _ in range(rounds):
             ours.extend(_smartdc_round(api, ids))
             answer = node.ask("round")
             theirs.extend(float(v) for v in answer["values"])
             node_connections += int(answer["connections"])
-    smartdc_connections = len(transport.local_addresses - warm_addresses)
+    smartdc_connections = sender.connections - warm_connections
     case = f"{rounds} round{'' if rounds == 1 else 's'} x {len(ids)} calls"
     rows = [
         Row(BENCHMARK, case, SMARTDC_SIDE, Samples.of(ours), "call"),
