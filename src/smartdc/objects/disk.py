@@ -69,13 +69,9 @@ class Disk(PolledResource):
     def __repr__(self) -> str:
         return f"<Disk {self.id} {self.size} MiB of {self.machine.name} {self.state}>"
 
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Disk):
-            return (self.machine.id, self.id) == (other.machine.id, other.id)
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash((self.machine.id, self.id))
+    @property
+    def _identity(self) -> tuple[Any, ...]:
+        return (self.machine.id, self.id)
 
     def refresh(self) -> Self:
         """Fetch the disk again (``GetMachineDisk``)."""

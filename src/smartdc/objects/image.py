@@ -131,13 +131,9 @@ class Image(PolledResource):
     def __repr__(self) -> str:
         return f"<Image {self.name}@{self.version} ({self.id}) {self.state}>"
 
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Image):
-            return self.id == other.id
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(self.id)
+    @property
+    def _identity(self) -> tuple[Any, ...]:
+        return (self.id,)
 
     # --- life cycle -------------------------------------------------------------------------
 

@@ -293,15 +293,16 @@ class Machine(PolledResource):
     def __repr__(self) -> str:
         return f"<Machine {self.name} ({self.id}) {self.state}>"
 
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Machine):
-            return self.id == other.id
-        if isinstance(other, Mapping):
-            return self.id == other.get("id")
-        return NotImplemented
+    @property
+    def _identity(self) -> tuple[Any, ...]:
+        return (self.id,)
 
-    def __hash__(self) -> int:
-        return hash(self.id)
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Mapping):  # a machine dict CloudAPI returned
+            return self.id == other.get("id")
+        return super().__eq__(other)
+
+    __hash__ = PolledResource.__hash__
 
     def _save(self, data: Mapping[str, Any]) -> None:
         fresh = dict(data)

@@ -83,13 +83,9 @@ class Migration(PolledResource):
     def __repr__(self) -> str:
         return f"<Migration of {self.machine.name} ({self.id}) {self.phase} {self.state}>"
 
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Migration):
-            return self.id == other.id
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(self.id)
+    @property
+    def _identity(self) -> tuple[Any, ...]:
+        return (self.id,)
 
     def refresh(self) -> Self:
         """Fetch the migration again (``GetMigration``); a 404 records state ``deleted``."""

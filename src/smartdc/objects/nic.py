@@ -83,13 +83,9 @@ class Nic(PolledResource):
     def __repr__(self) -> str:
         return f"<Nic {self.mac} {self.ip} of {self.machine.name} {self.state}>"
 
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Nic):
-            return (self.machine.id, self.mac) == (other.machine.id, other.mac)
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash((self.machine.id, self.mac))
+    @property
+    def _identity(self) -> tuple[Any, ...]:
+        return (self.machine.id, self.mac)
 
     def refresh(self) -> Self:
         """Fetch the NIC again (``GetNic``)."""

@@ -80,6 +80,20 @@ class PolledResource:
         raise NotImplementedError
 
     @property
+    def _identity(self) -> tuple[Any, ...]:
+        """What names the CloudAPI resource (its id; with its machine's for a machine's
+        disk, NIC or snapshot): objects of one kind with the same identity are equal."""
+        raise NotImplementedError
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, type(self)):
+            return self._identity == other._identity
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._identity)
+
+    @property
     def state(self) -> str | None:
         """The state last seen (``provisioning``, ``running``, ``queued``, ``created`` ...)."""
         value = self._data.get("state")

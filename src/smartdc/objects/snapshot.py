@@ -66,13 +66,9 @@ class Snapshot(PolledResource):
     def __repr__(self) -> str:
         return f"<Snapshot {self.name} of {self.machine.name} ({self.machine.id}) {self.state}>"
 
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Snapshot):
-            return (self.machine.id, self.name) == (other.machine.id, other.name)
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash((self.machine.id, self.name))
+    @property
+    def _identity(self) -> tuple[Any, ...]:
+        return (self.machine.id, self.name)
 
     def refresh(self) -> Self:
         """Fetch the snapshot again."""

@@ -108,13 +108,9 @@ class Volume(PolledResource):
     def __repr__(self) -> str:
         return f"<Volume {self.name} ({self.id}) {self.state}>"
 
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Volume):
-            return self.id == other.id
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(self.id)
+    @property
+    def _identity(self) -> tuple[Any, ...]:
+        return (self.id,)
 
     def refresh(self) -> Self:
         """Fetch the volume again (``GetVolume``); a 404 records state ``deleted``."""
