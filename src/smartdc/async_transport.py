@@ -13,13 +13,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, Unpack
 
 from smartdc.auth.signers import PrivateKeySigner
-from smartdc.transport import RawResponse, Response, RetryPolicy, SendError, SessionCore
+from smartdc.transport import RawResponse, Response, SendError, SessionCore, SessionOptions
 
 if TYPE_CHECKING:
-    from smartdc.auth.signers import RequestSigner
+    pass
 
 
 class AsyncSender(Protocol):
@@ -48,27 +48,14 @@ class AsyncHttpSession(SessionCore):
         base_url: str,
         *,
         sender: AsyncSender,
-        signer: RequestSigner,
-        headers: Mapping[str, str],
-        always_params: Mapping[str, str] | None = None,
-        debug: bool | TextIO = False,
-        retry_policy: RetryPolicy | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        unauthorized_hint: str | None = None,
+        **options: Unpack[SessionOptions],
     ) -> None:
-        super().__init__(
-            base_url,
-            signer=signer,
-            headers=headers,
-            always_params=always_params,
-            debug=debug,
-            retry_policy=retry_policy,
-            unauthorized_hint=unauthorized_hint,
-        )
+        super().__init__(base_url, **options)
         self._sender = sender
         self._sleep = sleep
         # Keys in memory sign in microseconds; anything else (ssh-agent) may wait on I/O.
-        self._signing_blocks = not isinstance(signer.signer, PrivateKeySigner)
+        self._signing_blocks = not isinstance(self._signer.signer, PrivateKeySigner)
 
     async def close(self) -> None:
         """Close pooled connections."""

@@ -45,7 +45,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, Protocol, Self, TextIO, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, Protocol, Required, Self, TextIO, TypedDict, Unpack
 from urllib.parse import quote, urlsplit
 
 from smartdc import errors
@@ -436,34 +436,36 @@ class Closeable:
         self.close()
 
 
-class SessionCore:
-    """What the sync and the async session share: the endpoint, the signer, the headers
-    every request carries, the retry policy, the debug echo and the last response.
+class SessionOptions(TypedDict, total=False):
+    """The settings of :class:`SessionCore`, which both sessions take as keywords.
 
     ``always_params`` go at the end of every request's query (CloudAPI's ``as-role``).
     """
 
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        signer: RequestSigner,
-        headers: Mapping[str, str],
-        always_params: Mapping[str, str] | None = None,
-        debug: bool | TextIO = False,
-        retry_policy: RetryPolicy | None = None,
-        unauthorized_hint: str | None = None,
-    ) -> None:
+    signer: Required[RequestSigner]
+    headers: Required[Mapping[str, str]]
+    always_params: Mapping[str, str] | None
+    debug: bool | TextIO
+    retry_policy: RetryPolicy | None
+    unauthorized_hint: str | None
+
+
+class SessionCore:
+    """What the sync and the async session share: the endpoint, the signer, the headers
+    every request carries, the retry policy, the debug echo and the last response
+    (settings: :class:`SessionOptions`)."""
+
+    def __init__(self, base_url: str, **options: Unpack[SessionOptions]) -> None:
         parts = urlsplit(base_url)
         self._base_url = base_url.rstrip("/")
         self._prefix = parts.path.rstrip("/")
         self._host = parts.netloc
-        self._signer = signer
-        self._headers = dict(headers)
-        self._always_params = dict(always_params or {})
-        self.retry_policy = retry_policy or RetryPolicy()
-        self.debug = debug
-        self._unauthorized_hint = unauthorized_hint
+        self._signer = options["signer"]
+        self._headers = dict(options["headers"])
+        self._always_params = dict(options.get("always_params") or {})
+        self.retry_policy = options.get("retry_policy") or RetryPolicy()
+        self.debug = options.get("debug", False)
+        self._unauthorized_hint = options.get("unauthorized_hint")
         # Per thread and per asyncio task: each sees the responses it received.
         self._last: contextvars.ContextVar[Response | None] = contextvars.ContextVar(
             f"smartdc-last-response-{id(self):x}", default=None
@@ -655,23 +657,10 @@ class HttpSession(SessionCore, Closeable):
         base_url: str,
         *,
         sender: Sender,
-        signer: RequestSigner,
-        headers: Mapping[str, str],
-        always_params: Mapping[str, str] | None = None,
-        debug: bool | TextIO = False,
-        retry_policy: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
-        unauthorized_hint: str | None = None,
+        **options: Unpack[SessionOptions],
     ) -> None:
-        super().__init__(
-            base_url,
-            signer=signer,
-            headers=headers,
-            always_params=always_params,
-            debug=debug,
-            retry_policy=retry_policy,
-            unauthorized_hint=unauthorized_hint,
-        )
+        super().__init__(base_url, **options)
         self._sender = sender
         self._sleep = sleep
 

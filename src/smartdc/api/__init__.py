@@ -28,7 +28,7 @@ from smartdc.api.websockets import (
     WebSocketRequest,
     changefeed_subscription,
 )
-from smartdc.transport import HttpSession, Response, Sender
+from smartdc.transport import HttpSession, Response, Sender, SessionOptions
 
 if TYPE_CHECKING:
     import ssl
@@ -101,7 +101,7 @@ class CloudAPI(ClientCore["httpx.BaseTransport", Sender], SyncRunner):
         sender: Sender | None,
         transport: httpx.BaseTransport | None,
         timeout: float,
-        options: dict[str, Any],
+        options: SessionOptions,
     ) -> None:
         if sender is None and transport is None and not proxy_configured():
             from smartdc._socket_sender import SocketSender

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any, Generic, TextIO, TypeVar
+from typing import Generic, TextIO, TypeVar
 from urllib.parse import urlsplit
 
 from smartdc import errors
@@ -36,7 +36,7 @@ from smartdc.api.websockets import WebSocketsMixin
 from smartdc.auth.keyid import parse_key_id
 from smartdc.auth.keys import Passphrase
 from smartdc.auth.signers import RequestSigner, Signer
-from smartdc.transport import Response, RetryPolicy, SessionCore, tls_verify
+from smartdc.transport import Response, RetryPolicy, SessionCore, SessionOptions, tls_verify
 
 #: Environment variables that send requests through a proxy; httpx honours them (and
 #: ``NO_PROXY``), the socket senders do not.
@@ -216,7 +216,7 @@ class ClientCore(Operations, Generic[TransportT, SenderT]):
         sender: SenderT | None,
         transport: TransportT | None,
         timeout: float,
-        options: dict[str, Any],
+        options: SessionOptions,
     ) -> None:
         raise NotImplementedError
 

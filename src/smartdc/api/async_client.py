@@ -22,7 +22,7 @@ from smartdc.api._operation import AsyncRunner, Call
 from smartdc.api.changefeed import CHANGEFEED_DOC, AsyncChangefeed
 from smartdc.api.websockets import CHANGEFEED_SUB_RESOURCES
 from smartdc.async_transport import AsyncHttpSession, AsyncSender
-from smartdc.transport import Response
+from smartdc.transport import Response, SessionOptions
 
 if TYPE_CHECKING:
     import ssl
@@ -59,7 +59,7 @@ class AsyncCloudAPI(ClientCore["httpx.AsyncBaseTransport", AsyncSender], AsyncRu
         sender: AsyncSender | None,
         transport: httpx.AsyncBaseTransport | None,
         timeout: float,
-        options: dict[str, Any],
+        options: SessionOptions,
     ) -> None:
         if sender is None and transport is None and not proxy_configured():
             from smartdc._async_socket_sender import AsyncSocketSender
