@@ -101,23 +101,6 @@ VOLUME_FILTERS = frozenset({"name", "predicate", "size", "state", "type"})
 
 # --- account and users -------------------------------------------------------------------------
 
-#: The account's own profile fields, in the Account object's order (sdc-cloudapi
-#: lib/account.js).
-ACCOUNT_PROFILE_FIELDS: tuple[str, ...] = (
-    "email",
-    "companyName",
-    "firstName",
-    "lastName",
-    "address",
-    "postalCode",
-    "city",
-    "state",
-    "country",
-    "phone",
-)
-#: Fields UpdateAccount accepts (sdc-cloudapi lib/account.js).
-ACCOUNT_FIELDS = frozenset({*ACCOUNT_PROFILE_FIELDS, "triton_cns_enabled"})
-
 #: A sub-user's optional profile fields (sdc-cloudapi lib/users.js).
 USER_PROFILE_FIELDS: tuple[str, ...] = (
     "companyName",
@@ -130,6 +113,11 @@ USER_PROFILE_FIELDS: tuple[str, ...] = (
     "country",
     "phone",
 )
+#: The account's own profile fields, in the Account object's order: the email, then the
+#: same fields as a sub-user's (sdc-cloudapi lib/account.js).
+ACCOUNT_PROFILE_FIELDS: tuple[str, ...] = ("email", *USER_PROFILE_FIELDS)
+#: Fields UpdateAccount accepts (sdc-cloudapi lib/account.js).
+ACCOUNT_FIELDS = frozenset({*ACCOUNT_PROFILE_FIELDS, "triton_cns_enabled"})
 
 #: The resource collections SetRoleTags can tag, besides the account (sdc-cloudapi
 #: lib/resources.js).

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from smartdc.wire import MACHINE_BRANDS
+from smartdc.wire import MACHINE_BRANDS, USER_PROFILE_FIELDS
 
 JSON = dict[str, Any]
 
@@ -350,20 +350,7 @@ _KEY = obj(
     additionalProperties=False,
 )
 
-_PROFILE: dict[str, JSON] = {
-    name: STRING
-    for name in (
-        "companyName",
-        "firstName",
-        "lastName",
-        "address",
-        "postalCode",
-        "city",
-        "state",
-        "country",
-        "phone",
-    )
-}
+_PROFILE: dict[str, JSON] = dict.fromkeys(USER_PROFILE_FIELDS, STRING)
 
 _ACCOUNT = obj(
     {

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from smartdc.cli.commands.rbac import public_key_problem, read_file
 from smartdc.cli.failures import CommandError
+from smartdc.wire import USER_PROFILE_FIELDS
 
 if TYPE_CHECKING:
     from smartdc.api import CloudAPI
@@ -51,18 +52,7 @@ DEFAULT_KEYS_DIR = "rbac-user-keys"
 #: How many user-key listings are in flight at once.
 KEY_FETCH_WIDTH = 8
 
-_PROFILE_FIELDS = (
-    "companyName",
-    "firstName",
-    "lastName",
-    "address",
-    "postalCode",
-    "city",
-    "state",
-    "country",
-    "phone",
-)
-_USER_FIELDS = ("login", "email", "password", "keys", *_PROFILE_FIELDS)
+_USER_FIELDS = ("login", "email", "password", "keys", *USER_PROFILE_FIELDS)
 _POLICY_FIELDS = ("name", "description", "rules")
 _ROLE_FIELDS = ("name", "members", "default_members", "policies")
 _ACTION_WORDS = {"create": "Create", "delete": "Delete", "update": "Update", "generate": "Generate"}
