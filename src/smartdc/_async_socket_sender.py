@@ -18,11 +18,9 @@ import asyncio
 import contextlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from smartdc import _http11
-from smartdc._http11 import MAX_LINE, ProtocolError
-from smartdc._socket_sender import send_error
+from smartdc._http11 import MAX_LINE, ProtocolError, StaleConnection, send_error
 from smartdc.transport import (
     IDEMPOTENT_METHODS,
     Headers,
@@ -34,10 +32,6 @@ from smartdc.transport import (
 
 if TYPE_CHECKING:
     import ssl
-
-
-class _Stale(Exception):
-    """A reused connection was closed by the server before it answered."""
 
 
 class _Connection:
@@ -64,15 +58,9 @@ class AsyncSocketSender:
         timeout: float = 30.0,
         max_connections: int = 100,
     ) -> None:
-        parts = urlsplit(base_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"not an http(s) URL: {base_url!r}")
         if max_connections < 1:
             raise ValueError(f"max_connections must be 1 or more, not {max_connections}")
-        self._tls = parts.scheme == "https"
-        self._host = parts.hostname
-        self._port = parts.port or (443 if self._tls else 80)
-        self._origin = f"{parts.scheme}://{parts.netloc}"
+        self._tls, self._host, self._port, self._origin = _http11.endpoint(base_url)
         self._verify = verify
         self._timeout = timeout
         self._max_connections = max_connections
@@ -104,17 +92,9 @@ class AsyncSocketSender:
                     if connection is None:
                         connection = await self._connect(method)
                     return await self._exchange(connection, payload, method, reused)
-                except _Stale:
+                except StaleConnection:
                     continue
-                except TimeoutError as exc:
-                    raise SendError(
-                        failure("timeout", method, url, "timed out"), retryable=False
-                    ) from exc
-                except ProtocolError as exc:
-                    raise SendError(
-                        failure("other", method, url, str(exc)), retryable=True
-                    ) from exc
-                except OSError as exc:
+                except (OSError, ProtocolError) as exc:
                     raise send_error(exc, method, url) from exc
 
     def _moved_to(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -171,7 +151,7 @@ class AsyncSocketSender:
                     status_line = b""
                 if not status_line:
                     if reused and method in IDEMPOTENT_METHODS:
-                        raise _Stale()  # closed while idle; a POST may have been acted on
+                        raise StaleConnection()  # closed while idle; a POST may have been acted on
                     raise ProtocolError("the server closed the connection without answering")
                 status = _http11.status_of(status_line)
                 items: list[tuple[str, str]] = []

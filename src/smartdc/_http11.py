@@ -8,10 +8,12 @@ coding, or until the connection closes) and whether the connection may be kept.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Mapping
-from typing import Literal
+from typing import Literal, NamedTuple
+from urllib.parse import urlsplit
 
-from smartdc.transport import Headers
+from smartdc.transport import Headers, SendError, failure
 
 #: Longest status, header or chunk-size line accepted, and most header lines.
 MAX_LINE = 65536
@@ -23,6 +25,51 @@ Framing = Literal["none", "chunked", "length", "close"]
 
 class ProtocolError(Exception):
     """The server's answer is not the HTTP/1.x this client reads."""
+
+
+class StaleConnection(Exception):
+    """A reused connection was closed by the server before it answered."""
+
+
+class Endpoint(NamedTuple):
+    """Where a sender connects: TLS or not, host, port, and the origin URLs start with."""
+
+    tls: bool
+    host: str
+    port: int
+    origin: str
+
+
+def endpoint(base_url: str) -> Endpoint:
+    """The endpoint of an ``http://`` or ``https://`` URL.
+
+    Raises:
+        ValueError: another scheme, or no host.
+    """
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"not an http(s) URL: {base_url!r}")
+    tls = parts.scheme == "https"
+    return Endpoint(
+        tls, parts.hostname, parts.port or (443 if tls else 80), f"{parts.scheme}://{parts.netloc}"
+    )
+
+
+def send_error(exc: OSError | ProtocolError, method: str, url: str) -> SendError:
+    """A failed exchange as the caller sees it: a timeout (never retried), an answer that is
+    not HTTP, a refused connection, a TLS failure (never retried), or another socket error."""
+    if isinstance(exc, TimeoutError):
+        return SendError(failure("timeout", method, url, str(exc) or "timed out"), retryable=False)
+    if isinstance(exc, ProtocolError):
+        return SendError(failure("other", method, url, str(exc)), retryable=True)
+    detail = str(exc) or type(exc).__name__
+    tls_failed = type(exc).__module__ == "ssl"
+    if isinstance(exc, ConnectionRefusedError | socket.gaierror) or tls_failed:
+        return SendError(
+            failure("connect", method, url, detail, tls_failed=tls_failed),
+            retryable=not tls_failed,
+        )
+    return SendError(failure("other", method, url, detail), retryable=True)
 
 
 def request_bytes(

@@ -17,10 +17,9 @@ import socket
 import threading
 from collections.abc import Mapping
 from typing import IO, TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from smartdc import _http11
-from smartdc._http11 import MAX_LINE, ProtocolError
+from smartdc._http11 import MAX_LINE, ProtocolError, StaleConnection, send_error
 from smartdc.transport import (
     IDEMPOTENT_METHODS,
     Headers,
@@ -32,10 +31,6 @@ from smartdc.transport import (
 
 if TYPE_CHECKING:
     import ssl
-
-
-class _StaleConnection(Exception):
-    """A reused connection was closed by the server before it answered."""
 
 
 class _Connection:
@@ -64,13 +59,7 @@ class SocketSender:
     ) -> None:
         """``verify``: ``True`` (system CAs), ``False`` (no checks), a CA bundle path (file
         or directory; read only when a TLS connection is first made) or a ready context."""
-        parts = urlsplit(base_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"not an http(s) URL: {base_url!r}")
-        self._scheme = parts.scheme
-        self._host = parts.hostname
-        self._port = parts.port or (443 if parts.scheme == "https" else 80)
-        self._origin = f"{parts.scheme}://{parts.netloc}"
+        self._tls, self._host, self._port, self._origin = _http11.endpoint(base_url)
         self._verify = verify
         self._timeout = timeout
         self._local = threading.local()
@@ -96,17 +85,9 @@ class SocketSender:
         for reused in (self._sock is not None, False):
             try:
                 return self._exchange(payload, method, reused)
-            except _StaleConnection:
+            except StaleConnection:
                 continue
-            except TimeoutError as exc:
-                self._drop()
-                raise SendError(
-                    failure("timeout", method, url, str(exc) or "timed out"), retryable=False
-                ) from exc
-            except ProtocolError as exc:
-                self._drop()
-                raise SendError(failure("other", method, url, str(exc)), retryable=True) from exc
-            except OSError as exc:
+            except (OSError, ProtocolError) as exc:
                 self._drop()
                 raise send_error(exc, method, url) from exc
         raise AssertionError("unreachable: a fresh connection is never stale")
@@ -129,7 +110,7 @@ class SocketSender:
             # Sending again is safe only where the request may be repeated: a POST that
             # reached the server may have been acted on (transport's retry table).
             if reused and method in IDEMPOTENT_METHODS:
-                raise _StaleConnection()
+                raise StaleConnection()
             raise ProtocolError("the server closed the connection without answering")
         status, headers = self._read_head(status_line)
         content = self._read_body(method, status, headers)
@@ -148,7 +129,7 @@ class SocketSender:
                 failure("timeout", method, url, "connect timed out"), retryable=True
             ) from exc
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        if self._scheme == "https":
+        if self._tls:
             sock = self._wrap_tls(sock)
         connection = _Connection(sock)
         self._local.connection = connection
@@ -226,15 +207,3 @@ def _closed_by_peer(sock: socket.socket) -> bool:
     except (OSError, ValueError):
         return True
     return bool(readable)
-
-
-def send_error(exc: OSError, method: str, url: str) -> SendError:
-    """A socket failure as the caller sees it; TLS handshake failures are never retried."""
-    detail = str(exc) or type(exc).__name__
-    tls_failed = type(exc).__module__ == "ssl"
-    if isinstance(exc, ConnectionRefusedError | socket.gaierror) or tls_failed:
-        return SendError(
-            failure("connect", method, url, detail, tls_failed=tls_failed),
-            retryable=not tls_failed,
-        )
-    return SendError(failure("other", method, url, detail), retryable=True)
