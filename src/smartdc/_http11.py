@@ -1,9 +1,10 @@
 """The HTTP/1.1 subset CloudAPI speaks, as bytes in and facts out, without I/O.
 
 Shared by the blocking sender (:mod:`smartdc._socket_sender`) and the asyncio one
-(:mod:`smartdc._async_socket_sender`): how a request is written, how a status line and
-header lines are read, how the body is framed (``Content-Length``, chunked transfer
-coding, or until the connection closes) and whether the connection may be kept.
+(:mod:`smartdc._async_socket_sender`): where to connect, how a request is written, how a
+status line and header lines are read, how the body is framed (``Content-Length``, chunked
+transfer coding, or until the connection closes), whether the connection may be kept, and
+how a failed exchange reads to the caller.
 """
 
 from __future__ import annotations

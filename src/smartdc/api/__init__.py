@@ -11,8 +11,7 @@ machines, snapshots, metadata, tags, disks, NICs, migrations, volumes, WebSocket
 from __future__ import annotations
 
 from collections.abc import Sequence
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 
 from smartdc.api._client import (
     DEFAULT_ACCEPT_VERSION,
@@ -28,7 +27,7 @@ from smartdc.api.websockets import (
     WebSocketRequest,
     changefeed_subscription,
 )
-from smartdc.transport import HttpSession, Response, Sender, SessionOptions
+from smartdc.transport import Closeable, HttpSession, Response, Sender, SessionOptions
 
 if TYPE_CHECKING:
     import ssl
@@ -45,7 +44,7 @@ __all__ = [
 ]
 
 
-class CloudAPI(ClientCore["httpx.BaseTransport", Sender], SyncRunner):
+class CloudAPI(ClientCore["httpx.BaseTransport", Sender], SyncRunner, Closeable):
     """A signed connection to one CloudAPI endpoint; every method sends and waits.
 
     Args:
@@ -141,14 +140,3 @@ class CloudAPI(ClientCore["httpx.BaseTransport", Sender], SyncRunner):
     def close(self) -> None:
         """Close the connection pool. The client cannot be used afterwards."""
         self._session.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
