@@ -174,20 +174,14 @@ class AsyncHubSignal:
         self._hub.forget(self._machine_id, self._event)
 
 
-def _refused(api: CloudAPI | AsyncCloudAPI, error: errors.CloudAPIError) -> None:
-    """The server will not give this client a feed: stop asking (said on the debug echo)."""
-    api.changefeed_waits = False
-    api._session._note(
-        f"changefeed refused ({error.status} {error.code or ''}); waits poll instead".replace(
-            "  ", " "
-        )
-    )
-
-
 def _feed_failure(api: CloudAPI | AsyncCloudAPI, exc: BaseException) -> None:
-    """A failure to open the feed: a refusal stops later tries; anything else is this time's."""
+    """A failure to open the feed, said on the debug echo. A refusal (a 4xx) means the
+    server will not give this client a feed: later waits stop asking. Anything else is this
+    wait's alone."""
     if isinstance(exc, errors.CloudAPIError) and exc.status is not None and exc.status < 500:
-        _refused(api, exc)
+        api.changefeed_waits = False
+        what = " ".join(str(part) for part in (exc.status, exc.code) if part)
+        api._session._note(f"changefeed refused ({what}); waits poll instead")
     else:
         api._session._note(f"changefeed unavailable ({exc}); this wait polls instead")
 
