@@ -33,6 +33,7 @@ from typing import Any
 import httpx
 import peers
 from emulator_host import SeededEmulator
+from getmachine import smartdc_round
 from measure import Samples
 from report import Row
 from sshkeys import KeyFile
@@ -160,18 +161,17 @@ def run_sequential(emulator: SeededEmulator, key: KeyFile, calls: int, rounds: i
             api.get_machine(machine_id)
             client.get(f"/{emulator.account}/machines/{machine_id}", headers=signed[machine_id])
         for _ in range(rounds):
-            for machine_id in ids:
-                begin = time.perf_counter()
-                api.get_machine(machine_id)
-                ours.append(time.perf_counter() - begin)
+            ours.extend(smartdc_round(api, ids))
             for machine_id in ids:
                 begin = time.perf_counter()
                 answer = client.get(
                     f"/{emulator.account}/machines/{machine_id}", headers=signed[machine_id]
                 )
                 answer.raise_for_status()
-                answer.json()
+                found = answer.json()["id"]
                 raw.append(time.perf_counter() - begin)
+                if found != machine_id:
+                    raise RuntimeError(f"asked for machine {machine_id}, got {found}")
     case = f"{rounds} rounds x {len(ids)} calls"
     return [
         Row(SEQUENTIAL_BENCHMARK, case, "smartdc CloudAPI.get_machine", Samples.of(ours), "call"),

@@ -43,7 +43,8 @@ class ConnectionCountingSender(SocketSender):
         super()._connect(method)
 
 
-def _smartdc_round(api: CloudAPI, ids: Sequence[str]) -> list[float]:
+def smartdc_round(api: CloudAPI, ids: Sequence[str]) -> list[float]:
+    """Seconds each ``api.get_machine`` call took, one per id; each must name its machine."""
     values = []
     for machine_id in ids:
         begin = time.perf_counter()
@@ -74,7 +75,7 @@ def run(
         ) as api,
         peers.Session("get_machine.js", env) as node,
     ):
-        _smartdc_round(api, ids[:WARMUP_CALLS])
+        smartdc_round(api, ids[:WARMUP_CALLS])
         node.ask(
             {
                 "url": emulator.url,
@@ -87,7 +88,7 @@ def run(
         )
         warm_connections = sender.connections
         for _ in range(rounds):
-            ours.extend(_smartdc_round(api, ids))
+            ours.extend(smartdc_round(api, ids))
             answer = node.ask("round")
             theirs.extend(float(v) for v in answer["values"])
             node_connections += int(answer["connections"])
