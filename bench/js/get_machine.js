@@ -14,10 +14,8 @@
 'use strict';
 
 var net = require('net');
-var readline = require('readline');
 
 var bench = require('./measure');
-var triton = bench.peer('triton');
 
 /* Count every TCP connection this process opens, to show whether keep-alive held. */
 var connectionsOpened = 0;
@@ -58,46 +56,10 @@ function getAll(cloudapi, ids, callback) {
     next();
 }
 
-function fail(err) {
-    process.stderr.write('get_machine.js: ' + (err.stack || err) + '\n');
-    process.exit(1);
-}
-
-var lines = readline.createInterface({input: process.stdin});
-var config = null;
-var client = null;
-
-lines.on('line', function (line) {
-    if (config === null) {
-        config = JSON.parse(line);
-        triton.createClient({
-            profile: {url: config.url, account: config.account, keyId: config.keyId},
-            configDir: config.configDir
-        }, function (err, made) {
-            if (err) {
-                fail(err);
-            }
-            client = made;
-            getAll(client.cloudapi, config.ids.slice(0, config.warmup), function (wErr) {
-                if (wErr) {
-                    fail(wErr);
-                }
-                var ready = {ready: true, connections: connectionsOpened};
-                process.stdout.write(JSON.stringify(ready) + '\n');
-            });
-        });
-        return;
-    }
-    getAll(client.cloudapi, config.ids, function (err, result) {
-        if (err) {
-            fail(err);
-        }
-        process.stdout.write(JSON.stringify(result) + '\n');
+bench.serveClient('get_machine.js', function (cloudapi, config, done) {
+    getAll(cloudapi, config.ids.slice(0, config.warmup), function (err) {
+        done(err, {connections: connectionsOpened});
     });
-});
-
-lines.on('close', function () {
-    if (client !== null) {
-        client.close();
-    }
+}, function (cloudapi, config, done) {
+    getAll(cloudapi, config.ids, done);
 });

@@ -11,10 +11,8 @@
  */
 'use strict';
 
-var readline = require('readline');
 
 var bench = require('./measure');
-var triton = bench.peer('triton');
 
 function round(cloudapi, ids, calls, inflight, callback) {
     var started = 0;
@@ -55,46 +53,11 @@ function round(cloudapi, ids, calls, inflight, callback) {
     }
 }
 
-function fail(err) {
-    process.stderr.write('get_machine_concurrent.js: ' + (err.stack || err) + '\n');
-    process.exit(1);
-}
-
-var lines = readline.createInterface({input: process.stdin});
-var config = null;
-var client = null;
-
-lines.on('line', function (line) {
-    if (config === null) {
-        config = JSON.parse(line);
-        triton.createClient({
-            profile: {url: config.url, account: config.account, keyId: config.keyId},
-            configDir: config.configDir
-        }, function (err, made) {
-            if (err) {
-                fail(err);
-            }
-            client = made;
-            var warm = Math.min(config.calls, config.inflight * 2);
-            round(client.cloudapi, config.ids, warm, config.inflight, function (wErr) {
-                if (wErr) {
-                    fail(wErr);
-                }
-                process.stdout.write(JSON.stringify({ready: true}) + '\n');
-            });
-        });
-        return;
-    }
-    round(client.cloudapi, config.ids, config.calls, config.inflight, function (err, result) {
-        if (err) {
-            fail(err);
-        }
-        process.stdout.write(JSON.stringify(result) + '\n');
+bench.serveClient('get_machine_concurrent.js', function (cloudapi, config, done) {
+    var warm = Math.min(config.calls, config.inflight * 2);
+    round(cloudapi, config.ids, warm, config.inflight, function (err) {
+        done(err);
     });
-});
-
-lines.on('close', function () {
-    if (client !== null) {
-        client.close();
-    }
+}, function (cloudapi, config, done) {
+    round(cloudapi, config.ids, config.calls, config.inflight, done);
 });
