@@ -18,7 +18,7 @@ from smartdc.emulator.server import EmulatorServer
 from smartdc.wait import wait_for
 from tests.conftest import ACCOUNT, TestKey
 from tests.emulator.checks import error_of
-from tests.emulator.own_emulator import OTHER, PACKAGE
+from tests.emulator.own_emulator import OTHER, PACKAGE, two_account_server
 from tests.emulator.signing import SignedClient, Signer
 
 DELAY = 0.4
@@ -26,12 +26,8 @@ DELAY = 0.4
 
 @pytest.fixture(scope="module")
 def server(keys: dict[str, TestKey], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    emulator = EmulatorServer(
-        accounts={ACCOUNT: [keys["rsa"].pub_path], OTHER: [keys["ed25519"].pub_path]},
-        data_dir=tmp_path_factory.mktemp("migrations-data"),
-        provision_delay=DELAY,
-    )
-    with emulator:
+    data_dir = tmp_path_factory.mktemp("migrations-data")
+    with two_account_server(keys, data_dir, provision_delay=DELAY) as emulator:
         yield emulator
 
 
