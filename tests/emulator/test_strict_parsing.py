@@ -1,8 +1,9 @@
-"""UUIDs, booleans, addresses and numbers are read strictly, one parser per kind
+"""UUIDs, booleans, addresses, numbers and names are read strictly, one parser per kind
 (``smartdc.emulator.params``): a UUID or MAC with a trailing newline is none (``re``'s ``$``
 let it through), ``1`` and ``0`` are not ``true`` and ``false`` (``1 in (True, "true")``
 holds in Python), and an address is a dotted-quad string (``ipaddress`` also takes integers,
-netmasks and ``/024``)."""
+netmasks and ``/024``); names match CloudAPI's patterns whole, in ASCII, as JavaScript
+reads them."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 from smartdc.emulator.params import is_uuid, parse_bool, parse_ipv4, parse_ipv4_network
 from tests.conftest import TestKey
 from tests.emulator.checks import error_of
-from tests.emulator.own_emulator import create_machine, private_emulator
+from tests.emulator.own_emulator import PACKAGE, create_machine, private_emulator
 from tests.emulator.signing import SignedClient
 
 UUID = "9d1f5e3c-2b4a-4c6d-8e7f-0a1b2c3d4e5f"
@@ -117,3 +118,27 @@ def test_addresses_are_dotted_quad_strings(
 ) -> None:
     refused = mine.post(f"{VLANS}/2/networks", json=network_body(**overrides))
     assert error_of(refused) == (409, "InvalidArgument", message)
+
+
+def test_names_with_a_trailing_newline_are_refused(mine: SignedClient) -> None:
+    # CloudAPI's patterns are JavaScript's, where "$" is the end; Python's "$" also matches
+    # before a final newline.
+    machine = create_machine(mine, name="strict-web")
+    images = mine.get("/my/images", params={"name": "base-64-lts"}).json()
+    image = max(images, key=lambda i: i["published_at"])["id"]
+    made = mine.post("/my/machines", json={"image": image, "package": PACKAGE, "name": "web\n"})
+    assert made.status_code == 409, made.text
+    assert mine.get("/my/machines", params={"name": "strict-web\n"}).status_code == 409
+    snapshots = f"/my/machines/{machine['id']}/snapshots"
+    assert mine.post(snapshots, json={"name": "before\n"}).status_code == 409
+    vlan = {"vlan_id": 3001, "name": "backend\n"}
+    assert mine.post(VLANS, json=vlan).status_code == 409
+    assert mine.post(VLANS, json={**vlan, "name": "backend"}).status_code == 201
+
+
+def test_volume_names_are_ascii_as_in_javascript(mine: SignedClient) -> None:
+    for name in ("data\n", "dáta"):
+        refused = mine.post("/my/volumes", json={"name": name, "type": "tritonnfs"})
+        assert error_of(refused)[:2] == (409, "InvalidArgument"), name
+    made = mine.post("/my/volumes", json={"name": "strict-data", "type": "tritonnfs"})
+    assert made.status_code == 201, made.text

@@ -72,7 +72,7 @@ def require(params: Mapping[str, Any], *names: str) -> None:
 def name_value(params: Mapping[str, Any], key: str = "name") -> str:
     """A VLAN or network name: the schema's pattern, at most 64 characters."""
     value = str(_typed(params, key, "string"))
-    if not NAME_PATTERN.match(value):
+    if not NAME_PATTERN.fullmatch(value):
         raise problem(key, f"does not match the regex pattern {NAME_PATTERN.pattern}")
     if len(value) > MAX_TEXT_LENGTH:
         raise problem(key, f"must be at most {MAX_TEXT_LENGTH} characters long")

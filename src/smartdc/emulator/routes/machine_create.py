@@ -62,7 +62,7 @@ _SHARED_IMAGES_SINCE = "9.0.0"
 MAX_DISKS = 8
 _REMAINING = "remaining"
 _VOLUME_MODES = ("ro", "rw")
-_VOLUME_NAME = re.compile(r"^[a-z0-9][\w.-]+$", re.IGNORECASE)
+_VOLUME_NAME = re.compile(r"^[a-z0-9][\w.-]+$", re.IGNORECASE | re.ASCII)
 
 
 def resolve_image(call: Call) -> dict[str, Any]:
@@ -414,7 +414,7 @@ def requested_volumes(call: Call, brand: str) -> list[dict[str, Any]]:
                 f"volume mode for volume {shown} must be one of {', '.join(_VOLUME_MODES)}"
             )
         name = volume.get("name")
-        if not isinstance(name, str) or not _VOLUME_NAME.match(name) or len(name) > 256:
+        if not isinstance(name, str) or not _VOLUME_NAME.fullmatch(name) or len(name) > 256:
             raise invalid_argument(f"invalid volume name: {json.dumps(name)}")
         if not _valid_mountpoint(volume.get("mountpoint")):
             raise invalid_argument(f"invalid mount point for volume {shown}")

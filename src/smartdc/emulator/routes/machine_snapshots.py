@@ -34,7 +34,7 @@ def default_name(now: float) -> str:
 def create_snapshot(call: Call) -> Reply:
     """CreateMachineSnapshot: 201 ``{"name", "state": "queued"}`` (no Location header)."""
     name = call.params.get("name") or default_name(call.now)
-    if not isinstance(name, str) or not _SNAPSHOT_NAME.match(name):
+    if not isinstance(name, str) or not _SNAPSHOT_NAME.fullmatch(name):
         raise validation_failed(
             [{"field": "snapshot_name", "code": "Invalid", "message": "Invalid snapshot name"}]
         )

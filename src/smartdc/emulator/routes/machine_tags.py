@@ -40,7 +40,7 @@ def _type_name(value: Any) -> str:
 def _dns_problem(key: str, text: str, creating: bool) -> str | None:
     """Why ``text`` (one DNS name, or a CNS service with an optional ``:port``) is refused."""
     name = text.split(":", 1)[0] if key == "triton.cns.services" else text
-    if len(name) <= 255 and _DNS_NAME.match(name):
+    if len(name) <= 255 and _DNS_NAME.fullmatch(name):
         return None
     if creating:
         return f'"{text}" is not DNS safe'

@@ -99,7 +99,7 @@ def machine_query(call: Call) -> machines.MachineQuery:
     if brand is not None and brand not in MACHINE_BRANDS:
         raise _invalid("brand")
     name = _text_param(params, "name")
-    if name is not None and not machines.NAME_PATTERN.match(name):
+    if name is not None and not machines.NAME_PATTERN.fullmatch(name):
         raise _invalid("alias")
     image = _text_param(params, "image")
     if image is not None and (

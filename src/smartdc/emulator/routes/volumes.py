@@ -24,7 +24,7 @@ from smartdc.emulator.params import is_number, is_uuid
 from smartdc.emulator.store import catalog, fabrics, volume_jobs, volumes
 from smartdc.emulator.store.catalog import NetworkRecord
 
-NAME_PATTERN = re.compile(r"^[a-z0-9][\w.-]+$", re.IGNORECASE)
+NAME_PATTERN = re.compile(r"^[a-z0-9][\w.-]+$", re.IGNORECASE | re.ASCII)
 MAX_NAME_LENGTH = 256
 #: VOLAPI's page size; ListVolumes answers with every match at once.
 QUERY_LIMIT = 1000
@@ -208,7 +208,7 @@ def _networks(call: Call, value: Any, problems: list[str]) -> list[NetworkRecord
 def _name(value: Any, problems: list[str]) -> str | None:
     if value is None:
         return None
-    if not isinstance(value, str) or not NAME_PATTERN.match(value):
+    if not isinstance(value, str) or not NAME_PATTERN.fullmatch(value):
         problems.append(f"name: must match {NAME_PATTERN.pattern} (case-insensitive)")
     elif len(value) > MAX_NAME_LENGTH:
         problems.append(f"name: must be at most {MAX_NAME_LENGTH} characters long")

@@ -93,7 +93,7 @@ def parse_rule(text: str) -> Rule:
     operator = next(op for op in _OPERATORS if op in text)
     at = text.find(operator)
     key = text[:at]
-    if not _KEY.match(key):
+    if not _KEY.fullmatch(key):
         raise AffinityError(
             f"invalid key in affinity rule: {json.dumps(text)}: {json.dumps(key)}"
             f" does not match {_KEY_TEXT}"
@@ -102,7 +102,7 @@ def parse_rule(text: str) -> Rule:
     soft = value.startswith("~")
     if soft:
         value = value[1:]
-    if not _VALUE.match(value):
+    if not _VALUE.fullmatch(value):
         raise AffinityError(
             f"invalid value in affinity rule: {json.dumps(text)}: {json.dumps(value)}"
             f" does not match {_VALUE_TEXT}"

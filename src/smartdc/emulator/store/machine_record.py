@@ -63,7 +63,7 @@ class Owner:
 def _alias_errors(
     conn: sqlite3.Connection, owner: Owner, name: str, exclude: str | None
 ) -> list[dict[str, str]]:
-    if len(name) > MAX_NAME_LENGTH or not NAME_PATTERN.match(name):
+    if len(name) > MAX_NAME_LENGTH or not NAME_PATTERN.fullmatch(name):
         return [{"field": "alias", "code": "Invalid", "message": "Invalid machine name"}]
     clash = conn.execute(
         "SELECT id FROM machines WHERE account = ? AND datacenter = ? AND name = ?"
