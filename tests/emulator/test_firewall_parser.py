@@ -123,6 +123,14 @@ INVALID = [
         "FROM tag foo TO subnet 10.8.0.1/24 ALLOW udp port 53",
         'Subnet "10.8.0.1/24" is invalid (bits set to right of mask)',
     ),
+    (
+        "FROM tag foo TO subnet 10.8.0.0/024 ALLOW udp port 53",
+        'Subnet "10.8.0.0/024" is invalid (must be in CIDR format)',
+    ),
+    (
+        "FROM tag foo TO subnet 10.8.0.0/255.255.255.0 ALLOW udp port 53",
+        'Subnet "10.8.0.0/255.255.255.0" is invalid (must be in CIDR format)',
+    ),
     ("FROM tag foo TO ip 10.0.0.256 ALLOW udp port 53", 'IP address "10.0.0.256" is invalid'),
     ("FROM tag foo TO subnet 10.8.0.0/24 ALLOW udp port 0", 'Port number "0" is invalid'),
     ("FROM tag foo TO subnet 10.8.0.0/24 ALLOW udp port 65537", 'Port number "65537" is invalid'),

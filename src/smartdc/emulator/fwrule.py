@@ -449,8 +449,11 @@ def _checked_ip(text: str) -> str:
 
 
 def _checked_subnet(text: str) -> str:
+    _, _, prefix = text.partition("/")
     try:
-        if "/" not in text:
+        # The prefix is a bit count in plain digits: ipaddress alone also reads "/024" and
+        # netmasks ("/255.255.255.0") as prefixes.
+        if not is_number(prefix) or prefix != str(int(prefix)):
             raise ValueError(text)
         ipaddress.ip_network(text, strict=False)
     except ValueError:
