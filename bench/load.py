@@ -346,7 +346,7 @@ def run(
     from emulator_host import EmulatorProcess
     from sshkeys import make_home
 
-    _, key = make_home(directory)
+    _, key = make_home(directory, ed25519=True)
     process = EmulatorProcess("bench", key.pub_path, 0, workers=workers, on_disk=on_disk)
     with process as emulator:
         return run_load(

@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 _SCHEMAS: list[str] = []
 _FUNCTIONS: dict[str, tuple[int, Callable[..., Any]]] = {}
 
@@ -210,9 +212,18 @@ class Database:
 
 
 def dumps(value: Any) -> str:
-    """JSON for a TEXT column (compact, stable key order)."""
-    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+    """JSON for a TEXT column (compact, stable key order, non-ASCII as UTF-8)."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode("utf-8")
+    except TypeError:  # integers beyond 64 bits, keys that are not strings
+        return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
 
 
 def loads(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
+    """The value of a TEXT column :func:`dumps` wrote (``None`` stays ``None``)."""
+    if text is None:
+        return None
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:  # NaN or Infinity, which the standard library wrote
+        return json.loads(text)

@@ -22,6 +22,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from smartdc.auth.httpsig import format_http_date
 from smartdc.emulator.context import API_VERSIONS, SERVER_VERSION, EmulatorError
 
@@ -60,8 +62,16 @@ class Outgoing:
 
 
 def json_bytes(body: Any) -> bytes:
-    """Compact JSON, key order kept, non-ASCII left as UTF-8 (``JSON.stringify``)."""
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    """Compact JSON, key order kept, non-ASCII left as UTF-8 (``JSON.stringify``).
+
+    orjson writes the same bytes as the standard library here, twelve to sixteen times
+    faster on machines and rule lists (bench/README.md); what it refuses (integers beyond
+    64 bits, keys that are not strings) goes to the standard library.
+    """
+    try:
+        return orjson.dumps(body)
+    except TypeError:
+        return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def content_md5(data: bytes) -> str:

@@ -123,7 +123,7 @@ def delete_network(call: Call) -> Reply:
     fabrics.get_network(call.db, account, vlan_id, network_id)
     if network_id == _default_network(call, account):
         raise invalid_argument("cannot delete default network")
-    machines.settle_account(call.db, account, call.now)  # NICs of destroyed machines go
+    machines.catch_up(call.db, call.now)  # NICs of machines destroyed by now go
     fabrics.delete_network(call.db, account, vlan_id, network_id)
     return Reply(204)
 

@@ -183,19 +183,19 @@ def _owned_row(conn: sqlite3.Connection, scope: Scope, rule_id: str) -> Any:
 
 def list_rules(db: Database, scope: Scope) -> list[dict[str, Any]]:
     """The account's rules and the datacenter's global rules, oldest first."""
-    with db.transaction() as conn:
+    with db.reading() as conn:
         return [render(row) for row in _visible_rows(conn, scope)]
 
 
 def get_rule(db: Database, scope: Scope, rule_id: str) -> dict[str, Any]:
     """One rule the account may see (its own, or global)."""
-    with db.transaction() as conn:
+    with db.reading() as conn:
         return render(_row(conn, scope, rule_id))
 
 
 def parsed_rule(db: Database, scope: Scope, rule_id: str) -> FwRule:
     """The parsed text of a rule the account may see."""
-    with db.transaction() as conn:
+    with db.reading() as conn:
         return parse_rule(str(_row(conn, scope, rule_id)["rule"]))
 
 
@@ -204,7 +204,7 @@ def rules_for_machine(
 ) -> list[dict[str, Any]]:
     """Every visible rule, enabled or not, that names the machine: by ``vm <id>``, by one of
     its tags (with the tag's value when the rule gives one), or by ``all vms``."""
-    with db.transaction() as conn:
+    with db.reading() as conn:
         rows = _visible_rows(conn, scope)
     return [render(r) for r in rows if parse_rule(str(r["rule"])).affects(machine_id, tags)]
 
@@ -281,7 +281,7 @@ def _insert(
 
 def is_global(db: Database, scope: Scope, rule_id: str) -> bool:
     """Whether a rule the account may see is a global one."""
-    with db.transaction() as conn:
+    with db.reading() as conn:
         return _row(conn, scope, rule_id)["owner"] is None
 
 

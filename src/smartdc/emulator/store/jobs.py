@@ -232,47 +232,70 @@ def settle_machine(conn: sqlite3.Connection, machine_id: str, now_ms: int) -> No
     settle(conn, now_ms, "m.id = ?", (machine_id,))
 
 
-def settle_owner(conn: sqlite3.Connection, owner: Owner, now_ms: int) -> None:
-    """Settle the jobs due at ``now_ms`` on the owner's machines."""
-    settle(conn, now_ms, "m.account = ? AND m.datacenter = ?", (owner.account, owner.datacenter))
-
-
 def settle_due(db: Database, now: float) -> int | None:
     """Apply every job due at ``now`` on every machine and volume; return when the next job
     step is due (epoch milliseconds), or ``None`` when no job is pending. The scheduler calls
     this at each due time, so changes happen (and reach the changefeed) on time."""
-    now_ms = to_ms(now)
     with db.transaction() as conn:
-        settle(conn, now_ms, "1 = 1", ())
-        volume_jobs.settle(conn, now_ms)
-        row = conn.execute(
-            "SELECT MIN(CASE WHEN j.phase = ? THEN j.start_ms"
-            f" WHEN j.action IN ({_LATE_ACTIONS_SQL}) AND {_MIDPOINT_SQL} > ?"
-            f" THEN {_MIDPOINT_SQL} ELSE j.finish_ms END)"
-            " FROM machine_jobs j WHERE j.phase IN (?, ?)",
-            (QUEUED, now_ms, *PENDING),
-        ).fetchone()
-        allocation = conn.execute(
-            f"SELECT MIN(j.start_ms + (j.finish_ms - j.start_ms) / {_ALLOCATION_FRACTION})"
-            " FROM machine_jobs j JOIN machines m ON m.id = j.machine"
-            " WHERE j.action = 'provision' AND j.phase IN (?, ?) AND j.error IS NULL"
-            " AND json_extract(m.doc, '$.compute_node') IS NULL",
-            PENDING,
-        ).fetchone()
-        due = [int(r[0]) for r in (row, allocation) if r is not None and r[0] is not None]
-        next_due = min(due) if due else _NOTHING_DUE_MS
-        conn.execute(
-            "UPDATE job_schedule SET next_due_ms = ? WHERE next_due_ms != ?", (next_due, next_due)
-        )
+        next_due = _settle_everything(conn, to_ms(now))
     return None if next_due == _NOTHING_DUE_MS else next_due
 
 
-def catch_up(db: Database, now: float) -> None:
-    """Before a read as of ``now``: apply the job steps due by then that nobody applied yet
-    (see the module docstring); nothing at all when none is due, which is the usual case."""
+def settle_due_in(conn: sqlite3.Connection, now_ms: int) -> None:
+    """In the caller's write transaction: apply what is due at ``now_ms`` everywhere, when
+    ``job_schedule`` says something is (a write that looks at many machines, such as the
+    alias check of a new machine, sees them as of its clock at the cost of the due work
+    alone, not of every machine it could look at)."""
+    row = conn.execute("SELECT next_due_ms FROM job_schedule").fetchone()
+    if row is None or now_ms >= int(row[0]):
+        _settle_everything(conn, now_ms)
+
+
+def _settle_everything(conn: sqlite3.Connection, now_ms: int) -> int:
+    """Settle every due machine and volume job; the next due time (``_NOTHING_DUE_MS`` when
+    none is pending), which is also written to ``job_schedule``."""
+    settle(conn, now_ms, "1 = 1", ())
+    volume_jobs.settle(conn, now_ms)
+    row = conn.execute(
+        "SELECT MIN(CASE WHEN j.phase = ? THEN j.start_ms"
+        f" WHEN j.action IN ({_LATE_ACTIONS_SQL}) AND {_MIDPOINT_SQL} > ?"
+        f" THEN {_MIDPOINT_SQL} ELSE j.finish_ms END)"
+        " FROM machine_jobs j WHERE j.phase IN (?, ?)",
+        (QUEUED, now_ms, *PENDING),
+    ).fetchone()
+    allocation = conn.execute(
+        f"SELECT MIN(j.start_ms + (j.finish_ms - j.start_ms) / {_ALLOCATION_FRACTION})"
+        " FROM machine_jobs j JOIN machines m ON m.id = j.machine"
+        " WHERE j.action = 'provision' AND j.phase IN (?, ?) AND j.error IS NULL"
+        " AND json_extract(m.doc, '$.compute_node') IS NULL",
+        PENDING,
+    ).fetchone()
+    due = [int(r[0]) for r in (row, allocation) if r is not None and r[0] is not None]
+    next_due = min(due) if due else _NOTHING_DUE_MS
+    conn.execute(
+        "UPDATE job_schedule SET next_due_ms = ? WHERE next_due_ms != ?", (next_due, next_due)
+    )
+    return next_due
+
+
+def scheduled_ms(db: Database) -> int | None:
+    """When the next job step is due by ``job_schedule`` (epoch milliseconds; never later
+    than the truth, as triggers lower it when jobs are queued), ``None`` when none is."""
     row = db.one("SELECT next_due_ms FROM job_schedule")
-    if row is None or to_ms(now) >= int(row[0]):
-        settle_due(db, now)
+    if row is None:
+        return 0  # no schedule row yet: settling finds out
+    due = int(row[0])
+    return None if due == _NOTHING_DUE_MS else due
+
+
+def catch_up(db: Database, now: float) -> int | None:
+    """Apply the job steps due by ``now`` that nobody applied yet (before a read; see the
+    module docstring), nothing at all when none is due, which is the usual case; when the
+    next step is due afterwards (as :func:`settle_due` says)."""
+    due = scheduled_ms(db)
+    if due is not None and to_ms(now) >= due:
+        return settle_due(db, now)
+    return due
 
 
 @contextmanager
@@ -284,12 +307,6 @@ def reading(
     catch_up(db, now)
     with db.reading() as conn:
         yield conn, load_owned(conn, owner, machine_id)
-
-
-def settle_account(db: Database, account: str, now: float) -> None:
-    """Apply the jobs due at ``now`` on every machine of the account, in every datacenter."""
-    with db.transaction() as conn:
-        settle(conn, to_ms(now), "m.account = ?", (account,))
 
 
 @contextmanager

@@ -42,9 +42,8 @@ from smartdc.emulator.store.jobs import (
     queue_job,
     reading,
     settle,
-    settle_account,
     settle_due,
-    settle_owner,
+    settle_due_in,
     settled,
     take_job_failure,
     use_job_failures,
@@ -110,7 +109,6 @@ __all__ = [
     "machine_type",
     "pending_jobs",
     "queue_job",
-    "settle_account",
     "settle_due",
     "snapshot_exists",
     "stored_disks",
@@ -252,7 +250,7 @@ def create_machine(
     }
     doc.update({k: v for k, v in optional.items() if v is not None})
     with db.transaction() as conn:
-        settle_owner(conn, owner, now_ms)
+        settle_due_in(conn, now_ms)
         check_alias(conn, owner, name, exclude=None, prefix="Invalid VM parameters")
         conn.execute(
             "INSERT INTO machines (id, account, datacenter, name, brand, state, image,"
