@@ -25,6 +25,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, padding, rsa
 
+from smartdc.auth import _ed25519
 from smartdc.auth._sshwire import SSHReader, ssh_mpint, ssh_string
 from smartdc.errors import (
     KeyFileError,
@@ -629,8 +630,7 @@ def verify_bytes(key: PublicKey, algorithm: str, data: bytes, signature: bytes) 
         if isinstance(key, ed25519.Ed25519PublicKey):
             if (family, hash_name) != ("ed25519", "sha512"):
                 return False
-            key.verify(signature, data)
-            return True
+            return _ed25519.verify(key, signature, data)
         if hash_name not in _HASHES:
             return False
         digest = _HASHES[hash_name]()
