@@ -1,14 +1,17 @@
 """Benchmark 5: many concurrent clients, mixed reads and writes, for a fixed time.
 
-Each client is a thread with its own :class:`smartdc.CloudAPI` (its own keep-alive
-connection) and no retries, so every failure shows. It repeatedly picks an operation at
-random (seeded per client): reads (GetAccount, GetMachine, ListMachines, ListPackages,
-ListFirewallRules) and writes (CreateMachine, AddMachineTags, CreateFirewallRule,
-CreateUser). Every write answered 2xx is remembered; when time is up, everything written is
-looked for (machines and rules listed, tags read, users listed) and anything missing is a
-lost write. ``tests/emulator/test_load.py`` runs this for a few seconds and wants no failed
-request and no lost write; ``bench/run.py --only load`` runs it longer and prints the
-request rate and the latency percentiles.
+Each client is an asyncio task with its own :class:`smartdc.AsyncCloudAPI` (its own
+keep-alive connection, signing with an Ed25519 key) and no retries, so every failure shows;
+all the clients run in one event loop, in one process. Not threads: 50 threads of one
+process queue for the GIL, and that wait, the load generator's own, would count as the
+server's latency. Each client repeatedly picks an operation at random (seeded per client):
+reads (GetAccount, GetMachine, ListMachines, ListPackages, ListFirewallRules) and writes
+(CreateMachine, AddMachineTags, CreateFirewallRule, CreateUser). Every write answered 2xx is
+remembered; when time is up, everything written is looked for (machines and rules listed,
+tags read, users listed) and anything missing is a lost write.
+``tests/emulator/test_load.py`` runs this for a few seconds and wants no failed request and
+no lost write; ``bench/run.py --only load`` runs it longer and prints the request rate and
+the latency percentiles, overall and for each operation.
 
 With ``rate`` (requests a second, all clients together) the clients are paced instead: each
 starts its requests on a fixed schedule (``clients / rate`` seconds apart, from a random
@@ -22,19 +25,19 @@ take; the paced run how quickly it answers at a load it can take.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import random
 import statistics
 import sys
 import tempfile
-import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from smartdc import CloudAPI
+from smartdc import AsyncCloudAPI, CloudAPI
 from smartdc.transport import RetryPolicy
 
 IMAGE_NAME = "base-64-lts"
@@ -55,11 +58,17 @@ WEIGHTS = {
 SETTLE_SECONDS = 15.0
 
 
+def _percentile(values: list[float], p: int) -> float:
+    """The ``p``-th percentile of ``values`` (1 <= p <= 99); 0 for none."""
+    if len(values) < 2:
+        return values[0] if values else 0.0
+    return statistics.quantiles(values, n=100, method="inclusive")[p - 1]
+
+
 @dataclass
 class Written:
     """Everything the clients were told was written."""
 
-    lock: threading.Lock = field(default_factory=threading.Lock)
     machines: list[str] = field(default_factory=list)
     tags: dict[str, dict[str, str]] = field(default_factory=dict)
     rules: list[str] = field(default_factory=list)
@@ -83,9 +92,12 @@ class LoadReport:
     paced: float | None = None
     #: CPU seconds the emulator's process used during the run, when it has its own.
     server_cpu: float | None = None
+    #: Each operation's latencies (seconds) of the requests answered without an error.
+    latencies_by_operation: dict[str, list[float]] = field(default_factory=dict)
 
     @property
     def requests(self) -> int:
+        """Requests sent, answered or failed."""
         return len(self.latencies) + len(self.failures)
 
     @property
@@ -95,9 +107,20 @@ class LoadReport:
 
     def percentile(self, p: int) -> float:
         """The ``p``-th percentile latency in seconds (1 <= p <= 99)."""
-        if len(self.latencies) < 2:
-            return self.latencies[0] if self.latencies else 0.0
-        return statistics.quantiles(self.latencies, n=100, method="inclusive")[p - 1]
+        return _percentile(self.latencies, p)
+
+    def operation_percentile(self, name: str, p: int) -> float:
+        """The ``p``-th percentile latency in seconds of operation ``name`` (1 <= p <= 99)."""
+        return _percentile(self.latencies_by_operation.get(name, []), p)
+
+    def operation_summary(self) -> list[str]:
+        """One line an operation: how many were answered, and their p50 and p99."""
+        width = max((len(name) for name in self.latencies_by_operation), default=0)
+        lines = []
+        for name, values in self.latencies_by_operation.items():
+            p50, p99 = (self.operation_percentile(name, p) * 1000 for p in (50, 99))
+            lines.append(f"{name:<{width}} {len(values):>7,}  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms")
+        return lines
 
     def summary(self) -> str:
         """One line: rate, percentiles, failures and lost writes."""
@@ -121,17 +144,16 @@ class LoadReport:
 class _Client:
     """One simulated user: its own connection, its own machine, its own random stream."""
 
-    def __init__(self, api: CloudAPI, index: int, image: str, written: Written) -> None:
+    def __init__(self, api: AsyncCloudAPI, index: int, image: str, written: Written) -> None:
         self.api = api
         self.index = index
         self.image = image
         self.written = written
         self.random = random.Random(index)
         self.mine: list[str] = []
-        self.latencies: list[float] = []
+        self.latencies: dict[str, list[float]] = {name: [] for name in WEIGHTS}
         self.failures: list[str] = []
-        self.counts: dict[str, int] = dict.fromkeys(WEIGHTS, 0)
-        self.ops: dict[str, Callable[[], object]] = {
+        self.ops: dict[str, Callable[[], Awaitable[object]]] = {
             "GetAccount": lambda: self.api.get_account(),
             "GetMachine": self._get_machine,
             "ListMachines": lambda: self.api.list_machines(limit=25),
@@ -146,67 +168,60 @@ class _Client:
     def _name(self) -> str:
         return f"c{self.index}-{uuid.uuid4().hex[:10]}"
 
-    def _get_machine(self) -> None:
+    async def _get_machine(self) -> None:
         if self.mine:
-            self.api.get_machine(self.random.choice(self.mine))
+            await self.api.get_machine(self.random.choice(self.mine))
         else:
-            self.api.get_account()
+            await self.api.get_account()
 
-    def _create_machine(self) -> None:
-        created = self.api.create_machine(image=self.image, package=PACKAGE_NAME, name=self._name())
+    async def _create_machine(self) -> None:
+        created = await self.api.create_machine(
+            image=self.image, package=PACKAGE_NAME, name=self._name()
+        )
         self.mine.append(str(created["id"]))
-        with self.written.lock:
-            self.written.machines.append(str(created["id"]))
+        self.written.machines.append(str(created["id"]))
 
-    def _add_tags(self) -> None:
+    async def _add_tags(self) -> None:
         if not self.mine:
-            return self._create_machine()
+            return await self._create_machine()
         machine = self.random.choice(self.mine)
         key, value = f"k{uuid.uuid4().hex[:8]}", uuid.uuid4().hex[:8]
-        self.api.add_machine_tags(machine, {key: value})
-        with self.written.lock:
-            self.written.tags.setdefault(machine, {})[key] = value
+        await self.api.add_machine_tags(machine, {key: value})
+        self.written.tags.setdefault(machine, {})[key] = value
         return None
 
-    def _create_rule(self) -> None:
+    async def _create_rule(self) -> None:
         port = self.random.randrange(1, 65536)
-        rule = self.api.create_firewall_rule(f"FROM any TO all vms ALLOW tcp PORT {port}")
-        with self.written.lock:
-            self.written.rules.append(str(rule["id"]))
+        rule = await self.api.create_firewall_rule(f"FROM any TO all vms ALLOW tcp PORT {port}")
+        self.written.rules.append(str(rule["id"]))
 
-    def _create_user(self) -> None:
+    async def _create_user(self) -> None:
         login = f"user{uuid.uuid4().hex[:12]}"
-        self.api.create_user(login=login, email=f"{login}@example.com", password="Pw-123456!")
-        with self.written.lock:
-            self.written.users.append(login)
+        await self.api.create_user(login=login, email=f"{login}@example.com", password="Pw-123456!")
+        self.written.users.append(login)
 
-    def run(
-        self, start: threading.Barrier, deadline: list[float], interval: float | None = None
-    ) -> None:
-        """Send requests from when every client is ready until ``deadline[0]``: each as soon
-        as the last is answered, or, with ``interval``, one every ``interval`` seconds."""
+    async def run(self, until: float, interval: float | None = None) -> None:
+        """Send requests until ``until`` (a :func:`time.perf_counter` time): each as soon as
+        the last is answered, or, with ``interval``, one every ``interval`` seconds."""
         names = list(WEIGHTS)
         weights = [WEIGHTS[n] for n in names]
-        start.wait()
-        until = deadline[0]
         due = time.perf_counter() + (self.random.uniform(0, interval) if interval else 0.0)
         while time.perf_counter() < until:
             name = self.random.choices(names, weights)[0]
             if interval is not None:
                 pause = due - time.perf_counter()
                 if pause > 0:
-                    time.sleep(pause)
+                    await asyncio.sleep(pause)
                 began = due  # latency from when the request was due
                 due += interval
             else:
                 began = time.perf_counter()
             try:
-                self.ops[name]()
+                await self.ops[name]()
             except Exception as error:  # every failure is counted and reported
                 self.failures.append(f"{name}: {type(error).__name__}: {error}")
                 continue
-            self.latencies.append(time.perf_counter() - began)
-            self.counts[name] += 1
+            self.latencies[name].append(time.perf_counter() - began)
 
 
 def _lost_writes(api: CloudAPI, written: Written) -> list[str]:
@@ -252,6 +267,33 @@ def process_cpu(pid: int) -> float | None:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+@dataclass
+class _Timed:
+    """What the clients' run measured, besides what the clients themselves kept."""
+
+    elapsed: float
+    client_cpu: float
+    server_cpu: float | None
+
+
+async def _run_clients(
+    users: list[_Client], seconds: float, interval: float | None, server_pid: int | None
+) -> _Timed:
+    """Start every client at once and wait until each has sent its last request."""
+    began = time.perf_counter()
+    until = began + seconds
+    client_then = time.process_time()
+    server_then = None if server_pid is None else process_cpu(server_pid)
+    await asyncio.gather(*(user.run(until, interval) for user in users))
+    elapsed = time.perf_counter() - began
+    client_cpu = time.process_time() - client_then
+    server_cpu = None
+    if server_pid is not None and server_then is not None:
+        server_now = process_cpu(server_pid)
+        server_cpu = None if server_now is None else server_now - server_then
+    return _Timed(elapsed, client_cpu, server_cpu)
+
+
 def run_load(
     url: str,
     account: str,
@@ -264,72 +306,49 @@ def run_load(
 ) -> LoadReport:
     """Run ``clients`` concurrent clients against ``url`` for ``seconds``, then look for
     every write they were answered for; with ``server_pid``, also what CPU the server used
-    while the clients ran."""
+    while the clients ran.
+
+    The clients are asyncio tasks in an event loop of their own (:func:`asyncio.run`), so
+    this may be called while a server runs in another thread of the same process."""
     written = Written()
     if rate is not None and rate <= 0:
         raise ValueError(f"rate must be positive, not {rate}")
     interval = None if rate is None else clients / rate
 
-    def connect() -> CloudAPI:
-        api = CloudAPI(url, account, key_file=key_file, allow_agent=False, timeout=30)
-        api.retry_policy = RetryPolicy(retries=0)
-        return api
-
-    with connect() as checker:
-        images = [i for i in checker.list_images() if i["name"] == IMAGE_NAME]
-        image = str(images[-1]["id"])
-        apis = [connect() for _ in range(clients)]
+    async def drive(image: str) -> tuple[list[_Client], _Timed]:
+        apis: list[AsyncCloudAPI] = []
         try:
+            for _ in range(clients):
+                api = AsyncCloudAPI(url, account, key_file=key_file, allow_agent=False, timeout=30)
+                api.retry_policy = RetryPolicy(retries=0)
+                apis.append(api)
             users = [_Client(api, n, image, written) for n, api in enumerate(apis)]
-            deadline = [0.0]
-
-            def set_deadline() -> None:
-                deadline[0] = time.perf_counter() + seconds
-
-            cpu: dict[str, float | None] = {}
-
-            def set_deadline_and_note_cpu() -> None:
-                set_deadline()
-                cpu["client"] = time.process_time()
-                cpu["server"] = None if server_pid is None else process_cpu(server_pid)
-
-            start = threading.Barrier(clients + 1, action=set_deadline_and_note_cpu)
-            threads = [
-                threading.Thread(target=u.run, args=(start, deadline, interval), daemon=True)
-                for u in users
-            ]
-            for thread in threads:
-                thread.start()
-            start.wait()
-            began = deadline[0] - seconds
-            for thread in threads:
-                thread.join()
-            elapsed = time.perf_counter() - began
-            client_cpu = time.process_time() - (cpu["client"] or 0.0)
-            server_cpu = None
-            server_then = cpu["server"]
-            if server_pid is not None and server_then is not None:
-                server_now = process_cpu(server_pid)
-                server_cpu = None if server_now is None else server_now - server_then
+            return users, await _run_clients(users, seconds, interval, server_pid)
         finally:
             for api in apis:
-                api.close()
+                await api.aclose()
+
+    with CloudAPI(url, account, key_file=key_file, allow_agent=False, timeout=30) as checker:
+        checker.retry_policy = RetryPolicy(retries=0)
+        images = [i for i in checker.list_images() if i["name"] == IMAGE_NAME]
+        users, timed = asyncio.run(drive(str(images[-1]["id"])))
         lost = _lost_writes(checker, written)
-    counts = {name: sum(u.counts[name] for u in users) for name in WEIGHTS}
+    by_operation = {name: [value for u in users for value in u.latencies[name]] for name in WEIGHTS}
     return LoadReport(
         clients=clients,
-        seconds=elapsed,
-        latencies=[value for u in users for value in u.latencies],
-        by_operation=counts,
+        seconds=timed.elapsed,
+        latencies=[value for values in by_operation.values() for value in values],
+        by_operation={name: len(values) for name, values in by_operation.items()},
         failures=[failure for u in users for failure in u.failures],
         lost=lost,
         written=len(written.machines)
         + sum(len(t) for t in written.tags.values())
         + len(written.rules)
         + len(written.users),
-        client_cpu=client_cpu,
-        server_cpu=server_cpu,
+        client_cpu=timed.client_cpu,
+        server_cpu=timed.server_cpu,
         paced=rate,
+        latencies_by_operation=by_operation,
     )
 
 
@@ -342,7 +361,7 @@ def run(
     on_disk: bool = False,
 ) -> LoadReport:
     """The bench run: an emulator in its own process (``workers`` processes over a data
-    directory), ``clients`` threads in this one."""
+    directory), ``clients`` asyncio tasks in this one, signing with an Ed25519 key."""
     from emulator_host import EmulatorProcess
     from sshkeys import make_home
 
@@ -371,6 +390,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="smartdc-load-") as tmp:
         report = run(Path(tmp), args.clients, args.seconds, args.rate, args.workers, args.on_disk)
     print(report.summary())
+    for line in report.operation_summary():
+        print(f"  {line}")
     for failure in report.failures[:10] + report.lost[:10]:
         print(f"  {failure}")
     return 1 if report.failures or report.lost else 0

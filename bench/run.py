@@ -201,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
                     workers,
                 )
                 notes.append(f"{label}: {report.summary()}")
+                notes += [f"  {line}" for line in report.operation_summary()]
                 notes += [f"  {problem}" for problem in report.failures[:5] + report.lost[:5]]
                 context[label] = {
                     "clients": report.clients,
@@ -216,6 +217,14 @@ def main(argv: list[str] | None = None) -> int:
                     "emulator_cpu_seconds": None
                     if report.server_cpu is None
                     else round(report.server_cpu, 2),
+                    "by_operation": {
+                        name: {
+                            "count": len(values),
+                            "p50_ms": round(report.operation_percentile(name, 50) * 1000, 2),
+                            "p99_ms": round(report.operation_percentile(name, 99) * 1000, 2),
+                        }
+                        for name, values in report.latencies_by_operation.items()
+                    },
                 }
     elapsed = time.perf_counter() - started
     context["seconds"] = round(elapsed, 1)
