@@ -1,9 +1,10 @@
 """:class:`AsyncCloudAPI`: every CloudAPI operation, awaitable, for asyncio programs.
 
 It runs the very descriptions :class:`smartdc.CloudAPI` runs (the area mixins), over
-``httpx.AsyncClient``: the same constructor, the same method names and arguments, each
-method returning an awaitable of what the sync client returns; ``iter_*`` listings are
-async iterators. One client serves many tasks at once::
+kept-alive asyncio connections (``httpx.AsyncClient`` with a ``transport`` or a proxy): the
+same constructor, the same method names and arguments, each method returning an awaitable
+of what the sync client returns; ``iter_*`` listings are async iterators. One client serves
+many tasks at once::
 
     async with AsyncCloudAPI(url, "alice", key_id=fp, key_file="~/.ssh/id_ed25519") as api:
         machines = await api.list_machines(state="running")
