@@ -232,6 +232,22 @@ def settle_machine(conn: sqlite3.Connection, machine_id: str, now_ms: int) -> No
     settle(conn, now_ms, "m.id = ?", (machine_id,))
 
 
+_SCHEDULE_SQL = "SELECT next_due_ms FROM job_schedule"
+
+
+def _scheduled(row: sqlite3.Row | None) -> int | None:
+    """When the next job step is due by a ``job_schedule`` row (epoch milliseconds; never
+    later than the truth, as triggers lower it when jobs are queued), ``None`` when none is."""
+    if row is None:
+        return 0  # no schedule row yet: settling finds out
+    due = int(row[0])
+    return None if due == _NOTHING_DUE_MS else due
+
+
+def _is_due(scheduled: int | None, now_ms: int) -> bool:
+    return scheduled is not None and now_ms >= scheduled
+
+
 def settle_due(db: Database, now: float) -> int | None:
     """Apply every job due at ``now`` on every machine and volume; return when the next job
     step is due (epoch milliseconds), or ``None`` when no job is pending. The scheduler calls
@@ -246,8 +262,7 @@ def settle_due_in(conn: sqlite3.Connection, now_ms: int) -> None:
     ``job_schedule`` says something is (a write that looks at many machines, such as the
     alias check of a new machine, sees them as of its clock at the cost of the due work
     alone, not of every machine it could look at)."""
-    row = conn.execute("SELECT next_due_ms FROM job_schedule").fetchone()
-    if row is None or now_ms >= int(row[0]):
+    if _is_due(_scheduled(conn.execute(_SCHEDULE_SQL).fetchone()), now_ms):
         _settle_everything(conn, now_ms)
 
 
@@ -278,22 +293,12 @@ def _settle_everything(conn: sqlite3.Connection, now_ms: int) -> int:
     return next_due
 
 
-def scheduled_ms(db: Database) -> int | None:
-    """When the next job step is due by ``job_schedule`` (epoch milliseconds; never later
-    than the truth, as triggers lower it when jobs are queued), ``None`` when none is."""
-    row = db.one("SELECT next_due_ms FROM job_schedule")
-    if row is None:
-        return 0  # no schedule row yet: settling finds out
-    due = int(row[0])
-    return None if due == _NOTHING_DUE_MS else due
-
-
 def catch_up(db: Database, now: float) -> int | None:
     """Apply the job steps due by ``now`` that nobody applied yet (before a read; see the
-    module docstring), nothing at all when none is due, which is the usual case; when the
-    next step is due afterwards (as :func:`settle_due` says)."""
-    due = scheduled_ms(db)
-    if due is not None and to_ms(now) >= due:
+    module docstring); nothing at all when none is due, which is the usual case. Returns
+    when the next step is due (as :func:`settle_due` does)."""
+    due = _scheduled(db.one(_SCHEDULE_SQL))
+    if _is_due(due, to_ms(now)):
         return settle_due(db, now)
     return due
 
