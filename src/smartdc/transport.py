@@ -436,6 +436,25 @@ class Closeable:
         self.close()
 
 
+class AsyncCloseable:
+    """Something an asyncio program must close: ``await aclose()``, or ``async with`` it."""
+
+    async def aclose(self) -> None:
+        """Release what it holds."""
+        raise NotImplementedError
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
 class SessionOptions(TypedDict, total=False):
     """The settings of :class:`SessionCore`, which both sessions take as keywords.
 

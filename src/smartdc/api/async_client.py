@@ -15,15 +15,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 
 from smartdc.api._client import ClientCore, proxy_configured
 from smartdc.api._operation import AsyncRunner, Call
 from smartdc.api.changefeed import CHANGEFEED_DOC, AsyncChangefeed
 from smartdc.api.websockets import CHANGEFEED_SUB_RESOURCES
 from smartdc.async_transport import AsyncHttpSession, AsyncSender
-from smartdc.transport import Response, SessionOptions
+from smartdc.transport import AsyncCloseable, Response, SessionOptions
 
 if TYPE_CHECKING:
     import ssl
@@ -33,7 +32,9 @@ if TYPE_CHECKING:
     from smartdc.change_waits import AsyncChangeHub
 
 
-class AsyncCloudAPI(ClientCore["httpx.AsyncBaseTransport", AsyncSender], AsyncRunner):
+class AsyncCloudAPI(
+    ClientCore["httpx.AsyncBaseTransport", AsyncSender], AsyncRunner, AsyncCloseable
+):
     """A signed connection to one CloudAPI endpoint for asyncio: :class:`smartdc.CloudAPI`'s
     constructor and methods, each method awaitable (``iter_*`` are async iterators).
 
@@ -118,14 +119,3 @@ class AsyncCloudAPI(ClientCore["httpx.AsyncBaseTransport", AsyncSender], AsyncRu
         if hub is not None:
             await hub.close()
         await self._session.close()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.aclose()

@@ -33,6 +33,7 @@ from smartdc.api.websockets import (
     WebSocketsMixin,
     changefeed_subscription,
 )
+from smartdc.transport import AsyncCloseable
 
 if TYPE_CHECKING:
     import asyncio
@@ -423,7 +424,7 @@ CHANGEFEED_DOC = """Follow the account's machine changes as they happen (GetChan
         """
 
 
-class AsyncChangefeed:
+class AsyncChangefeed(AsyncCloseable):
     """A :class:`Changefeed` for asyncio: ``async for change in feed``, ``async with``.
 
     A thread of its own reads the socket and hands each change to the event loop, so
@@ -505,17 +506,6 @@ class AsyncChangefeed:
         import asyncio
 
         await asyncio.to_thread(self._feed.close, wait)
-
-    async def __aenter__(self) -> AsyncChangefeed:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
 
 class ChangefeedMixin(WebSocketsMixin):
