@@ -17,7 +17,6 @@ path is measured against.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import socket
 import subprocess
@@ -33,6 +32,7 @@ from typing import Any
 
 import uvicorn
 
+from smartdc.emulator.http_stack import run_event_loop
 from smartdc.emulator.server import EmulatorServer, uvicorn_config
 from smartdc.emulator.store import accounts, catalog, machines
 from smartdc.emulator.store.nics import NicRequest
@@ -113,7 +113,7 @@ def serve_bare(body: bytes) -> str:
     sock.setblocking(False)
     server = uvicorn.Server(uvicorn_config(BareApp(body)))
     threading.Thread(
-        target=lambda: asyncio.run(server.serve(sockets=[sock])), name="bare", daemon=True
+        target=lambda: run_event_loop(server.serve(sockets=[sock])), name="bare", daemon=True
     ).start()
     while not server.started:
         time.sleep(0.01)

@@ -108,6 +108,16 @@ def test_standard_headers(client: SignedClient) -> None:
     assert headers["access-control-expose-headers"] == "Api-Version, Request-Id, Response-Time"
 
 
+def test_header_names_keep_their_case_on_the_wire(client: SignedClient) -> None:
+    # Node writes names as restify sets them; a parser that lowercases them shows in curl -i.
+    response = client.get("/my/keys")
+    names = [name for name, _ in response.headers.raw]
+    for expected in (b"Content-Type", b"Content-Length", b"Request-Id", b"Api-Version"):
+        assert expected in names
+    assert b"transfer-encoding" not in [name.lower() for name in names]
+    assert int(response.headers["content-length"]) == len(response.content)
+
+
 def test_request_id_falls_back_to_x_request_id_then_a_fresh_uuid(client: SignedClient) -> None:
     assert client.get("/my", headers={"X-Request-Id": "abc"}).headers["request-id"] == "abc"
     first = client.get("/my").headers["request-id"]

@@ -16,7 +16,9 @@ restify sees a request, and what the emulator adds around it:
    carried out: the connection dropped before the request is handled, the response held
    back, or the response dropped once the request is handled;
 4. with the access log on, one line per request goes to the ``smartdc.emulator.access``
-   logger.
+   logger;
+5. response header names reach the wire in the case the app gave them, as Node writes them
+   (:mod:`smartdc.emulator.http_stack`).
 
 A data directory is locked while an emulator uses it (``emulator.lock`` there, holding the
 owner's pid), so that two emulators never share one database.
@@ -64,6 +66,7 @@ from smartdc.emulator.control import record_registry, register, reset_state
 from smartdc.emulator.cork import Cork
 from smartdc.emulator.db import Database
 from smartdc.emulator.faults import FaultPlan, RateLimit, RequestFacts
+from smartdc.emulator.http_stack import HTTP_PROTOCOL, run_event_loop, wire_headers
 from smartdc.emulator.params import MAX_BODY_BYTES, parse_query, parse_request
 from smartdc.emulator.responses import identification_headers, json_bytes, request_id_for
 from smartdc.emulator.router import Router, known_operations
@@ -525,12 +528,13 @@ class FrontDoor:
                 cork.open()
                 return
             if kind in ("http.response.start", "websocket.http.response.start"):
-                if kind == "http.response.start":
-                    cork.close()
                 outcome.status = str(message["status"])
                 for name, value in message.get("headers", []):
                     if name.lower() == b"request-id":
                         outcome.request_id = value.decode("latin-1")
+                if kind == "http.response.start":
+                    cork.close()
+                    message = {**message, "headers": wire_headers(message.get("headers", []))}
             elif kind == "websocket.accept":
                 outcome.status = "101"
             elif kind == "websocket.close" and outcome.status == "-":
@@ -596,6 +600,7 @@ def uvicorn_config(app: ASGIApp) -> uvicorn.Config:
         date_header=False,
         lifespan="off",
         ws="wsproto",
+        http=HTTP_PROTOCOL,
         # Room above MAX_HEADER_BYTES, so that the front door's 431 answers an oversized
         # head rather than h11's bare 400.
         h11_max_incomplete_event_size=8 * MAX_HEADER_BYTES,
@@ -813,7 +818,7 @@ class EmulatorServer:
             )
 
         try:
-            asyncio.run(serve())
+            run_event_loop(serve())
         finally:
             bell.close()
             db.close()
@@ -884,7 +889,7 @@ class EmulatorServer:
                 await scheduler
 
         try:
-            asyncio.run(serve_all())
+            run_event_loop(serve_all())
         except BaseException as exc:  # reported to start() or stop()
             self._failure = exc
         finally:
