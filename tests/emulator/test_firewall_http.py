@@ -6,6 +6,7 @@ these tests check free of other modules' objects.
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Iterator
@@ -206,6 +207,17 @@ def test_list_shows_own_and_global_rules_of_this_datacenter_only(
     assert dc2.get(f"/my/fwrules/{mine['id']}").status_code == 404
     head = client.head("/my/fwrules")
     assert head.status_code == 200 and head.content == b""
+
+
+def test_rule_text_is_escaped_as_json_stringify_escapes_it(client: SignedClient) -> None:
+    description = 'say "hi" \\ tab\there\nnew line \x01 é \u2028 😀'
+    rule = create(client, "FROM any TO tag escaped ALLOW tcp PORT 7", description=description)
+    assert rule["description"] == description
+    listed = client.get("/my/fwrules")
+    assert [r for r in listed.json() if r["id"] == rule["id"]] == [rule]
+    # Compact, non-ASCII as UTF-8, control characters as JSON.stringify writes them.
+    assert json.dumps(rule, separators=(",", ":"), ensure_ascii=False).encode() in listed.content
+    assert b"tab\\there\\nnew line \\u0001 \xc3\xa9" in listed.content
 
 
 # --- update, enable, disable, delete -------------------------------------------------------

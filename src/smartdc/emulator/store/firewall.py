@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from smartdc.emulator.context import EmulatorError, invalid_parameters, not_found
-from smartdc.emulator.db import Database, register_schema
+from smartdc.emulator.db import Database, loads, register_schema
 from smartdc.emulator.fwrule import FwRule, RuleSyntaxError, parse_rule
 from smartdc.emulator.params import parse_bool
 from smartdc.emulator.store import ids
@@ -133,26 +133,28 @@ def _description(value: Any, errors: list[dict[str, str]]) -> str:
 # --- rows ----------------------------------------------------------------------------------
 
 
+#: A fwrules row as CloudAPI shows it, as JSON text built by SQLite: ``global`` only when
+#: true, ``description`` only when set. A rule list is then joined from strings, with no
+#: Python object per field; json_quote escapes as JSON.stringify does.
+_DOC = """'{"id":' || json_quote(id) || ',"rule":' || json_quote(rule)
+    || ',"enabled":' || CASE WHEN enabled THEN 'true' ELSE 'false' END
+    || ',"log":' || CASE WHEN log THEN 'true' ELSE 'false' END
+    || CASE WHEN owner IS NULL THEN ',"global":true' ELSE '' END
+    || CASE WHEN description IS NOT NULL AND description != ''
+        THEN ',"description":' || json_quote(description) ELSE '' END
+    || '}'"""
+_VISIBLE = "FROM fwrules WHERE datacenter = ? AND (owner = ? OR owner IS NULL) ORDER BY seq"
+
+
 def render(row: Any) -> dict[str, Any]:
-    """A fwrules row as CloudAPI shows it: ``global`` only when true, ``description`` only
-    when set."""
-    shown: dict[str, Any] = {
-        "id": row["id"],
-        "rule": row["rule"],
-        "enabled": bool(row["enabled"]),
-        "log": bool(row["log"]),
-    }
-    if row["owner"] is None:
-        shown["global"] = True
-    if row["description"]:
-        shown["description"] = row["description"]
+    """A row selected with its ``doc`` (:data:`_DOC`) as the rule CloudAPI shows."""
+    shown: dict[str, Any] = loads(row["doc"])
     return shown
 
 
 def _visible_rows(conn: sqlite3.Connection, scope: Scope) -> list[Any]:
     return conn.execute(
-        "SELECT * FROM fwrules WHERE datacenter = ? AND (owner = ? OR owner IS NULL) ORDER BY seq",
-        (scope.datacenter, scope.account),
+        f"SELECT *, {_DOC} AS doc {_VISIBLE}", (scope.datacenter, scope.account)
     ).fetchall()
 
 
@@ -161,7 +163,8 @@ def _row(conn: sqlite3.Connection, scope: Scope, rule_id: str) -> Any:
     another account's."""
     _check_id(rule_id)
     row = conn.execute(
-        "SELECT * FROM fwrules WHERE id = ? AND datacenter = ?", (rule_id.lower(), scope.datacenter)
+        f"SELECT *, {_DOC} AS doc FROM fwrules WHERE id = ? AND datacenter = ?",
+        (rule_id.lower(), scope.datacenter),
     ).fetchone()
     if row is None:
         raise rule_not_found()
@@ -181,10 +184,13 @@ def _owned_row(conn: sqlite3.Connection, scope: Scope, rule_id: str) -> Any:
 # --- reads ---------------------------------------------------------------------------------
 
 
-def list_rules(db: Database, scope: Scope) -> list[dict[str, Any]]:
-    """The account's rules and the datacenter's global rules, oldest first."""
+def list_rules(db: Database, scope: Scope) -> bytes:
+    """The account's rules and the datacenter's global rules, oldest first, as a JSON array."""
     with db.reading() as conn:
-        return [render(row) for row in _visible_rows(conn, scope)]
+        cursor = conn.cursor()
+        cursor.row_factory = None  # plain tuples: no Row object per rule
+        docs = cursor.execute(f"SELECT {_DOC} {_VISIBLE}", (scope.datacenter, scope.account))
+        return f"[{','.join(doc for (doc,) in docs)}]".encode()
 
 
 def get_rule(db: Database, scope: Scope, rule_id: str) -> dict[str, Any]:
@@ -275,7 +281,7 @@ def _insert(
                 now_ms,
             ),
         )
-        row = conn.execute("SELECT * FROM fwrules WHERE id = ?", (rule_id,)).fetchone()
+        row = conn.execute(f"SELECT {_DOC} AS doc FROM fwrules WHERE id = ?", (rule_id,)).fetchone()
     return render(row)
 
 
