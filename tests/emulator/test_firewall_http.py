@@ -7,14 +7,17 @@ these tests check free of other modules' objects.
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from smartdc.emulator.db import Database
 from smartdc.emulator.server import EmulatorServer
 from smartdc.emulator.store import firewall
 from tests.conftest import TestKey
@@ -345,3 +348,36 @@ def test_rule_machines_leave_out_destroyed_machines(client: SignedClient) -> Non
     listed = client.get(f"/my/machines/{doomed['id']}/fwrules")
     assert listed.status_code == 200
     assert rule["id"] in {r["id"] for r in listed.json()}
+
+
+def test_rules_of_a_database_from_before_stored_docs_are_listed(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    old = sqlite3.connect(path)
+    old.execute(
+        "CREATE TABLE fwrules (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,"
+        " owner TEXT, datacenter TEXT NOT NULL, rule TEXT NOT NULL, enabled INTEGER NOT NULL,"
+        " log INTEGER NOT NULL, description TEXT, created_ms INTEGER NOT NULL,"
+        " updated_ms INTEGER NOT NULL)"
+    )
+    rule_id = str(uuid.uuid4())
+    old.execute(
+        "INSERT INTO fwrules VALUES (1, ?, 'acct', 'dc', 'FROM any TO all vms ALLOW tcp PORT 80',"
+        " 1, 0, 'web', 0, 0)",
+        (rule_id,),
+    )
+    old.commit()
+    old.close()
+    db = Database(path)
+    try:
+        scope = firewall.Scope("acct", "dc")
+        expected = {
+            "id": rule_id,
+            "rule": "FROM any TO all vms ALLOW tcp PORT 80",
+            "enabled": True,
+            "log": False,
+            "description": "web",
+        }
+        assert json.loads(firewall.list_rules(db, scope)) == [expected]
+        assert firewall.get_rule(db, scope, rule_id) == expected
+    finally:
+        db.close()

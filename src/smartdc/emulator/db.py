@@ -1,8 +1,10 @@
 """The emulator's SQLite database: one connection, a lock, and schema registration.
 
 Store modules call :func:`register_schema` at import time with their ``CREATE TABLE IF NOT
-EXISTS`` statements; :class:`Database` applies every registered schema when it opens. Rows hold
-JSON documents in ``TEXT`` columns where CloudAPI objects are open-ended.
+EXISTS`` statements, and :func:`register_column` for a column added to a table after data
+directories holding it without that column may exist; :class:`Database` applies all of it, in
+registration order, when it opens. Rows hold JSON documents in ``TEXT`` columns where
+CloudAPI objects are open-ended.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 
 import orjson
 
-_SCHEMAS: list[str] = []
+_SCHEMAS: list[str | tuple[str, str, str]] = []
 _FUNCTIONS: dict[str, tuple[int, Callable[..., Any]]] = {}
 
 
@@ -27,6 +29,26 @@ def register_schema(sql: str) -> None:
     """Add DDL to run when any database opens (idempotent ``IF NOT EXISTS`` statements)."""
     if sql not in _SCHEMAS:
         _SCHEMAS.append(sql)
+
+
+def register_column(table: str, column: str, definition: str) -> None:
+    """Make sure ``table`` has ``column`` when any database opens, adding it (``ALTER TABLE
+    ... ADD COLUMN column definition``) to a table an older emulator created without it.
+    Runs after the schemas registered before it, before those registered after it."""
+    entry = (table, column, definition)
+    if entry not in _SCHEMAS:
+        _SCHEMAS.append(entry)
+
+
+def _apply_schemas(conn: sqlite3.Connection) -> None:
+    for entry in _SCHEMAS:
+        if isinstance(entry, str):
+            conn.executescript(entry)
+            continue
+        table, column, definition = entry
+        columns = {row[1] for row in conn.execute(f'PRAGMA table_info("{table}")')}
+        if column not in columns:
+            conn.execute(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {definition}')
 
 
 def register_function(name: str, arguments: int, function: Callable[..., Any]) -> None:
@@ -76,8 +98,7 @@ class Database:
                 # not a power cut, and builds may default WAL databases to NORMAL.
                 self._conn.execute("PRAGMA synchronous=FULL")
                 self._conn.execute("PRAGMA foreign_keys=ON")
-                for sql in _SCHEMAS:
-                    self._conn.executescript(sql)
+                _apply_schemas(self._conn)
             if path is not None:
                 self._reader = _connect(target)
                 self._reader.execute("PRAGMA query_only=ON")
@@ -197,8 +218,7 @@ class Database:
                             conn.execute(f'DELETE FROM "{table}"')
             finally:
                 self._conn.execute("PRAGMA foreign_keys=ON")
-            for sql in _SCHEMAS:
-                self._conn.executescript(sql)
+            _apply_schemas(self._conn)
 
     def close(self) -> None:
         with self._lock:

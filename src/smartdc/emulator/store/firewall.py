@@ -14,10 +14,11 @@ import sqlite3
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from smartdc.emulator.context import EmulatorError, invalid_parameters, not_found
-from smartdc.emulator.db import Database, loads, register_schema
+from smartdc.emulator.db import Database, loads, register_column, register_schema
 from smartdc.emulator.fwrule import FwRule, RuleSyntaxError, parse_rule
 from smartdc.emulator.params import parse_bool
 from smartdc.emulator.store import ids
@@ -35,9 +36,35 @@ register_schema(
         log INTEGER NOT NULL,
         description TEXT,
         created_ms INTEGER NOT NULL,
-        updated_ms INTEGER NOT NULL
+        updated_ms INTEGER NOT NULL,
+        -- The rule as CloudAPI shows it, JSON kept up to date by the triggers below.
+        doc TEXT
     );
     CREATE INDEX IF NOT EXISTS fwrules_by_owner ON fwrules (datacenter, owner, seq);
+    """
+)
+#: The rule of a fwrules row as CloudAPI shows it, as JSON text: ``global`` only when true,
+#: ``description`` only when set; json_quote escapes as JSON.stringify does. Kept in the
+#: row's ``doc``, so that listing rules joins stored strings instead of building a Python
+#: object per field of every rule.
+_DOC = """'{"id":' || json_quote(id) || ',"rule":' || json_quote(rule)
+    || ',"enabled":' || CASE WHEN enabled THEN 'true' ELSE 'false' END
+    || ',"log":' || CASE WHEN log THEN 'true' ELSE 'false' END
+    || CASE WHEN owner IS NULL THEN ',"global":true' ELSE '' END
+    || CASE WHEN description IS NOT NULL AND description != ''
+        THEN ',"description":' || json_quote(description) ELSE '' END
+    || '}'"""
+register_column("fwrules", "doc", "TEXT")
+register_schema(
+    f"""
+    CREATE TRIGGER IF NOT EXISTS fwrules_doc_on_insert AFTER INSERT ON fwrules BEGIN
+        UPDATE fwrules SET doc = {_DOC} WHERE seq = NEW.seq;
+    END;
+    CREATE TRIGGER IF NOT EXISTS fwrules_doc_on_update
+    AFTER UPDATE OF id, rule, enabled, log, owner, description ON fwrules BEGIN
+        UPDATE fwrules SET doc = {_DOC} WHERE seq = NEW.seq;
+    END;
+    UPDATE fwrules SET doc = {_DOC} WHERE doc IS NULL;
     """
 )
 
@@ -133,29 +160,17 @@ def _description(value: Any, errors: list[dict[str, str]]) -> str:
 # --- rows ----------------------------------------------------------------------------------
 
 
-#: A fwrules row as CloudAPI shows it, as JSON text built by SQLite: ``global`` only when
-#: true, ``description`` only when set. A rule list is then joined from strings, with no
-#: Python object per field; json_quote escapes as JSON.stringify does.
-_DOC = """'{"id":' || json_quote(id) || ',"rule":' || json_quote(rule)
-    || ',"enabled":' || CASE WHEN enabled THEN 'true' ELSE 'false' END
-    || ',"log":' || CASE WHEN log THEN 'true' ELSE 'false' END
-    || CASE WHEN owner IS NULL THEN ',"global":true' ELSE '' END
-    || CASE WHEN description IS NOT NULL AND description != ''
-        THEN ',"description":' || json_quote(description) ELSE '' END
-    || '}'"""
 _VISIBLE = "FROM fwrules WHERE datacenter = ? AND (owner = ? OR owner IS NULL) ORDER BY seq"
 
 
 def render(row: Any) -> dict[str, Any]:
-    """A row selected with its ``doc`` (:data:`_DOC`) as the rule CloudAPI shows."""
+    """A fwrules row as the rule CloudAPI shows (its ``doc``)."""
     shown: dict[str, Any] = loads(row["doc"])
     return shown
 
 
 def _visible_rows(conn: sqlite3.Connection, scope: Scope) -> list[Any]:
-    return conn.execute(
-        f"SELECT *, {_DOC} AS doc {_VISIBLE}", (scope.datacenter, scope.account)
-    ).fetchall()
+    return conn.execute(f"SELECT * {_VISIBLE}", (scope.datacenter, scope.account)).fetchall()
 
 
 def _row(conn: sqlite3.Connection, scope: Scope, rule_id: str) -> Any:
@@ -163,7 +178,7 @@ def _row(conn: sqlite3.Connection, scope: Scope, rule_id: str) -> Any:
     another account's."""
     _check_id(rule_id)
     row = conn.execute(
-        f"SELECT *, {_DOC} AS doc FROM fwrules WHERE id = ? AND datacenter = ?",
+        "SELECT * FROM fwrules WHERE id = ? AND datacenter = ?",
         (rule_id.lower(), scope.datacenter),
     ).fetchone()
     if row is None:
@@ -189,8 +204,8 @@ def list_rules(db: Database, scope: Scope) -> bytes:
     with db.reading() as conn:
         cursor = conn.cursor()
         cursor.row_factory = None  # plain tuples: no Row object per rule
-        docs = cursor.execute(f"SELECT {_DOC} {_VISIBLE}", (scope.datacenter, scope.account))
-        return f"[{','.join(doc for (doc,) in docs)}]".encode()
+        docs = cursor.execute(f"SELECT doc {_VISIBLE}", (scope.datacenter, scope.account))
+        return f"[{','.join(map(itemgetter(0), docs))}]".encode()
 
 
 def get_rule(db: Database, scope: Scope, rule_id: str) -> dict[str, Any]:
@@ -281,7 +296,7 @@ def _insert(
                 now_ms,
             ),
         )
-        row = conn.execute(f"SELECT {_DOC} AS doc FROM fwrules WHERE id = ?", (rule_id,)).fetchone()
+        row = conn.execute("SELECT doc FROM fwrules WHERE id = ?", (rule_id,)).fetchone()
     return render(row)
 
 
