@@ -17,6 +17,7 @@ without a delegated token: 403 ``Forbidden`` (sdc-cloudapi lib/datacenters.js).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,6 +35,8 @@ from smartdc.emulator.context import (
 from smartdc.emulator.versions import best_version
 from smartdc.operations import OPERATIONS
 
+#: Resolutions kept (method, raw path, version range); a miss only costs the matching again.
+_RESOLVED_PATHS = 4096
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -174,6 +177,8 @@ class Router:
             by_length.setdefault(compiled.route.path.count("/"), []).append(compiled)
         # Then by the second segment (``machines`` in /{login}/machines/{id}), keeping the
         # routes whose second segment is a placeholder in every list; key None: no such text.
+        # The table never changes, so neither does a resolution; clients repeat paths.
+        self._resolved = functools.lru_cache(maxsize=_RESOLVED_PATHS)(self._resolve)
         self._candidates: dict[tuple[int, str | None], list[_CompiledRoute]] = {}
         for length, group in by_length.items():
             texts = {text for c in group for i, text in c.literals if i == 2}
@@ -209,10 +214,14 @@ class Router:
         return found
 
     def resolve(self, method: str, path: str, version_range: str) -> RouteGroup:
-        """Find the routes for ``method`` on the raw ``path`` that serve ``version_range``.
+        """Find the routes for ``method`` on the raw ``path`` that serve ``version_range``
+        (the group is shared by every request for the same three: do not change it).
 
         Raises :class:`EmulatorError` with CloudAPI's routing errors.
         """
+        return self._resolved(method, path, version_range)
+
+    def _resolve(self, method: str, path: str, version_range: str) -> RouteGroup:
         hits = self._matches(_normalise(path))
         if not hits:
             raise not_found(f"{path} does not exist")
