@@ -56,6 +56,7 @@ from smartdc.emulator.context import (
 from smartdc.emulator.control import PREFIX as CONTROL_PREFIX
 from smartdc.emulator.control import control
 from smartdc.emulator.db import Database
+from smartdc.emulator.durability import GroupSync
 from smartdc.emulator.faults import THROTTLE, UNAVAILABLE
 from smartdc.emulator.openapi import build_openapi
 from smartdc.emulator.params import (
@@ -156,6 +157,8 @@ class CloudAPIApp:
             self.router.routes, server_url=config.datacenters.get(datacenter)
         )
         self._openapi_bytes = json_bytes(self.openapi)
+        #: Syncs commits before their answers go out (a database on disk only).
+        self._durable = None if db.in_memory else GroupSync(db)
         self._blocking_reads = any(
             route.blocking and route.method in _INLINE_METHODS for route in self.router.routes
         )
@@ -177,6 +180,8 @@ class CloudAPIApp:
             outgoing = contextvars.copy_context().run(self.handle, incoming)
         else:
             outgoing = await anyio.to_thread.run_sync(self.handle, incoming)
+        if self._durable is not None and self._durable.pending():
+            await self._durable.wait()
         await send(
             {
                 "type": "http.response.start",
@@ -190,14 +195,11 @@ class CloudAPIApp:
         """Whether to answer on the event loop rather than in a worker thread.
 
         Handlers are short and CPU-bound, so a thread buys nothing but the hop and a fight
-        over the GIL, except where something is waited for: a write's sync to disk (the reads
-        of a database on disk have their own connection and never wait on one) or a
-        ``blocking`` route.
+        over the GIL, except for a ``blocking`` route, which may sleep. Nothing else waits:
+        a commit does not sync, the answer waits for the sync instead (:attr:`_durable`).
         """
         if request.method in _INLINE_METHODS:
             return not self._blocking_reads
-        if not self.db.in_memory:
-            return False
         try:
             group = self.router.resolve(
                 request.method, request.path, requested_range(request.headers)
@@ -219,6 +221,8 @@ class CloudAPIApp:
             _incoming({**scope, "method": "GET"}, b"", False), websocket=True
         )
         outgoing = await anyio.to_thread.run_sync(self.handle, incoming)
+        if self._durable is not None and self._durable.pending():
+            await self._durable.wait()
         session = outgoing.session
         if outgoing.status != 101 or session is None:
             if "websocket.http.response" in scope.get("extensions", {}):
