@@ -180,8 +180,7 @@ class CloudAPIApp:
             outgoing = contextvars.copy_context().run(self.handle, incoming)
         else:
             outgoing = await anyio.to_thread.run_sync(self.handle, incoming)
-        if self._durable is not None and self._durable.pending():
-            await self._durable.wait()
+        await self._until_durable()
         await send(
             {
                 "type": "http.response.start",
@@ -190,6 +189,11 @@ class CloudAPIApp:
             }
         )
         await send({"type": "http.response.body", "body": outgoing.body})
+
+    async def _until_durable(self) -> None:
+        """Wait until what the request committed, or read, is synced (on disk only)."""
+        if self._durable is not None and self._durable.pending():
+            await self._durable.wait()
 
     def _on_the_loop(self, request: Incoming) -> bool:
         """Whether to answer on the event loop rather than in a worker thread.
@@ -221,8 +225,7 @@ class CloudAPIApp:
             _incoming({**scope, "method": "GET"}, b"", False), websocket=True
         )
         outgoing = await anyio.to_thread.run_sync(self.handle, incoming)
-        if self._durable is not None and self._durable.pending():
-            await self._durable.wait()
+        await self._until_durable()
         session = outgoing.session
         if outgoing.status != 101 or session is None:
             if "websocket.http.response" in scope.get("extensions", {}):

@@ -175,10 +175,10 @@ class Router:
         by_length: dict[int, list[_CompiledRoute]] = {}
         for compiled in self._compiled:
             by_length.setdefault(compiled.route.path.count("/"), []).append(compiled)
-        # Then by the second segment (``machines`` in /{login}/machines/{id}), keeping the
-        # routes whose second segment is a placeholder in every list; key None: no such text.
         # The table never changes, so neither does a resolution; clients repeat paths.
         self._resolved = functools.lru_cache(maxsize=_RESOLVED_PATHS)(self._resolve)
+        # Then by the second segment (``machines`` in /{login}/machines/{id}), keeping the
+        # routes whose second segment is a placeholder in every list; key None: no such text.
         self._candidates: dict[tuple[int, str | None], list[_CompiledRoute]] = {}
         for length, group in by_length.items():
             texts = {text for c in group for i, text in c.literals if i == 2}

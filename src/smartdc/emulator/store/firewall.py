@@ -178,8 +178,7 @@ def _row(conn: sqlite3.Connection, scope: Scope, rule_id: str) -> Any:
     another account's."""
     _check_id(rule_id)
     row = conn.execute(
-        "SELECT * FROM fwrules WHERE id = ? AND datacenter = ?",
-        (rule_id.lower(), scope.datacenter),
+        "SELECT * FROM fwrules WHERE id = ? AND datacenter = ?", (rule_id.lower(), scope.datacenter)
     ).fetchone()
     if row is None:
         raise rule_not_found()
