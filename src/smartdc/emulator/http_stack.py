@@ -5,7 +5,7 @@ protocol (llhttp, the HTTP parser Node's own server uses, so a request CloudAPI'
 would parse, this one parses the same way) on a ``uvloop`` event loop. Without them it falls
 back to uvicorn's pure-Python ``h11`` protocol and the standard asyncio loop; both work, the
 first stack answers a signed GetMachine some 40% faster on the benchmark machine
-(bench/README.md, "The server stack").
+(bench/README.md, "The server stack, a third pass").
 
 uvicorn's httptools protocol lowercases every response header name before writing it, where
 Node writes the names as the application set them (``Content-Type``, ``Request-Id``); the
