@@ -212,6 +212,28 @@ def test_list_shows_own_and_global_rules_of_this_datacenter_only(
     assert head.status_code == 200 and head.content == b""
 
 
+def test_list_is_oldest_first_with_global_rules_in_their_place(
+    client: SignedClient, rival: SignedClient, server: EmulatorServer
+) -> None:
+    made: list[str] = []
+    for port in range(1000, 1030):
+        made.append(create(client, f"FROM any TO tag ordered ALLOW tcp PORT {port}")["id"])
+        create(rival, f"FROM any TO tag ordered ALLOW tcp PORT {port}")
+        if port == 1015:
+            rule = firewall.create_global_rule(
+                server.db, DC1, "FROM any TO all vms ALLOW tcp PORT 1015", now=time.time()
+            )
+            made.append(rule["id"])
+    listed = [r["id"] for r in client.get("/my/fwrules").json()]
+    assert [i for i in listed if i in made] == made
+    assert listed.index(made[-1]) == len(listed) - 1
+
+
+def test_list_of_a_datacenter_without_rules_is_an_empty_array(server: EmulatorServer) -> None:
+    scope = firewall.Scope(datacenter="nowhere-1", account=str(uuid.uuid4()))
+    assert firewall.list_rules(server.db, scope) == b"[]"
+
+
 def test_rule_text_is_escaped_as_json_stringify_escapes_it(client: SignedClient) -> None:
     description = 'say "hi" \\ tab\there\nnew line \x01 é \u2028 😀'
     rule = create(client, "FROM any TO tag escaped ALLOW tcp PORT 7", description=description)
