@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from datetime import UTC, datetime
 
@@ -17,10 +18,16 @@ def iso_ms(ms: int) -> str:
     if ms < 0:
         stamp = datetime.fromtimestamp(ms // 1000, UTC)
         return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
-    t = time.gmtime(ms // 1000)
+    return f"{_iso_second(ms // 1000)}.{ms % 1000:03d}Z"
+
+
+@functools.lru_cache(maxsize=8192)
+def _iso_second(seconds: int) -> str:
+    # Cached: a listing prints two stamps a machine, and machines made together share seconds.
+    t = time.gmtime(seconds)
     return (
         f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T{t.tm_hour:02d}:{t.tm_min:02d}:"
-        f"{t.tm_sec:02d}.{ms % 1000:03d}Z"
+        f"{t.tm_sec:02d}"
     )
 
 
