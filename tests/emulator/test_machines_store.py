@@ -484,3 +484,50 @@ def test_reads_go_on_while_another_connection_writes(tmp_path: Path, clock: Cloc
             other.close()
     finally:
         db.close()
+
+
+def test_the_compute_node_comes_a_fifth_into_the_provision(db: Database, clock: Clock) -> None:
+    created = _create(db, clock, name="placed")
+    others = [_create(db, clock) for _ in range(30)]  # provisions still owed their allocation
+    # The provision starts at once; its next step is the allocation, a fifth of DELAY in.
+    assert machines.settle_due(db, clock.now) == int(clock.now * 1000 + DELAY * 1000 / 5)
+    clock.advance(DELAY / 5 - 0.01)
+    assert "compute_node" not in _get(db, clock, created["id"])
+    clock.advance(0.01)
+    machine = _get(db, clock, created["id"])
+    assert machine["state"] == "provisioning" and machine["compute_node"]
+    assert all(_get(db, clock, m["id"])["compute_node"] for m in others)
+    # Nothing but the provisions' ends is left to do.
+    assert machines.settle_due(db, clock.now) == int((clock.now - DELAY / 5 + DELAY) * 1000)
+    clock.advance(DELAY)
+    assert _get(db, clock, created["id"])["state"] == "running"
+    assert machines.settle_due(db, clock.now) is None
+
+
+def test_provisions_of_a_data_directory_from_before_allocation_times_are_allocated(
+    tmp_path: Path, clock: Clock
+) -> None:
+    path = tmp_path / "emulator.sqlite3"
+    db = Database(path)
+    created = _create(db, clock, name="older")
+    db.close()
+    old = sqlite3.connect(path)  # as an emulator without machine_jobs.allocate_ms left it
+    old.executescript(
+        """
+        DROP TRIGGER machine_job_allocation_owed;
+        DROP TRIGGER machine_job_allocation_moved;
+        DROP INDEX machine_jobs_allocations;
+        ALTER TABLE machine_jobs DROP COLUMN allocate_ms;
+        """
+    )
+    old.close()
+    db = Database(path)
+    try:
+        clock.advance(DELAY / 5 - 0.01)
+        assert "compute_node" not in _get(db, clock, created["id"])
+        clock.advance(0.01)
+        assert _get(db, clock, created["id"])["compute_node"]
+        clock.advance(DELAY)
+        assert _get(db, clock, created["id"])["state"] == "running"
+    finally:
+        db.close()

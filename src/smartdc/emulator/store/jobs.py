@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from smartdc.emulator import lifecycle
-from smartdc.emulator.db import Database, dumps, loads, register_schema
+from smartdc.emulator.db import Database, dumps, loads, register_column, register_schema
 from smartdc.emulator.store import ids, volume_jobs
 from smartdc.emulator.store.job_effects import (
     EFFECTS,
@@ -61,7 +61,9 @@ register_schema(
         finish_ms INTEGER NOT NULL,
         phase TEXT NOT NULL,
         state_before TEXT,
-        error TEXT
+        error TEXT,
+        -- A provision's allocation time while it is owed (kept by the triggers below).
+        allocate_ms INTEGER
     );
     CREATE INDEX IF NOT EXISTS machine_jobs_pending ON machine_jobs (phase, start_ms);
     CREATE INDEX IF NOT EXISTS machine_jobs_running ON machine_jobs (phase, finish_ms);
@@ -95,6 +97,34 @@ PENDING = (QUEUED, RUNNING_JOB)
 
 #: Share of the provision job after which the machine has a compute node (is *allocated*).
 _ALLOCATION_FRACTION = 5
+_ALLOCATION_AT_SQL = f"start_ms + (finish_ms - start_ms) / {_ALLOCATION_FRACTION}"
+
+# A provision job keeps its machine's allocation time in ``allocate_ms`` while the allocation
+# is owed, so that the allocations due, and the next one, are found on an index: looking at
+# every pending provision's machine document made each settling cost O(pending provisions),
+# and so creating N machines O(N^2). Set when the job is queued and moved with it; cleared
+# when the allocation is made, fails, or is no longer owed. Data directories from before the
+# column get it, and their owed allocations, on open.
+register_column("machine_jobs", "allocate_ms", "INTEGER")
+register_schema(
+    f"""
+    CREATE INDEX IF NOT EXISTS machine_jobs_allocations ON machine_jobs (allocate_ms)
+        WHERE allocate_ms IS NOT NULL;
+    CREATE TRIGGER IF NOT EXISTS machine_job_allocation_owed AFTER INSERT ON machine_jobs
+    WHEN NEW.action = 'provision' AND NEW.error IS NULL BEGIN
+        UPDATE machine_jobs SET allocate_ms = {_ALLOCATION_AT_SQL} WHERE seq = NEW.seq;
+    END;
+    CREATE TRIGGER IF NOT EXISTS machine_job_allocation_moved
+    AFTER UPDATE OF start_ms, finish_ms ON machine_jobs WHEN NEW.allocate_ms IS NOT NULL BEGIN
+        UPDATE machine_jobs SET allocate_ms = {_ALLOCATION_AT_SQL} WHERE seq = NEW.seq;
+    END;
+    UPDATE machine_jobs SET allocate_ms = {_ALLOCATION_AT_SQL}
+    WHERE allocate_ms IS NULL AND action = 'provision' AND phase IN ('queued', 'running')
+        AND error IS NULL AND machine IN (
+            SELECT id FROM machines WHERE json_extract(doc, '$.compute_node') IS NULL
+        );
+    """
+)
 
 
 @dataclass(frozen=True)
@@ -110,23 +140,22 @@ def _allocate_due(conn: sqlite3.Connection, now_ms: int, where: str, args: tuple
     """Allocate the provisioning machines whose allocation time has come (a fifth of their
     provision job); a machine no compute node fits has its provision job fail."""
     rows = conn.execute(
-        "SELECT j.seq, j.params, j.start_ms, j.finish_ms, j.error, m.id AS machine_id"
-        " FROM machine_jobs j JOIN machines m ON m.id = j.machine"
-        " WHERE j.action = 'provision' AND j.phase IN ('queued', 'running')"
-        f" AND j.start_ms + (j.finish_ms - j.start_ms) / {_ALLOCATION_FRACTION} <= ?"
-        " AND json_extract(m.doc, '$.compute_node') IS NULL AND j.error IS NULL"
-        f" AND {where} ORDER BY j.seq",
+        "SELECT j.seq, j.params, j.phase, j.error, j.allocate_ms, m.id AS machine_id,"
+        " json_extract(m.doc, '$.compute_node') AS compute_node"
+        " FROM machine_jobs j LEFT JOIN machines m ON m.id = j.machine"
+        f" WHERE j.allocate_ms IS NOT NULL AND j.allocate_ms <= ? AND {where} ORDER BY j.seq",
         (now_ms, *args),
     ).fetchall()
     for row in rows:
-        machine = load(conn, row["machine_id"])
+        conn.execute("UPDATE machine_jobs SET allocate_ms = NULL WHERE seq = ?", (row["seq"],))
+        owed = row["phase"] in PENDING and row["error"] is None and row["compute_node"] is None
+        machine = load(conn, row["machine_id"]) if owed and row["machine_id"] else None
         if machine is None:
             continue
-        at_ms = row["start_ms"] + (row["finish_ms"] - row["start_ms"]) // _ALLOCATION_FRACTION
         if loads(row["params"]).get("fail"):  # no capacity: no compute node is found
             error: str | None = "provision failed"
         else:
-            error = allocate(conn, machine, at_ms)
+            error = allocate(conn, machine, row["allocate_ms"])
         if error is not None:
             conn.execute("UPDATE machine_jobs SET error = ? WHERE seq = ?", (error, row["seq"]))
         machine.save(conn)
@@ -147,6 +176,14 @@ def _follows_a_failure(conn: sqlite3.Connection, params: dict[str, Any]) -> bool
 #: A running job's midpoint, when a step's ``late`` state replaces its ``during`` one.
 _MIDPOINT_SQL = "(j.start_ms + (j.finish_ms - j.start_ms) / 2)"
 _LATE_ACTIONS_SQL = ", ".join(f"'{action}'" for action in sorted(lifecycle.LATE_ACTIONS))
+# Running jobs with a late state, on an index that holds only them (so that the jobs
+# without one, tag and metadata writes above all, pay nothing to keep it).
+register_schema(
+    f"""
+    CREATE INDEX IF NOT EXISTS machine_jobs_late ON machine_jobs (phase)
+        WHERE action IN ({_LATE_ACTIONS_SQL});
+    """
+)
 #: Running jobs that are due to enter their second half.
 _ENTERS_LATE_SQL = (
     f"(j.phase = 'running' AND j.action IN ({_LATE_ACTIONS_SQL})"
@@ -271,22 +308,18 @@ def _settle_everything(conn: sqlite3.Connection, now_ms: int) -> int:
     none is pending), which is also written to ``job_schedule``."""
     settle(conn, now_ms, "1 = 1", ())
     volume_jobs.settle(conn, now_ms)
-    row = conn.execute(
-        "SELECT MIN(CASE WHEN j.phase = ? THEN j.start_ms"
-        f" WHEN j.action IN ({_LATE_ACTIONS_SQL}) AND {_MIDPOINT_SQL} > ?"
-        f" THEN {_MIDPOINT_SQL} ELSE j.finish_ms END)"
-        " FROM machine_jobs j WHERE j.phase IN (?, ?)",
-        (QUEUED, now_ms, *PENDING),
+    # The earliest of: a queued job's start, a running job's end, the midpoint still ahead
+    # of a running job with a late state, an owed allocation; each on an index.
+    (due,) = conn.execute(
+        "SELECT MIN(due) FROM ("
+        " SELECT MIN(start_ms) AS due FROM machine_jobs WHERE phase = ?"
+        " UNION ALL SELECT MIN(finish_ms) FROM machine_jobs WHERE phase = ?"
+        f" UNION ALL SELECT MIN({_MIDPOINT_SQL}) FROM machine_jobs j"
+        f" WHERE j.action IN ({_LATE_ACTIONS_SQL}) AND j.phase = ? AND {_MIDPOINT_SQL} > ?"
+        " UNION ALL SELECT MIN(allocate_ms) FROM machine_jobs WHERE allocate_ms IS NOT NULL)",
+        (QUEUED, RUNNING_JOB, RUNNING_JOB, now_ms),
     ).fetchone()
-    allocation = conn.execute(
-        f"SELECT MIN(j.start_ms + (j.finish_ms - j.start_ms) / {_ALLOCATION_FRACTION})"
-        " FROM machine_jobs j JOIN machines m ON m.id = j.machine"
-        " WHERE j.action = 'provision' AND j.phase IN (?, ?) AND j.error IS NULL"
-        " AND json_extract(m.doc, '$.compute_node') IS NULL",
-        PENDING,
-    ).fetchone()
-    due = [int(r[0]) for r in (row, allocation) if r is not None and r[0] is not None]
-    next_due = min(due) if due else _NOTHING_DUE_MS
+    next_due = _NOTHING_DUE_MS if due is None else int(due)
     conn.execute(
         "UPDATE job_schedule SET next_due_ms = ? WHERE next_due_ms != ?", (next_due, next_due)
     )
