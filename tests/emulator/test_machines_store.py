@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -531,3 +532,39 @@ def test_provisions_of_a_data_directory_from_before_allocation_times_are_allocat
         assert _get(db, clock, created["id"])["state"] == "running"
     finally:
         db.close()
+
+
+def _sqlite_steps(db: Database, action: Callable[[], object]) -> int:
+    """How many tens of SQLite virtual-machine instructions ``action`` runs."""
+    steps = [0]
+
+    def count() -> int:
+        steps[0] += 1
+        return 0
+
+    db._conn.set_progress_handler(count, 10)
+    try:
+        action()
+    finally:
+        db._conn.set_progress_handler(None, 10)
+    return steps[0]
+
+
+def test_a_create_does_the_same_work_however_many_provisions_are_pending(
+    db: Database, clock: Clock
+) -> None:
+    spec = _spec(db)
+
+    def create() -> object:
+        return machines.create_machine(
+            db, OWNER, spec, caller=CALLER, now=clock.now, provision_delay=60
+        )
+
+    for _ in range(50):
+        create()
+    early = _sqlite_steps(db, create)
+    for _ in range(600):
+        create()
+    late = _sqlite_steps(db, create)
+    # Looking at every pending provision made each create's work grow with their number.
+    assert late < early * 2, (early, late)
