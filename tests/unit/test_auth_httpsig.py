@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import email.utils
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -54,6 +55,18 @@ def test_format_http_date() -> None:
     plus_one = timezone(timedelta(hours=1))
     assert format_http_date(datetime(2026, 11, 28, 23, 11, tzinfo=plus_one)) == DATE
     assert format_http_date().endswith(" GMT")
+
+
+@pytest.mark.parametrize("now", [0.0, 0.999, 59.5, 1_796_216_601.25, 4_102_444_800.0])
+def test_format_http_date_is_the_rfc_1123_date_of_that_second(now: float) -> None:
+    # email.utils.formatdate computes each date afresh: format_http_date remembers some.
+    assert format_http_date(now) == email.utils.formatdate(now, usegmt=True)
+    assert format_http_date(now) == format_http_date(float(int(now)))
+
+
+def test_format_http_date_moves_with_the_clock() -> None:
+    assert format_http_date(1_796_216_601.9) == "Wed, 02 Dec 2026 13:03:21 GMT"
+    assert format_http_date(1_796_216_602.0) == "Wed, 02 Dec 2026 13:03:22 GMT"
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 import time
 from collections.abc import Mapping, Sequence
@@ -122,8 +123,13 @@ def format_http_date(when: float | datetime | None = None) -> str:
         stamp = (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
     else:
         stamp = float(when)
+    return _http_date_of_second(int(stamp // 1))
+
+
+@functools.lru_cache(maxsize=4)  # every request and response of a second has the same Date
+def _http_date_of_second(second: int) -> str:
     # email.utils.formatdate's output, without importing the email package (CLI start-up).
-    t = time.gmtime(stamp)
+    t = time.gmtime(second)
     return (
         f"{_DAYS[t.tm_wday]}, {t.tm_mday:02d} {_MONTHS[t.tm_mon - 1]} {t.tm_year:04d} "
         f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} GMT"

@@ -72,7 +72,6 @@ from smartdc.emulator.responses import (
     ResponseContext,
     early_error,
     full_response,
-    http_date,
     json_bytes,
     negotiate_media_type,
     request_id_for,
@@ -129,7 +128,7 @@ class _Encoded:
 
 def _plain(status: int, body: Any, now: float, headers: Mapping[str, str] = {}) -> Outgoing:
     """A response outside CloudAPI's namespace (control plane, OpenAPI, redirects)."""
-    out = Outgoing(status, [("Date", http_date(now))])
+    out = Outgoing(status, [("Date", httpsig.format_http_date(now))])
     out.headers.extend(headers.items())
     if body is not None:
         data = body.data if isinstance(body, _Encoded) else json_bytes(body)

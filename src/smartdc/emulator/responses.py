@@ -163,16 +163,6 @@ def _content_type(media_type: str) -> str:
     return media_type if media_type != "text/plain" else "text/plain; charset=utf-8"
 
 
-def http_date(now: float) -> str:
-    """The ``Date`` header for a clock reading (seconds since the epoch)."""
-    return _http_date_of_second(int(now // 1))
-
-
-@functools.lru_cache(maxsize=4)  # every response of a second has the same Date
-def _http_date_of_second(second: int) -> str:
-    return format_http_date(second)
-
-
 def request_id_for(headers: Mapping[str, str]) -> str:
     """The id a response reports: the client's ``Request-Id`` or ``X-Request-Id`` (lower-case
     header names), else a fresh UUID."""
@@ -212,7 +202,7 @@ def early_error(
     headers = [
         ("Content-Type", _content_type(media_type)),
         ("Content-Length", str(len(data))),
-        ("Date", http_date(now)),
+        ("Date", format_http_date(now)),
     ]
     headers.extend(error.headers.items())
     headers.extend(identification_headers(request_id, started))
@@ -266,6 +256,6 @@ def full_response(
         ]
     elif status not in (204, 304):
         headers.append(("Content-Length", "0"))
-    headers.append(("Date", http_date(now)))
+    headers.append(("Date", format_http_date(now)))
     headers += identification_headers(context.request_id, context.started)
     return Outgoing(status, headers, b"" if context.head or data is None else data)
