@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from smartdc.auth.httpsig import build_authorization, format_http_date
 from smartdc.auth.keys import load_private_key, sign_bytes
 from smartdc.emulator.server import EmulatorServer
-from tests.conftest import ACCOUNT, KEY_NAMES, TestKey
+from tests.conftest import ACCOUNT, KEY_NAMES, TestKey, make_key
 from tests.emulator.checks import error_of
 from tests.emulator.signing import SignedClient, Signer, signed_headers
 
@@ -136,6 +136,28 @@ def test_signature_by_another_key(plain: httpx.Client, keys: dict[str, TestKey])
 def test_tampered_request_target(plain: httpx.Client, signer: Signer) -> None:
     headers = signed_headers(signer, "GET", "/my/keys")
     response = plain.get("/my", headers=headers)
+    assert error_of(response) == (401, "InvalidCredentials", BAD_CREDENTIALS)
+    # Accepted where it was signed for, and still refused elsewhere after that.
+    assert plain.get("/my/keys", headers=headers).status_code == 200
+    response = plain.get("/my", headers=headers)
+    assert error_of(response) == (401, "InvalidCredentials", BAD_CREDENTIALS)
+
+
+def test_a_signature_accepted_before_its_key_is_deleted_is_refused_after(
+    client: SignedClient, plain: httpx.Client, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    fresh = make_key(
+        tmp_path_factory.mktemp("replayed"), "replayed", "ed25519", "256", "RFC4716", None
+    )
+    created = client.post("/my/keys", json={"key": fresh.pub_path.read_text(), "name": "replayed"})
+    assert created.status_code == 201, created.text
+    headers = signed_headers(Signer(fresh), "GET", "/my/keys")
+    try:
+        assert plain.get("/my/keys", headers=headers).status_code == 200
+        assert plain.get("/my/keys", headers=headers).status_code == 200
+    finally:
+        client.delete("/my/keys/replayed")
+    response = plain.get("/my/keys", headers=headers)  # the same Date and signature
     assert error_of(response) == (401, "InvalidCredentials", BAD_CREDENTIALS)
 
 

@@ -7,12 +7,14 @@ import email.utils
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from smartdc.auth import (
     AuthorizationFormatError,
     AuthorizationSchemeError,
     ClockSkewError,
     ParsedSignature,
+    SignatureMemo,
     SignatureParseError,
     build_authorization,
     format_http_date,
@@ -25,6 +27,7 @@ from smartdc.auth import (
     signing_string_for,
     verify_request,
 )
+from smartdc.auth.keys import PrivateKey, PublicKey, verify_bytes
 from tests.conftest import KEY_NAMES, TestKey
 
 DATE = "Sat, 28 Nov 2026 22:11:00 GMT"
@@ -181,6 +184,93 @@ def test_headers_default_to_date() -> None:
         auth('keyId="/a/keys/k",algorithm="rsa-sha256",signature="AAAA"'), {"x-date": DATE}
     )
     assert parsed.headers == ("x-date",)
+
+
+# --- the memo of passed checks ----------------------------------------------------------------
+
+
+def _another_key_like(private: PrivateKey) -> PublicKey:
+    """A fresh public key of the same type and size as ``private``'s."""
+    if isinstance(private, rsa.RSAPrivateKey):
+        return rsa.generate_private_key(65537, private.key_size).public_key()
+    if isinstance(private, ec.EllipticCurvePrivateKey):
+        return ec.generate_private_key(private.curve).public_key()
+    return ed25519.Ed25519PrivateKey.generate().public_key()
+
+
+def _count_checks(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """The signed bytes of every signature check verify_request makes from now on."""
+    checks: list[bytes] = []
+
+    def counted(key: PublicKey, algorithm: str, data: bytes, signature: bytes) -> bool:
+        checks.append(data)
+        return verify_bytes(key, algorithm, data, signature)
+
+    monkeypatch.setattr("smartdc.auth.httpsig.verify_bytes", counted)
+    return checks
+
+
+def _signed(private: PrivateKey, headers: tuple[str, ...] = ("(request-target)", "date")) -> str:
+    algorithm = signature_algorithm(private)
+    text = signing_string(headers, "GET", TARGET, HEADERS)
+    signature = sign_bytes(private, algorithm, text.encode())
+    return build_authorization("/test/keys/k", algorithm, signature, headers)
+
+
+@pytest.mark.parametrize("name", ALL_KEYS)
+def test_a_memo_answers_a_passed_check_again_and_nothing_else(
+    keys: dict[str, TestKey], name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = keys[name]
+    private = load_private_key(key.path, key.passphrase)
+    public = private.public_key()
+    parsed = parse(_signed(private))
+    checks = _count_checks(monkeypatch)
+    memo = SignatureMemo()
+    assert verify_request(parsed, public, "GET", TARGET, HEADERS, memo=memo)
+    assert verify_request(parsed, public, "GET", TARGET, HEADERS, memo=memo)
+    assert (len(checks), len(memo)) == (1, 1)
+    # What the memo holds vouches for that key, those bytes and that signature only.
+    later = {"date": "Sat, 28 Nov 2026 22:11:01 GMT"}
+    assert not verify_request(parsed, public, "GET", TARGET, later, memo=memo)
+    assert not verify_request(parsed, public, "GET", "/test/machines", HEADERS, memo=memo)
+    assert not verify_request(parsed, _another_key_like(private), "GET", TARGET, HEADERS, memo=memo)
+    flipped = bytes([parsed.signature[0] ^ 1]) + parsed.signature[1:]
+    forged = ParsedSignature(
+        parsed.key_id, parsed.algorithm, parsed.headers, flipped, parsed.legacy, parsed.params
+    )
+    for _ in range(2):  # a failed check is made again each time
+        assert not verify_request(forged, public, "GET", TARGET, HEADERS, memo=memo)
+    assert (len(checks), len(memo)) == (6, 1)
+
+
+def test_a_memo_keeps_its_newest_checks(
+    keys: dict[str, TestKey], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    private = load_private_key(keys["ed25519"].path)
+    public = private.public_key()
+    dates = [f"Sat, 28 Nov 2026 22:11:0{n} GMT" for n in range(3)]
+    parsed = {}
+    for date in dates:
+        text = signing_string(("date",), "GET", TARGET, {"date": date})
+        value = build_authorization(
+            "/test/keys/k",
+            "ed25519-sha512",
+            sign_bytes(private, "ed25519-sha512", text.encode()),
+            ("date",),
+        )
+        parsed[date] = parse_authorization(value, {"date": date}, now=NOW)
+    checks = _count_checks(monkeypatch)
+    memo = SignatureMemo(size=2)
+    for date in dates:
+        assert verify_request(parsed[date], public, "GET", TARGET, {"date": date}, memo=memo)
+    assert len(memo) == 2
+    for date in reversed(dates):  # the newest two are remembered, the oldest checked again
+        assert verify_request(parsed[date], public, "GET", TARGET, {"date": date}, memo=memo)
+    assert len(checks) == 4
+    assert checks[-1] == f"date: {dates[0]}".encode()
+    with pytest.raises(ValueError, match="at least one"):
+        SignatureMemo(size=0)
 
 
 # --- parse errors ----------------------------------------------------------------------------

@@ -185,6 +185,49 @@ def test_request_signer_config_errors(keys: dict[str, TestKey]) -> None:
         RequestSigner(signer, "/a/keys/k", headers=["(request-target)"])
 
 
+class _CountingSigner(PrivateKeySigner):
+    """A key-file signer that counts its signatures."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(load_private_key(path))
+        self.signatures = 0
+
+    def sign(self, data: bytes) -> bytes:
+        self.signatures += 1
+        return super().sign(data)
+
+
+def test_a_request_repeated_with_the_same_date_is_signed_once(keys: dict[str, TestKey]) -> None:
+    # ECDSA signs at random: a reused signature is the same header, a fresh one is not.
+    signer = _CountingSigner(keys["ecdsa256"].path)
+    request_signer = RequestSigner(signer, "/acct/keys/laptop")
+    first = request_signer.headers_for("GET", "/acct/machines", date=DATE)
+    again = request_signer.headers_for("GET", "/acct/machines", date=DATE)
+    assert again == first
+    assert signer.signatures == 1
+    assert verified(again, signer, "GET", "/acct/machines")
+    elsewhere = request_signer.headers_for("GET", "/acct", date=DATE)
+    assert signer.signatures == 2
+    assert verified(elsewhere, signer, "GET", "/acct")
+    later = request_signer.headers_for(
+        "GET", "/acct/machines", date="Sat, 28 Nov 2026 22:11:01 GMT"
+    )
+    assert signer.signatures == 3
+    assert later["Authorization"] != first["Authorization"]
+    assert verified(later, signer, "GET", "/acct/machines")
+
+
+def test_a_request_signer_keeps_a_bounded_number_of_signatures(keys: dict[str, TestKey]) -> None:
+    signer = _CountingSigner(keys["ed25519"].path)
+    request_signer = RequestSigner(signer, "/acct/keys/laptop")
+    for n in range(300):
+        request_signer.headers_for("GET", f"/acct/machines/{n}", date=DATE)
+    assert signer.signatures == 300
+    assert len(request_signer._signed) <= 256
+    request_signer.headers_for("GET", "/acct/machines/299", date=DATE)
+    assert signer.signatures == 300
+
+
 @pytest.mark.parametrize("headers", [("(request-target)", "date"), ("date",)])
 @pytest.mark.parametrize("name", ["rsa", "ecdsa384", "ed25519"])
 def test_headers_for_verifies(

@@ -319,6 +319,10 @@ def _find_key_file(directory: Path, fingerprint: str) -> tuple[Path | None, list
     return None, seen
 
 
+#: How many signatures of one Date a :class:`RequestSigner` keeps for reuse.
+_SIGNED_PER_DATE = 256
+
+
 class RequestSigner:
     """Makes the ``Date`` and ``Authorization`` headers for requests.
 
@@ -350,6 +354,11 @@ class RequestSigner:
         self.signer = signer
         self.headers = names
         self._key_id = str(parsed)
+        #: The Authorization header of each signing string signed with the Date of
+        #: ``_signed_date``: a request repeated within a second signs the same string, and
+        #: its signature may be sent again.
+        self._signed: dict[str, str] = {}
+        self._signed_date = ""
 
     @property
     def key_id(self) -> str:
@@ -378,10 +387,17 @@ class RequestSigner:
             text = signing_string(self.headers, method, target, values)
         except SignatureParseError as exc:
             raise SigningError(f"cannot sign the request: {exc}") from None
-        signature = self.signer.sign(text.encode("utf-8"))
-        authorization = build_authorization(
-            self._key_id, self.signer.algorithm, signature, self.headers
-        )
+        signed = self._signed
+        if date_value != self._signed_date or len(signed) >= _SIGNED_PER_DATE:
+            signed = self._signed = {}
+            self._signed_date = date_value
+        authorization = signed.get(text)
+        if authorization is None:
+            signature = self.signer.sign(text.encode("utf-8"))
+            authorization = build_authorization(
+                self._key_id, self.signer.algorithm, signature, self.headers
+            )
+            signed[text] = authorization
         return {"Date": date_value, "Authorization": authorization}
 
     def __repr__(self) -> str:

@@ -131,6 +131,10 @@ def _key_id(parsed: httpsig.ParsedSignature, version_range: str) -> KeyId:
     return key_id
 
 
+#: The signature checks passed so far (a client's requests of one second share a signature).
+_VERIFIED = httpsig.SignatureMemo()
+
+
 @functools.lru_cache(maxsize=256)
 def _public_key(openssh_line: str) -> PublicKey:
     """The parsed account key; every signed request needs one, and keys rarely change."""
@@ -230,6 +234,6 @@ def authenticate(
         public_key = _public_key(key["key"])
     except (ValueError, SmartDCError):
         raise invalid_credentials() from None
-    if not httpsig.verify_request(parsed, public_key, method, target, headers):
+    if not httpsig.verify_request(parsed, public_key, method, target, headers, memo=_VERIFIED):
         raise invalid_credentials()
     return Authenticated(account=account, key=key, key_id=parsed.key_id, user=user)
