@@ -186,6 +186,24 @@ def test_headers_default_to_date() -> None:
     assert parsed.headers == ("x-date",)
 
 
+def test_a_value_parsed_again_is_checked_against_the_new_request() -> None:
+    value = auth(GOOD.replace('headers="date"', 'headers="date host"'))
+    headers = {**HEADERS, "host": "cloudapi.test"}
+    first = parse(value, headers)
+    assert parse(value, headers) == first
+    # The same value, sent with other headers or at another time, is judged by those.
+    with pytest.raises(SignatureParseError, match=r"^host was not in the request$"):
+        parse(value, {"Date": DATE})
+    with pytest.raises(ClockSkewError, match="clock skew of 301s"):
+        parse_authorization(value, headers, now=NOW + 301)
+    assert parse_authorization(value, headers, now=NOW + 299) == first
+    expiring = auth(f"expires={int(NOW) + 100}," + GOOD)
+    assert parse(expiring).param("expires") == int(NOW) + 100
+    later = {"Date": format_http_date(NOW + 500)}
+    with pytest.raises(ClockSkewError, match="Request expired with skew 400s"):
+        parse_authorization(expiring, later, now=NOW + 500)
+
+
 # --- the memo of passed checks ----------------------------------------------------------------
 
 

@@ -350,13 +350,50 @@ def parse_authorization(
         now=time.time() if now is None else now,
         clock_skew=clock_skew,
     )
+    memo_key = (text, context.date_header)
+    known = _PARSED.get(memo_key)
+    if known is not None and _admits(context, *known):
+        return known[0]
     try:
-        return _parse_modern(text, context)
+        parsed = _parse_modern(text, context)
     except SignatureParseError as modern_error:
         try:
             return _parse_legacy(text, context)
         except SignatureParseError:
             raise modern_error from None
+    _remember_parse(memo_key, parsed)
+    return parsed
+
+
+#: Authorization values the modern grammar parsed, by value and date header name, with
+#: their parameters: a client sends the same value with all its requests of a second to
+#: one target. Only what the request's own headers and the clock decide is checked again
+#: (:func:`_admits`); when that fails the value is parsed afresh, for the error it gives.
+_PARSED: dict[tuple[str, str], tuple[ParsedSignature, dict[str, ParamValue]]] = {}
+_PARSED_LIMIT = 1024
+
+
+def _remember_parse(key: tuple[str, str], parsed: ParsedSignature) -> None:
+    _PARSED[key] = (parsed, dict(parsed.params))
+    while len(_PARSED) > _PARSED_LIMIT:
+        try:
+            del _PARSED[next(iter(_PARSED))]
+        except (KeyError, StopIteration, RuntimeError):  # another thread got there first
+            break
+
+
+def _admits(context: _Context, parsed: ParsedSignature, params: dict[str, ParamValue]) -> bool:
+    """Whether a request with ``context``'s headers and clock passes the checks of
+    :func:`_parse_modern` that depend on them, for a value it parsed before."""
+    headers = context.headers
+    for name in parsed.headers:
+        if not name.startswith("(") and name != "request-line" and name not in headers:
+            return False
+    try:
+        _check_times(context, params)
+    except SignatureParseError:
+        return False
+    return True
 
 
 def signing_string_for(
