@@ -518,7 +518,10 @@ def _key_bytes(key: PublicKey) -> bytes:
 # --- the two grammars ------------------------------------------------------------------------
 
 
-class _Context(Record):
+class _Context:
+    """What a parse checks a value against: the request's headers and the clock (a plain
+    class: one is built for every request parsed)."""
+
     __slots__ = ("clock_skew", "headers", "now")
     headers: dict[str, str]
     now: float

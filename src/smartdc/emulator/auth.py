@@ -120,11 +120,18 @@ def check_date(headers: Mapping[str, str], now: float) -> None:
         raise EmulatorError(400, "RequestExpired", f"Date header {date} is too old")
 
 
-def _key_id(parsed: httpsig.ParsedSignature, version_range: str) -> KeyId:
+@functools.lru_cache(maxsize=1024)
+def _strict_key_id(text: str) -> KeyId | None:
+    """The keyId ``text`` names, ``None`` when it is malformed (a client sends the same
+    keyId with every request)."""
     try:
-        key_id = parse_key_id(parsed.key_id, strict=True)
+        return parse_key_id(text, strict=True)
     except ValueError:
-        key_id = None
+        return None
+
+
+def _key_id(parsed: httpsig.ParsedSignature, version_range: str) -> KeyId:
+    key_id = _strict_key_id(parsed.key_id)
     # Sub-user keyIds exist from API 7.2.0 on; older ranges see them as malformed.
     if key_id is None or (key_id.user is not None and not reaches(version_range, "7.2.0")):
         raise invalid_credentials(f"Invalid KeyId {parsed.key_id} in authorization header")
