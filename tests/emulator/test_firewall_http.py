@@ -6,6 +6,8 @@ these tests check free of other modules' objects.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import sqlite3
 import time
@@ -227,6 +229,27 @@ def test_list_is_oldest_first_with_global_rules_in_their_place(
     listed = [r["id"] for r in client.get("/my/fwrules").json()]
     assert [i for i in listed if i in made] == made
     assert listed.index(made[-1]) == len(listed) - 1
+
+
+def test_the_lists_content_md5_is_its_bodys_as_rules_come_and_go(client: SignedClient) -> None:
+    def listed() -> list[dict[str, Any]]:
+        response = client.get("/my/fwrules")
+        assert response.status_code == 200
+        digest = base64.b64encode(hashlib.md5(response.content).digest()).decode()
+        assert response.headers["content-md5"] == digest
+        rules: list[dict[str, Any]] = response.json()
+        return rules
+
+    before = len(listed())
+    first = create(client, "FROM any TO tag md5 ALLOW tcp PORT 1")
+    second = create(client, "FROM any TO tag md5 ALLOW tcp PORT 2")
+    assert [r["id"] for r in listed()[before:]] == [first["id"], second["id"]]
+    third = create(client, "FROM any TO tag md5 ALLOW tcp PORT 3")
+    assert listed()[-1] == third
+    assert client.post(f"/my/fwrules/{first['id']}/enable").status_code == 200
+    assert next(r for r in listed() if r["id"] == first["id"])["enabled"] is True
+    assert client.delete(f"/my/fwrules/{second['id']}").status_code == 204
+    assert second["id"] not in {r["id"] for r in listed()}
 
 
 def test_list_of_a_datacenter_without_rules_is_an_empty_array(server: EmulatorServer) -> None:

@@ -114,8 +114,13 @@ class Database:
         """Whether the database lives in memory only (nothing a write waits for on disk)."""
         return self._reader is self._conn
 
+    @property
+    def writing_here(self) -> bool:
+        """Whether the calling thread is inside a write transaction (which may roll back)."""
+        return self._writer == threading.get_ident()
+
     def _read_side(self) -> tuple[sqlite3.Connection, threading.RLock]:
-        if self._writer == threading.get_ident():
+        if self.writing_here:
             return self._conn, self._lock
         return self._reader, self._reader_lock
 

@@ -75,8 +75,24 @@ def json_bytes(body: Any) -> bytes:
         return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
+class DigestedBody(bytes):
+    """Body bytes that carry their ``Content-MD5``, for a body kept and sent many times
+    (or whose MD5 was carried on as it grew)."""
+
+    content_md5: str
+
+    @classmethod
+    def of(cls, data: bytes, md5_digest: bytes) -> DigestedBody:
+        """``data``, which has the MD5 digest ``md5_digest``."""
+        body = cls(data)
+        body.content_md5 = base64.b64encode(md5_digest).decode("ascii")
+        return body
+
+
 def content_md5(data: bytes) -> str:
     """Base64 MD5 of the body, the ``Content-MD5`` header value."""
+    if type(data) is DigestedBody:
+        return data.content_md5
     return base64.b64encode(hashlib.md5(data).digest()).decode("ascii")
 
 

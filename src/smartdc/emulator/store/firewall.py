@@ -21,6 +21,7 @@ from smartdc.emulator.db import Database, loads, register_column, register_schem
 from smartdc.emulator.fwrule import FwRule, RuleSyntaxError, parse_rule
 from smartdc.emulator.params import parse_bool
 from smartdc.emulator.store import ids
+from smartdc.emulator.store.rule_lists import VISIBLE, rule_list
 from smartdc.emulator.store.timestamps import to_ms
 
 register_schema(
@@ -64,6 +65,22 @@ register_schema(
         UPDATE fwrules SET doc = {_DOC} WHERE seq = NEW.seq;
     END;
     UPDATE fwrules SET doc = {_DOC} WHERE doc IS NULL;
+    """
+)
+#: What :mod:`.rule_lists` checks a kept rule list against: every update or deletion of a
+#: rule counts as a change.
+register_schema(
+    """
+    CREATE TABLE IF NOT EXISTS fwrule_changes (n INTEGER NOT NULL);
+    INSERT INTO fwrule_changes (n) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM fwrule_changes);
+    -- A new row's doc is set by an update of the row just inserted (doc NULL): not a change.
+    CREATE TRIGGER IF NOT EXISTS fwrule_changes_on_update AFTER UPDATE ON fwrules
+    WHEN OLD.doc IS NOT NULL BEGIN
+        UPDATE fwrule_changes SET n = n + 1;
+    END;
+    CREATE TRIGGER IF NOT EXISTS fwrule_changes_on_delete AFTER DELETE ON fwrules BEGIN
+        UPDATE fwrule_changes SET n = n + 1;
+    END;
     """
 )
 
@@ -159,7 +176,7 @@ def _description(value: Any, errors: list[dict[str, str]]) -> str:
 # --- rows ----------------------------------------------------------------------------------
 
 
-_VISIBLE = "FROM fwrules WHERE datacenter = ? AND (owner = ? OR owner IS NULL) ORDER BY seq"
+_VISIBLE = f"{VISIBLE} ORDER BY seq"
 
 
 def render(row: Any) -> dict[str, Any]:
@@ -198,15 +215,10 @@ def _owned_row(conn: sqlite3.Connection, scope: Scope, rule_id: str) -> Any:
 
 
 def list_rules(db: Database, scope: Scope) -> bytes:
-    """The account's rules and the datacenter's global rules, oldest first, as a JSON array."""
-    # SQLite joins the docs: one string crosses into Python, not one per rule. The ORDER BY
-    # holds, as SQLite does not flatten an ordered subquery into an aggregate query.
+    """The account's rules and the datacenter's global rules, oldest first, as a JSON array
+    (kept between calls: :mod:`.rule_lists`)."""
     with db.reading() as conn:
-        (joined,) = conn.execute(
-            f"SELECT group_concat(doc, ',') FROM (SELECT doc {_VISIBLE})",
-            (scope.datacenter, scope.account),
-        ).fetchone()
-    return f"[{joined or ''}]".encode()
+        return rule_list(db, conn, scope.datacenter, scope.account)
 
 
 def get_rule(db: Database, scope: Scope, rule_id: str) -> dict[str, Any]:
