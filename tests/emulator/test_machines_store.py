@@ -568,3 +568,25 @@ def test_a_create_does_the_same_work_however_many_provisions_are_pending(
     late = _sqlite_steps(db, create)
     # Looking at every pending provision made each create's work grow with their number.
     assert late < early * 2, (early, late)
+
+
+def test_a_tag_write_does_the_same_work_however_long_the_machines_history(
+    db: Database, clock: Clock
+) -> None:
+    machine_id = _running(db, clock)["id"]
+
+    def write_tag(n: int) -> None:
+        _queue(db, clock, machine_id, "set_tags", values={f"t{n % 20}": str(n)})
+        clock.advance(DELAY)
+        _get(db, clock, machine_id)
+
+    for n in range(50):
+        write_tag(n)
+    early = _sqlite_steps(db, lambda: write_tag(50))
+    for n in range(600):
+        write_tag(n)
+    late = _sqlite_steps(db, lambda: write_tag(650))
+    assert _get(db, clock, machine_id)["tags"]["t10"] == "650"
+    assert len(_audit(db, clock, machine_id)) > 650
+    # Reading every job the machine ever had made each write's work grow with its history.
+    assert late < early * 2, (early, late)

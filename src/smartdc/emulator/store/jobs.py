@@ -68,6 +68,9 @@ register_schema(
     CREATE INDEX IF NOT EXISTS machine_jobs_pending ON machine_jobs (phase, start_ms);
     CREATE INDEX IF NOT EXISTS machine_jobs_running ON machine_jobs (phase, finish_ms);
     CREATE INDEX IF NOT EXISTS machine_jobs_by_machine ON machine_jobs (machine, finish_ms);
+    -- A machine's queued and running jobs: its whole history is in the index above.
+    CREATE INDEX IF NOT EXISTS machine_jobs_pending_by_machine ON machine_jobs (machine, finish_ms)
+        WHERE phase IN ('queued', 'running');
     CREATE TABLE IF NOT EXISTS job_schedule (
         id INTEGER PRIMARY KEY CHECK (id = 1),
         next_due_ms INTEGER NOT NULL
@@ -94,6 +97,9 @@ RUNNING_JOB = "running"
 SUCCEEDED = "succeeded"
 FAILED_JOB = "failed"
 PENDING = (QUEUED, RUNNING_JOB)
+#: The pending jobs, as SQL the partial index ``machine_jobs_pending_by_machine`` serves
+#: (SQLite uses a partial index only for a query that repeats its condition literally).
+PENDING_SQL = f"phase IN ('{QUEUED}', '{RUNNING_JOB}')"
 
 #: Share of the provision job after which the machine has a compute node (is *allocated*).
 _ALLOCATION_FRACTION = 5
@@ -142,7 +148,8 @@ def _allocate_due(conn: sqlite3.Connection, now_ms: int, where: str, args: tuple
     rows = conn.execute(
         "SELECT j.seq, j.params, j.phase, j.error, j.allocate_ms, m.id AS machine_id,"
         " json_extract(m.doc, '$.compute_node') AS compute_node"
-        " FROM machine_jobs j LEFT JOIN machines m ON m.id = j.machine"
+        " FROM machine_jobs j INDEXED BY machine_jobs_allocations"
+        " LEFT JOIN machines m ON m.id = j.machine"
         f" WHERE j.allocate_ms IS NOT NULL AND j.allocate_ms <= ? AND {where} ORDER BY j.seq",
         (now_ms, *args),
     ).fetchall()
@@ -266,7 +273,7 @@ def settle(conn: sqlite3.Connection, now_ms: int, where: str, args: tuple[Any, .
 
 def settle_machine(conn: sqlite3.Connection, machine_id: str, now_ms: int) -> None:
     """Settle the jobs due at ``now_ms`` on one machine (in the caller's transaction)."""
-    settle(conn, now_ms, "m.id = ?", (machine_id,))
+    settle(conn, now_ms, f"m.id = ? AND j.{PENDING_SQL}", (machine_id,))
 
 
 _SCHEDULE_SQL = "SELECT next_due_ms FROM job_schedule"
@@ -396,8 +403,8 @@ def enqueue(
     if not decided and not params.get("fail") and take_job_failure(action):
         params = {**params, "fail": True}
     row = conn.execute(
-        "SELECT MAX(finish_ms) FROM machine_jobs WHERE machine = ? AND phase IN (?, ?)",
-        (machine_id, *PENDING),
+        f"SELECT MAX(finish_ms) FROM machine_jobs WHERE machine = ? AND {PENDING_SQL}",
+        (machine_id,),
     ).fetchone()
     busy_until = row[0] if row is not None and row[0] is not None else now_ms
     start_ms = max(now_ms, int(busy_until))
@@ -521,9 +528,9 @@ def pending_jobs(
     """The machine's queued and running jobs as ``(action, params)``, oldest first."""
     with reading(db, owner, machine_id, now) as (conn, machine):
         rows = conn.execute(
-            "SELECT action, params FROM machine_jobs WHERE machine = ? AND phase IN (?, ?)"
+            f"SELECT action, params FROM machine_jobs WHERE machine = ? AND {PENDING_SQL}"
             " ORDER BY seq",
-            (machine.id, *PENDING),
+            (machine.id,),
         ).fetchall()
     return [(str(row["action"]), loads(row["params"])) for row in rows]
 

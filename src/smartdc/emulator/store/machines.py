@@ -26,7 +26,7 @@ from smartdc.emulator.store import changes, ids, nics, placement
 from smartdc.emulator.store.filters import filter_text, matches_wildcard
 from smartdc.emulator.store.jobs import (
     FAILED_JOB,
-    PENDING,
+    PENDING_SQL,
     QUEUED,
     RUNNING_JOB,
     SUCCEEDED,
@@ -467,9 +467,9 @@ def delete_machine(
                 'Instance has "deletion_protection" enabled, preventing deletion',
             )
         pending = conn.execute(
-            "SELECT 1 FROM machine_jobs WHERE machine = ? AND action = 'destroy' AND phase IN"
-            " (?, ?)",
-            (machine.id, *PENDING),
+            "SELECT 1 FROM machine_jobs WHERE machine = ? AND action = 'destroy'"
+            f" AND {PENDING_SQL}",
+            (machine.id,),
         ).fetchone()
         if pending is not None:
             return None
