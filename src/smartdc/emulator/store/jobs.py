@@ -272,8 +272,10 @@ def settle(conn: sqlite3.Connection, now_ms: int, where: str, args: tuple[Any, .
 
 
 def settle_machine(conn: sqlite3.Connection, machine_id: str, now_ms: int) -> None:
-    """Settle the jobs due at ``now_ms`` on one machine (in the caller's transaction)."""
-    settle(conn, now_ms, f"m.id = ? AND j.{PENDING_SQL}", (machine_id,))
+    """Settle the jobs due at ``now_ms`` on one machine (in the caller's transaction);
+    nothing to look for when the schedule says no job step anywhere is due yet."""
+    if _is_due(_scheduled(conn.execute(_SCHEDULE_SQL).fetchone()), now_ms):
+        settle(conn, now_ms, f"m.id = ? AND j.{PENDING_SQL}", (machine_id,))
 
 
 _SCHEDULE_SQL = "SELECT next_due_ms FROM job_schedule"
