@@ -22,6 +22,7 @@ import os
 import socket
 import struct
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, NoReturn, Protocol
 from urllib.parse import urlsplit
@@ -329,9 +330,15 @@ class WebSocket:
         if self.closed:
             return
         self.send_close(code, reason)
+        # The wait is for the whole of it: a server that goes on sending frames and never
+        # answers the close must not hold the caller (a Ctrl-C'd `smartdc changefeed`).
+        deadline = time.monotonic() + wait
         try:
-            self._sock.settimeout(wait)
             while not self.closed:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._sock.settimeout(left)
                 frame = self._read_frame()
                 if frame is None:
                     break

@@ -242,6 +242,33 @@ def test_close_sends_a_normal_close_frame_and_ends_iteration(connections: Connec
     assert list(feed) == []
 
 
+def test_close_waits_no_longer_than_asked_when_the_server_sends_on(
+    connections: Connections,
+) -> None:
+    ws = connections.connect(connections.sign())
+    [peer] = connections.peers
+    stop = threading.Event()
+
+    def chatter() -> None:  # frames every 50 ms for up to 10 s, and never a close
+        ends = time.monotonic() + 10
+        while not stop.is_set() and time.monotonic() < ends:
+            try:
+                peer.send(_websocket.OP_TEXT, b'{"tick":1}')
+            except OSError:
+                return
+            time.sleep(0.05)
+
+    thread = threading.Thread(target=chatter, daemon=True)
+    thread.start()
+    started = time.monotonic()
+    ws.close(wait=0.5)
+    waited = time.monotonic() - started
+    stop.set()
+    thread.join(5)
+    assert ws.closed and ws.close_code == _websocket.CLOSE_ABNORMAL
+    assert waited < 5, waited
+
+
 def test_close_from_another_thread_ends_a_waiting_next(connections: Connections) -> None:
     feed = connections.feed()
     [peer] = connections.peers
