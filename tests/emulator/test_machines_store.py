@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from smartdc.emulator.db import Database
 from smartdc.emulator.store import catalog, machines
 from smartdc.emulator.store.nics import NicRequest
 from tests.emulator.clock import Clock
+from tests.emulator.sqlite_work import sqlite_steps
 
 ACCOUNT = "5e1d7c3b-7f0a-4a5e-9b1c-2d3e4f5a6b7c"
 OWNER = machines.Owner(ACCOUNT, "dc-1")
@@ -534,22 +534,6 @@ def test_provisions_of_a_data_directory_from_before_allocation_times_are_allocat
         db.close()
 
 
-def _sqlite_steps(db: Database, action: Callable[[], object]) -> int:
-    """How many tens of SQLite virtual-machine instructions ``action`` runs."""
-    steps = [0]
-
-    def count() -> int:
-        steps[0] += 1
-        return 0
-
-    db._conn.set_progress_handler(count, 10)
-    try:
-        action()
-    finally:
-        db._conn.set_progress_handler(None, 10)
-    return steps[0]
-
-
 def test_a_create_does_the_same_work_however_many_provisions_are_pending(
     db: Database, clock: Clock
 ) -> None:
@@ -562,10 +546,10 @@ def test_a_create_does_the_same_work_however_many_provisions_are_pending(
 
     for _ in range(50):
         create()
-    early = _sqlite_steps(db, create)
+    early = sqlite_steps(db, create)
     for _ in range(600):
         create()
-    late = _sqlite_steps(db, create)
+    late = sqlite_steps(db, create)
     # Looking at every pending provision made each create's work grow with their number.
     assert late < early * 2, (early, late)
 
@@ -582,10 +566,10 @@ def test_a_tag_write_does_the_same_work_however_long_the_machines_history(
 
     for n in range(50):
         write_tag(n)
-    early = _sqlite_steps(db, lambda: write_tag(50))
+    early = sqlite_steps(db, lambda: write_tag(50))
     for n in range(600):
         write_tag(n)
-    late = _sqlite_steps(db, lambda: write_tag(650))
+    late = sqlite_steps(db, lambda: write_tag(650))
     assert _get(db, clock, machine_id)["tags"]["t10"] == "650"
     assert len(_audit(db, clock, machine_id)) > 650
     # Reading every job the machine ever had made each write's work grow with its history.
