@@ -15,6 +15,7 @@ import pytest
 from smartdc.emulator.db import Database
 from smartdc.emulator.responses import content_md5
 from smartdc.emulator.store import firewall, rule_lists
+from tests.emulator.sqlite_work import sqlite_steps
 
 DC = "dc-1"
 ACCOUNTS = ("acct-a", "acct-b")
@@ -157,5 +158,34 @@ def test_bodies_are_kept_for_a_bounded_number_of_accounts() -> None:
             firewall.list_rules(db, scope)
         assert len(rule_lists._BODIES[db]) == rule_lists.KEPT_LISTS
         assert_lists_right(db, scopes)
+    finally:
+        db.close()
+
+
+def test_listing_again_and_after_a_new_rule_costs_the_same_at_50_or_650_rules() -> None:
+    db = Database()
+    scope = firewall.Scope(ACCOUNTS[0], DC)
+    port = iter(range(1, 10_000))
+
+    def add() -> None:
+        firewall.create_rule(db, scope, f"FROM any TO all vms ALLOW tcp PORT {next(port)}", now=0)
+
+    def costs() -> tuple[int, int]:
+        firewall.list_rules(db, scope)
+        again = sqlite_steps(db, lambda: firewall.list_rules(db, scope))
+        add()
+        grown = sqlite_steps(db, lambda: firewall.list_rules(db, scope))
+        return again, grown
+
+    try:
+        for _ in range(50):
+            add()
+        early = costs()
+        for _ in range(600):
+            add()
+        late = costs()
+        assert_lists_right(db, [scope])
+        # Counting the rules seen, or joining them all, grew with their number.
+        assert late[0] < early[0] * 2 and late[1] < early[1] * 2, (early, late)
     finally:
         db.close()

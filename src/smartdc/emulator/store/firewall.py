@@ -68,7 +68,7 @@ register_schema(
     """
 )
 #: What :mod:`.rule_lists` checks a kept rule list against: every update or deletion of a
-#: rule counts as a change.
+#: rule counts as a change, and each owner's rules are counted.
 register_schema(
     """
     CREATE TABLE IF NOT EXISTS fwrule_changes (n INTEGER NOT NULL);
@@ -80,6 +80,34 @@ register_schema(
     END;
     CREATE TRIGGER IF NOT EXISTS fwrule_changes_on_delete AFTER DELETE ON fwrules BEGIN
         UPDATE fwrule_changes SET n = n + 1;
+    END;
+    -- How many rules each owner ('' for the global rules) has in each datacenter, counted
+    -- afresh on every open and kept by the triggers.
+    CREATE TABLE IF NOT EXISTS fwrule_counts (
+        datacenter TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (datacenter, owner)
+    ) WITHOUT ROWID;
+    DELETE FROM fwrule_counts;
+    INSERT INTO fwrule_counts (datacenter, owner, n)
+        SELECT datacenter, coalesce(owner, ''), count(*) FROM fwrules GROUP BY 1, 2;
+    CREATE TRIGGER IF NOT EXISTS fwrule_counts_on_insert AFTER INSERT ON fwrules BEGIN
+        INSERT INTO fwrule_counts (datacenter, owner, n)
+            VALUES (NEW.datacenter, coalesce(NEW.owner, ''), 1)
+            ON CONFLICT (datacenter, owner) DO UPDATE SET n = n + 1;
+    END;
+    CREATE TRIGGER IF NOT EXISTS fwrule_counts_on_delete AFTER DELETE ON fwrules BEGIN
+        UPDATE fwrule_counts SET n = n - 1
+            WHERE datacenter = OLD.datacenter AND owner = coalesce(OLD.owner, '');
+    END;
+    CREATE TRIGGER IF NOT EXISTS fwrule_counts_on_move
+    AFTER UPDATE OF datacenter, owner ON fwrules BEGIN
+        UPDATE fwrule_counts SET n = n - 1
+            WHERE datacenter = OLD.datacenter AND owner = coalesce(OLD.owner, '');
+        INSERT INTO fwrule_counts (datacenter, owner, n)
+            VALUES (NEW.datacenter, coalesce(NEW.owner, ''), 1)
+            ON CONFLICT (datacenter, owner) DO UPDATE SET n = n + 1;
     END;
     """
 )

@@ -3,14 +3,13 @@
 CloudAPI lists every rule an account sees at once, so the body grows with the rules: at a
 thousand rules a listing read and joined some 300 KB and hashed it for ``Content-MD5``
 each time. Here the body of each (datacenter, account) is kept with its running MD5 and
-checked before use against three figures SQLite gives from an index: the count of
-rule changes (bumped by a trigger on every update or deletion of a rule, anyone's), and
-the number and highest ``seq`` of the rules the account sees (the table and its triggers
-are :mod:`.firewall`'s). Unchanged, the body is sent
-as it is; with new rules only (``seq`` only grows), their docs are appended and the MD5
-carried on; otherwise it is built afresh. The figures live in the database, so several
-worker processes keep their bodies right, and a reset (every row deleted) changes the
-count of rules seen.
+checked before use against three figures the database gives from keys and indexes (the
+tables and triggers are :mod:`.firewall`'s): the count of rule changes (bumped on every
+update or deletion of anyone's rule), and the number and highest ``seq`` of the rules the
+account sees. Unchanged, the body is sent as it is; with new rules only (``seq`` only
+grows), their docs are appended and the MD5 carried on; otherwise it is built afresh. The
+figures live in the database, so several worker processes keep their bodies right, and a
+reset (every row deleted) changes the count of rules seen.
 """
 
 from __future__ import annotations
@@ -25,10 +24,23 @@ from smartdc.emulator.responses import DigestedBody
 
 #: The rules a (datacenter, account) sees, oldest first.
 VISIBLE = "FROM fwrules WHERE datacenter = ? AND (owner = ? OR owner IS NULL)"
-_STATE = "SELECT (SELECT n FROM fwrule_changes), count(*), coalesce(max(seq), 0) " + VISIBLE
+#: The figures, each from a primary key or an index seek: the count of changes, the count
+#: of the rules seen (:mod:`.firewall` keeps a count for each owner), their highest seq.
+_STATE = (
+    "SELECT (SELECT n FROM fwrule_changes),"
+    " (SELECT coalesce(sum(n), 0) FROM fwrule_counts WHERE datacenter = ?1 AND owner IN (?2, '')),"
+    " max((SELECT coalesce(max(seq), 0) FROM fwrules WHERE datacenter = ?1 AND owner = ?2),"
+    " (SELECT coalesce(max(seq), 0) FROM fwrules WHERE datacenter = ?1 AND owner IS NULL))"
+)
 _ALL = f"SELECT count(*), group_concat(doc, ',') FROM (SELECT doc {VISIBLE} ORDER BY seq)"
+#: The rules seen that are newer than a seq, from two index ranges (SQLite reads the whole
+#: datacenter for the OR of :data:`VISIBLE` with a seq bound).
 _AFTER = (
-    f"SELECT count(*), group_concat(doc, ',') FROM (SELECT doc {VISIBLE} AND seq > ? ORDER BY seq)"
+    "SELECT count(*), group_concat(doc, ',') FROM ("
+    " SELECT seq, doc FROM fwrules WHERE datacenter = ?1 AND owner = ?2 AND seq > ?3"
+    " UNION ALL"
+    " SELECT seq, doc FROM fwrules WHERE datacenter = ?1 AND owner IS NULL AND seq > ?3"
+    " ORDER BY seq)"
 )
 #: Bodies kept per database (one a datacenter and account), the oldest dropped first.
 KEPT_LISTS = 64
