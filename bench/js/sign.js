@@ -5,11 +5,14 @@
  *
  * Answers each stdin line with one JSON line:
  *   {"key": path, "keyId", "target", "warmupSeconds", "batchSeconds"}
+ *       (each signRequest signs the target with a number after it, one more each time,
+ *       as the smartdc side does: no two requests of a batch are the same)
  *       load the key (sshpk.parsePrivateKey) and warm both up
  *       -> {"batch": signRequest calls per batch, "rawBatch": crypto.sign calls per batch}
  *   "batch"  -> {"value": seconds per signRequest over one batch}
  *   "raw"    -> {"value": seconds per crypto.sign over one batch}
- *   "sample" -> {"date", "authorization"} of one more signRequest, for checking
+ *   "sample" -> {"date", "authorization"} of one more signRequest (of target + "0"),
+ *               for checking
  *
  * Each signRequest is what a CloudAPI client makes per request: a fresh request with no
  * Date, so signRequest formats the Date header, builds the "(request-target) date" signing
@@ -65,8 +68,10 @@ var key = null;
 var raw = null;
 var sizes = null;
 
-function signOnce() {
-    var request = new Request('GET', config.target);
+var signed = 0;
+
+function signOnce(target) {
+    var request = new Request('GET', target || config.target + String(signed++));
     httpSignature.signRequest(request, {key: key, keyId: config.keyId, headers: SIGNED_HEADERS});
     return request;
 }
@@ -79,7 +84,7 @@ function setUp(line) {
     config = JSON.parse(line);
     key = sshpk.parsePrivateKey(fs.readFileSync(config.key), 'auto');
     raw = keyObject(key);
-    raw.data = Buffer.from('(request-target): get ' + config.target + '\n' +
+    raw.data = Buffer.from('(request-target): get ' + config.target + '0\n' +
         'date: ' + new Date().toUTCString(), 'utf8');
     sizes = {
         batch: bench.calibrate(signOnce, config.warmupSeconds, config.batchSeconds),
@@ -96,7 +101,7 @@ function answer(line) {
         return {value: bench.timeBatch(signRaw, sizes.rawBatch)};
     }
     if (line === 'sample') {
-        var request = signOnce();
+        var request = signOnce(config.target + '0');
         return {
             date: request.getHeader('date'),
             authorization: request.getHeader('authorization')
