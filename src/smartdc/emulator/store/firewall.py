@@ -82,16 +82,19 @@ register_schema(
         UPDATE fwrule_changes SET n = n + 1;
     END;
     -- How many rules each owner ('' for the global rules) has in each datacenter, counted
-    -- afresh on every open and kept by the triggers.
+    -- afresh on every open (in one transaction: the workers of a data directory open it
+    -- together) and kept by the triggers.
     CREATE TABLE IF NOT EXISTS fwrule_counts (
         datacenter TEXT NOT NULL,
         owner TEXT NOT NULL,
         n INTEGER NOT NULL,
         PRIMARY KEY (datacenter, owner)
     ) WITHOUT ROWID;
+    BEGIN IMMEDIATE;
     DELETE FROM fwrule_counts;
     INSERT INTO fwrule_counts (datacenter, owner, n)
         SELECT datacenter, coalesce(owner, ''), count(*) FROM fwrules GROUP BY 1, 2;
+    COMMIT;
     CREATE TRIGGER IF NOT EXISTS fwrule_counts_on_insert AFTER INSERT ON fwrules BEGIN
         INSERT INTO fwrule_counts (datacenter, owner, n)
             VALUES (NEW.datacenter, coalesce(NEW.owner, ''), 1)
