@@ -26,7 +26,7 @@ import functools
 import re
 import time
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
@@ -375,9 +375,14 @@ _PARSED_LIMIT = 1024
 
 def _remember_parse(key: tuple[str, str], parsed: ParsedSignature) -> None:
     _PARSED[key] = (parsed, dict(parsed.params))
-    while len(_PARSED) > _PARSED_LIMIT:
+    _drop_oldest(_PARSED, _PARSED_LIMIT)
+
+
+def _drop_oldest(entries: dict[Any, Any], size: int) -> None:
+    """Drop the oldest of ``entries`` (a dict, in insertion order) until ``size`` are left."""
+    while len(entries) > size:
         try:
-            del _PARSED[next(iter(_PARSED))]
+            del entries[next(iter(entries))]
         except (KeyError, StopIteration, RuntimeError):  # another thread got there first
             break
 
@@ -493,13 +498,8 @@ class SignatureMemo:
             return True
         if not verify_bytes(key, algorithm, data, signature):
             return False
-        passed = self._passed
-        passed[entry] = None
-        while len(passed) > self._size:
-            try:
-                del passed[next(iter(passed))]
-            except (KeyError, StopIteration, RuntimeError):  # another thread got there first
-                break
+        self._passed[entry] = None
+        _drop_oldest(self._passed, self._size)
         return True
 
 
