@@ -246,3 +246,37 @@ def test_ping_still_verifies_a_signature_that_is_sent(
     assert send(plain, signer, "/--ping").status_code == 200
     bad = Signer(keys["rsa_pem"], key_id=f"/{ACCOUNT}/keys/{keys['rsa'].md5}")
     assert error_of(send(plain, bad, "/--ping")) == (401, "InvalidCredentials", BAD_CREDENTIALS)
+
+
+def test_requests_read_the_credential_counter_only_after_a_commit(
+    emulator: EmulatorServer, client: SignedClient, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    fresh = make_key(
+        tmp_path_factory.mktemp("counted"), "counted", "ed25519", "256", "RFC4716", None
+    )
+    read: list[str] = []
+
+    def trace(statement: str) -> None:
+        if "credential_changes" in statement and statement.lstrip().startswith("SELECT"):
+            read.append(statement)
+
+    assert client.get("/my").status_code == 200
+    connections = {emulator.db._conn, emulator.db._reader}  # one, in memory
+    for connection in connections:
+        connection.set_trace_callback(trace)
+    try:
+        for _ in range(3):
+            assert client.get("/my").status_code == 200
+        quiet = len(read)
+        key = fresh.pub_path.read_text()
+        created = client.post("/my/keys", json={"key": key, "name": "counted"})
+        assert created.status_code == 201, created.text
+        assert client.get("/my").status_code == 200
+        after_commit = len(read) - quiet
+    finally:
+        for connection in connections:
+            connection.set_trace_callback(None)
+        client.delete("/my/keys/counted")
+    # This process alone writes the database: nothing changes while it commits nothing.
+    assert quiet == 0
+    assert after_commit >= 1

@@ -162,6 +162,8 @@ class _CredentialCache:
 
     def __init__(self) -> None:
         self.counter: int | None = None
+        #: ``Database.commits`` when ``counter`` was read.
+        self.commits = -1
         self.entries: dict[str, _Credentials | None] = {}
 
 
@@ -169,11 +171,20 @@ _CACHES: weakref.WeakKeyDictionary[Database, _CredentialCache] = weakref.WeakKey
 
 
 def _credential_cache(db: Database) -> _CredentialCache:
-    """The database's cache, emptied first if any account, user or key changed since."""
+    """The database's cache, emptied first if any account, user or key changed since.
+
+    Where this process alone writes the database, nothing can have changed while it
+    committed nothing, so the counter is read again only after a commit."""
     cache = _CACHES.get(db)
     if cache is None:
         cache = _CACHES[db] = _CredentialCache()
+    commits = db.commits
+    if commits == cache.commits and cache.counter is not None and not db.shared:
+        if len(cache.entries) > cache.LIMIT:
+            cache.entries = {}
+        return cache
     row = db.one("SELECT counter FROM credential_changes")
+    cache.commits = commits
     counter = None if row is None else int(row[0])
     if counter is None or counter != cache.counter or len(cache.entries) > cache.LIMIT:
         cache.entries = {}

@@ -115,6 +115,11 @@ class Database:
         return self._reader is self._conn
 
     @property
+    def shared(self) -> bool:
+        """Whether other processes write to this database too (``shared`` on disk)."""
+        return self._turns is not None
+
+    @property
     def writing_here(self) -> bool:
         """Whether the calling thread is inside a write transaction (which may roll back)."""
         return self._writer == threading.get_ident()
