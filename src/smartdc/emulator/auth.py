@@ -12,8 +12,9 @@ A sub-user keyId (``/<account>/users/<login>/keys/<key>``) is verified against t
 keys; the request then acts on the parent account, as the user
 (sdc-cloudapi lib/auth.js ``signatureAuth``). What a keyId names (account, user, key) is
 remembered between requests until an account, user or key changes in the database (triggers
-count every change in ``credential_changes``, which each request reads), so a deleted key or
-user still stops working at once.
+count every change in ``credential_changes``, which a request reads after any commit, and
+every request reads when other processes write the database too), so a deleted key or user
+still stops working at once.
 """
 
 from __future__ import annotations
