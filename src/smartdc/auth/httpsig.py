@@ -26,10 +26,11 @@ import functools
 import re
 import time
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
+from smartdc._bounded import drop_oldest
 from smartdc._record import Record
 from smartdc.auth.keys import PublicKey, verify_bytes
 
@@ -375,16 +376,7 @@ _PARSED_LIMIT = 1024
 
 def _remember_parse(key: tuple[str, str], parsed: ParsedSignature) -> None:
     _PARSED[key] = (parsed, dict(parsed.params))
-    _drop_oldest(_PARSED, _PARSED_LIMIT)
-
-
-def _drop_oldest(entries: dict[Any, Any], size: int) -> None:
-    """Drop the oldest of ``entries`` (a dict, in insertion order) until ``size`` are left."""
-    while len(entries) > size:
-        try:
-            del entries[next(iter(entries))]
-        except (KeyError, StopIteration, RuntimeError):  # another thread got there first
-            break
+    drop_oldest(_PARSED, _PARSED_LIMIT)
 
 
 def _admits(context: _Context, parsed: ParsedSignature, params: dict[str, ParamValue]) -> bool:
@@ -499,7 +491,7 @@ class SignatureMemo:
         if not verify_bytes(key, algorithm, data, signature):
             return False
         self._passed[entry] = None
-        _drop_oldest(self._passed, self._size)
+        drop_oldest(self._passed, self._size)
         return True
 
 

@@ -68,9 +68,6 @@ register_schema(
     CREATE INDEX IF NOT EXISTS machine_jobs_pending ON machine_jobs (phase, start_ms);
     CREATE INDEX IF NOT EXISTS machine_jobs_running ON machine_jobs (phase, finish_ms);
     CREATE INDEX IF NOT EXISTS machine_jobs_by_machine ON machine_jobs (machine, finish_ms);
-    -- A machine's queued and running jobs: its whole history is in the index above.
-    CREATE INDEX IF NOT EXISTS machine_jobs_pending_by_machine ON machine_jobs (machine, finish_ms)
-        WHERE phase IN ('queued', 'running');
     CREATE TABLE IF NOT EXISTS job_schedule (
         id INTEGER PRIMARY KEY CHECK (id = 1),
         next_due_ms INTEGER NOT NULL
@@ -100,6 +97,13 @@ PENDING = (QUEUED, RUNNING_JOB)
 #: The pending jobs, as SQL the partial index ``machine_jobs_pending_by_machine`` serves
 #: (SQLite uses a partial index only for a query that repeats its condition literally).
 PENDING_SQL = f"phase IN ('{QUEUED}', '{RUNNING_JOB}')"
+# A machine's queued and running jobs (``machine_jobs_by_machine`` holds its whole history).
+register_schema(
+    f"""
+    CREATE INDEX IF NOT EXISTS machine_jobs_pending_by_machine ON machine_jobs (machine, finish_ms)
+        WHERE {PENDING_SQL};
+    """
+)
 
 #: Share of the provision job after which the machine has a compute node (is *allocated*).
 _ALLOCATION_FRACTION = 5
@@ -125,7 +129,7 @@ register_schema(
         UPDATE machine_jobs SET allocate_ms = {_ALLOCATION_AT_SQL} WHERE seq = NEW.seq;
     END;
     UPDATE machine_jobs SET allocate_ms = {_ALLOCATION_AT_SQL}
-    WHERE allocate_ms IS NULL AND action = 'provision' AND phase IN ('queued', 'running')
+    WHERE allocate_ms IS NULL AND action = 'provision' AND {PENDING_SQL}
         AND error IS NULL AND machine IN (
             SELECT id FROM machines WHERE json_extract(doc, '$.compute_node') IS NULL
         );

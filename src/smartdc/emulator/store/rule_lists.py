@@ -19,6 +19,7 @@ import sqlite3
 import weakref
 from dataclasses import dataclass
 
+from smartdc._bounded import drop_oldest
 from smartdc.emulator.db import Database
 from smartdc.emulator.responses import DigestedBody
 
@@ -32,7 +33,7 @@ _STATE = (
     " max((SELECT coalesce(max(seq), 0) FROM fwrules WHERE datacenter = ?1 AND owner = ?2),"
     " (SELECT coalesce(max(seq), 0) FROM fwrules WHERE datacenter = ?1 AND owner IS NULL))"
 )
-_ALL = f"SELECT count(*), group_concat(doc, ',') FROM (SELECT doc {VISIBLE} ORDER BY seq)"
+_ALL = f"SELECT group_concat(doc, ',') FROM (SELECT doc {VISIBLE} ORDER BY seq)"
 #: The rules seen that are newer than a seq, from two index ranges (SQLite reads the whole
 #: datacenter for the OR of :data:`VISIBLE` with a seq bound).
 _AFTER = (
@@ -84,7 +85,7 @@ def rule_list(db: Database, conn: sqlite3.Connection, datacenter: str, account: 
     (a read of ``db``), from the kept body when it is still right."""
     where = (datacenter, account)
     if db.writing_here:  # a write under way may yet roll back: nothing is kept from it
-        _, docs = conn.execute(_ALL, where).fetchone()
+        (docs,) = conn.execute(_ALL, where).fetchone()
         return f"[{docs or ''}]".encode()
     changes, count, last_seq = conn.execute(_STATE, where).fetchone()
     bodies = _BODIES.setdefault(db, {})
@@ -96,7 +97,7 @@ def rule_list(db: Database, conn: sqlite3.Connection, datacenter: str, account: 
             added, docs = conn.execute(_AFTER, (*where, kept.last_seq)).fetchone()
             if kept.count + added == count:
                 return _keep(bodies, where, kept.extended(docs, changes, count, last_seq))
-    _, docs = conn.execute(_ALL, where).fetchone()
+    (docs,) = conn.execute(_ALL, where).fetchone()
     opened = f"[{docs or ''}".encode()
     return _keep(bodies, where, _made(changes, count, last_seq, opened, hashlib.md5(opened)))
 
@@ -104,6 +105,5 @@ def rule_list(db: Database, conn: sqlite3.Connection, datacenter: str, account: 
 def _keep(bodies: dict[tuple[str, str], _Kept], where: tuple[str, str], kept: _Kept) -> bytes:
     bodies.pop(where, None)
     bodies[where] = kept
-    while len(bodies) > KEPT_LISTS:
-        del bodies[next(iter(bodies))]
+    drop_oldest(bodies, KEPT_LISTS)
     return kept.body
