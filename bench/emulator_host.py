@@ -32,6 +32,7 @@ from typing import Any
 
 import uvicorn
 
+from smartdc.emulator.heap import freeze_heap
 from smartdc.emulator.http_stack import run_event_loop
 from smartdc.emulator.server import EmulatorServer, uvicorn_config
 from smartdc.emulator.store import accounts, catalog, machines
@@ -237,6 +238,7 @@ def _serve(server: EmulatorServer, account_login: str, key: Path, count: int) ->
             "machine_ids": ids,
             "seed_seconds": time.perf_counter() - started,
         }
+        freeze_heap()  # as smartdc-emulator does once serving
         print(json.dumps(ready), flush=True)
         sys.stdin.read()
     return 0

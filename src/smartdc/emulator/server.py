@@ -66,6 +66,7 @@ from smartdc.emulator.control import record_registry, register, reset_state
 from smartdc.emulator.cork import Cork
 from smartdc.emulator.db import Database
 from smartdc.emulator.faults import FaultPlan, RateLimit, RequestFacts
+from smartdc.emulator.heap import freeze_heap
 from smartdc.emulator.http_stack import HTTP_PROTOCOL, run_event_loop, wire_headers
 from smartdc.emulator.params import MAX_BODY_BYTES, parse_query, parse_request
 from smartdc.emulator.responses import identification_headers, json_bytes, request_id_for
@@ -807,6 +808,7 @@ class EmulatorServer:
         db = Database(self.data_dir / DATABASE_FILE, shared=True)
         bell = CommitBell(self.data_dir, db)
         servers = self._uvicorn_servers(db, self._region_config())
+        freeze_heap()  # a forked worker is a process of its own that only serves
 
         async def serve() -> None:
             bell.listen(asyncio.get_running_loop())
@@ -1223,6 +1225,7 @@ def main(argv: list[str] | None = None) -> int:
         except EmulatorSetupError as exc:
             print(f"smartdc-emulator: error: {exc}", file=sys.stderr, flush=True)
             return 2
+        freeze_heap()
         for name, url in server.urls.items():
             print(f"smartdc-emulator: datacenter {name} listening on {url}", flush=True)
         for login, key_id in registered_key_ids(server.accounts):
